@@ -7,6 +7,8 @@ from importlib.metadata import PackageNotFoundError, version
 from . import synthetic
 from .clusters import CLUSTER_KEYS, CLUSTERS, resilience_score
 from .errors import InputDataError, ResilienceError
+from .models import SurveyModel
+from .survey import read_survey
 
 try:
     __version__ = version("community-resilience")
@@ -18,7 +20,9 @@ __all__ = [
     "CLUSTER_KEYS",
     "InputDataError",
     "ResilienceError",
+    "SurveyModel",
     "__version__",
+    "read_survey",
     "resilience_score",
     "synthetic",
 ]

@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from .survey_model import SurveyModel
+
+__all__ = ["SurveyModel"]

@@ -1,0 +1,554 @@
+"""The survey model: from survey answers to the six labelled resilience clusters."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score
+
+from ..clusters import CLUSTER_KEYS, PROFILE_MATRIX
+from ..errors import (
+    ConfigError,
+    InputDataError,
+    ModelFitError,
+    NotFittedError,
+    PoorLabelMatchWarning,
+    format_examples,
+)
+from ..items import Item, items_by_construct, parse_items
+from ._factor import FactorFit, adequacy, fit_factors, parallel_analysis
+
+__all__ = ["SurveyModel"]
+
+#: A matched cluster whose centroid has a cosine similarity below this with its profile warns.
+POOR_MATCH = 0.5
+
+
+class _Prepared:
+    """Items recoded, standardised and imputed, ready for the factor model."""
+
+    def __init__(self, z: np.ndarray, keep: np.ndarray, construct_scores: np.ndarray) -> None:
+        self.z = z
+        self.keep = keep
+        self.construct_scores = construct_scores
+
+
+class SurveyModel:
+    """Factor analysis and k-means clustering of survey answers into six resilience clusters.
+
+    The model follows the product specification (section 3.2):
+
+    1. items are recoded to their construct direction (higher = better, except stress);
+       respondents missing more than half of any construct's items are left out (counted)
+       and the remaining gaps are imputed within construct (mean of the respondent's other
+       standardised answers on that construct);
+    2. an exploratory factor analysis (``factor_analyzer``) on the survey-weighted
+       correlation matrix; each factor is named after the construct whose items load most
+       on it; KMO, Bartlett's test and a parallel analysis suggestion are reported;
+    3. k-means on the standardised regression factor scores, with the survey weights as
+       sample weights and ``n_init`` restarts;
+    4. every cluster is named by an optimal one-to-one assignment (Hungarian algorithm,
+       maximising total cosine similarity) of its centroid profile — the mean standardised
+       score on each construct — to the six profiles of :data:`resilience.clusters.CLUSTERS`;
+       a matched similarity below 0.5 warns (:class:`~resilience.errors.PoorLabelMatchWarning`);
+    5. ``n_boot`` bootstrap refits of steps 2–4; each refitted model labels every respondent
+       and is compared with the full fit by the adjusted Rand index (and by the share of
+       respondents keeping their label, which needs the label matching).
+
+    Parameters
+    ----------
+    n_factors : int, default=5
+        Number of factors.
+    n_clusters : int, default=6
+        Number of k-means clusters; must be 6, one per resilience profile.
+    rotation : {"oblimin", "promax", "varimax", "quartimax", None}, default="oblimin"
+        Factor rotation (``factor_analyzer`` names).
+    method : {"minres", "ml", "principal"}, default="minres"
+        Factor extraction method.
+    n_init : int, default=50
+        k-means restarts for the full fit.
+    n_boot : int, default=20
+        Bootstrap refits for the stability check (0 skips it).
+    items : sequence of Item or mapping, optional
+        The item set (default: :data:`resilience.items.DEFAULT_ITEMS`).
+    max_missing : float, default=0.5
+        Respondents missing more than this share of any construct's items are left out.
+    random_state : int, optional
+        Seed for k-means, the parallel analysis and the bootstrap.
+
+    Attributes
+    ----------
+    labels_ : Series
+        Cluster key of every respondent used in the fit (indexed like the input).
+    loadings_ : DataFrame of shape (n_items, n_factors)
+        Rotated loadings; factor names are constructs (``stress_2`` when two factors share
+        one).
+    profiles_ : DataFrame of shape (6, n_constructs)
+        Weighted mean standardised construct score of each cluster (rows: cluster keys).
+    cluster_sizes_ : DataFrame
+        Respondents (unweighted) and weighted share per cluster.
+    match_ : DataFrame
+        The label assignment: cosine similarity of each cluster with its profile and with
+        the next best profile.
+    diagnostics_ : dict
+        Counts (used, dropped for missing answers, zero weight), KMO, Bartlett's test,
+        parallel analysis suggestion, missing constructs, variance explained.
+    stability_ : dict
+        Bootstrap stability: ``ari_mean``, ``ari_min``, ``ari`` (all replicates),
+        ``label_agreement`` per cluster, ``n_boot``.
+    factor_corr_ : DataFrame
+        Factor correlations (oblique rotations).
+
+    Examples
+    --------
+    >>> from resilience.synthetic import make_borough
+    >>> b = make_borough(seed=1, n_oa=60, n_lsoa=12, n_ward=3, n_respondents=3000)
+    >>> survey = b.survey.rename(columns=lambda c: c.removeprefix("f_"))
+    >>> survey.attrs["weight"] = "indscui_xw"
+    >>> model = SurveyModel(n_boot=0, n_init=10, random_state=0).fit(survey)
+    >>> sorted(model.labels_.unique()) == sorted(CLUSTER_KEYS)
+    True
+    """
+
+    def __init__(
+        self,
+        n_factors: int = 5,
+        n_clusters: int = 6,
+        rotation: str | None = "oblimin",
+        method: str = "minres",
+        n_init: int = 50,
+        n_boot: int = 20,
+        items: Sequence[Item | Mapping[str, object]] | None = None,
+        max_missing: float = 0.5,
+        random_state: int | None = None,
+    ) -> None:
+        self.n_factors = n_factors
+        self.n_clusters = n_clusters
+        self.rotation = rotation
+        self.method = method
+        self.n_init = n_init
+        self.n_boot = n_boot
+        self.items = items
+        self.max_missing = max_missing
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ helpers
+    def __repr__(self) -> str:
+        params = ", ".join(
+            f"{k}={getattr(self, k)!r}"
+            for k in ("n_factors", "n_clusters", "rotation", "n_init", "n_boot", "random_state")
+        )
+        state = "fitted" if hasattr(self, "labels_") else "not fitted"
+        return f"SurveyModel({params}) [{state}]"
+
+    def _check_params(self) -> tuple[Item, ...]:
+        if self.n_clusters != len(CLUSTER_KEYS):
+            raise ConfigError(
+                f"n_clusters must be {len(CLUSTER_KEYS)}: clusters are named by a one-to-one "
+                f"assignment to the six resilience profiles; got {self.n_clusters}."
+            )
+        if not isinstance(self.n_factors, int) or self.n_factors < 1:
+            raise ConfigError(f"n_factors must be a positive integer; got {self.n_factors!r}.")
+        if not 0 < self.max_missing < 1:
+            raise ConfigError(f"max_missing must be between 0 and 1; got {self.max_missing!r}.")
+        items = parse_items(self.items)
+        thin = {c: [i.name for i in g] for c, g in items_by_construct(items).items() if len(g) < 2}
+        if thin:
+            raise ConfigError(
+                "Each construct needs at least two items for the factor model; "
+                + "; ".join(f"{c} has only {v}" for c, v in thin.items())
+                + ". Add items or merge the construct into another."
+            )
+        if self.n_factors > len(items) // 2:
+            raise ConfigError(
+                f"n_factors={self.n_factors} is too many for {len(items)} items; use at most "
+                f"{len(items) // 2}."
+            )
+        return items
+
+    def _weights(self, survey: pd.DataFrame) -> np.ndarray:
+        name = survey.attrs.get("weight")
+        if name is None:
+            return np.ones(len(survey))
+        if name not in survey.columns:
+            raise InputDataError(
+                f"The survey frame has no weight column {name!r} (named in its attrs). Read the "
+                "file with resilience.read_survey or set survey.attrs['weight']."
+            )
+        w = survey[name].to_numpy(dtype=float)
+        if np.isnan(w).any() or (w < 0).any():
+            raise InputDataError(
+                f"Weight column {name!r} has missing or negative values; weights must be >= 0."
+            )
+        return w
+
+    def _item_matrix(self, survey: pd.DataFrame, items: Sequence[Item]) -> np.ndarray:
+        names = [it.name for it in items]
+        absent = [n for n in names if n not in survey.columns]
+        if absent:
+            raise InputDataError(
+                f"The survey frame lacks the item column(s) {format_examples(absent, 10)}. "
+                f"Its columns are: {format_examples(list(survey.columns), 12)}."
+            )
+        x = survey[names].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float, copy=True)
+        for j, it in enumerate(items):
+            col = x[:, j]
+            col[(col < it.low) | (col > it.high)] = np.nan  # negative codes and out of range
+            if it.reverse:
+                x[:, j] = it.low + it.high - col
+        return x
+
+    def _prepare(self, x: np.ndarray, items: Sequence[Item]) -> _Prepared:
+        """Standardise with the fitted item moments, drop and impute within construct."""
+        z = (x - self.item_mean_) / self.item_sd_
+        groups = items_by_construct(items)
+        keep = np.ones(len(z), dtype=bool)
+        col = {it.name: j for j, it in enumerate(items)}
+        scores = np.empty((len(z), len(groups)))
+        for k, (_, group) in enumerate(groups.items()):
+            idx = [col[it.name] for it in group]
+            block = z[:, idx]
+            miss = np.isnan(block)
+            keep &= miss.sum(axis=1) <= self.max_missing * len(idx)
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                row_mean = np.nanmean(block, axis=1)
+            block = np.where(miss, row_mean[:, None], block)
+            z[:, idx] = block
+            scores[:, k] = block.mean(axis=1)
+        return _Prepared(z, keep, scores)
+
+    def _fit_core(
+        self,
+        z: np.ndarray,
+        w: np.ndarray,
+        items: Sequence[Item],
+        constructs: np.ndarray,
+        seed: int | np.random.RandomState | None,
+        n_init: int,
+    ) -> tuple[FactorFit, KMeans, np.ndarray, pd.DataFrame, pd.DataFrame]:
+        fac = fit_factors(
+            z, w, items, n_factors=self.n_factors, rotation=self.rotation, method=self.method
+        )
+        scores = fac.scores(z)
+        km = KMeans(n_clusters=self.n_clusters, n_init=n_init, random_state=seed)
+        km.fit(scores, sample_weight=w)
+        raw = km.labels_
+        profiles = self._profiles(constructs, w, raw)
+        keys, match = self._assign(profiles)
+        return fac, km, keys, profiles, match
+
+    def _profiles(self, constructs: np.ndarray, w: np.ndarray, raw: np.ndarray) -> pd.DataFrame:
+        """Weighted mean of each standardised construct score per raw k-means cluster."""
+        wn = w / w.sum()
+        mean = wn @ constructs
+        sd = np.sqrt(wn @ (constructs - mean) ** 2)
+        zc = (constructs - mean) / sd
+        rows = []
+        for k in range(self.n_clusters):
+            m = raw == k
+            rows.append(
+                np.average(zc[m], axis=0, weights=w[m]) if w[m].sum() > 0 else zc[m].mean(axis=0)
+            )
+        return pd.DataFrame(np.array(rows), columns=self.constructs_)
+
+    def _assign(self, profiles: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+        """Optimal one-to-one assignment of raw clusters to the six resilience profiles."""
+        target = PROFILE_MATRIX.reindex(columns=profiles.columns, fill_value=0.0)
+        a = profiles.to_numpy()
+        b = target.to_numpy()
+        na = np.linalg.norm(a, axis=1, keepdims=True)
+        nb = np.linalg.norm(b, axis=1, keepdims=True)
+        sim = (a @ b.T) / np.where(na == 0, 1, na) / np.where(nb.T == 0, 1, nb.T)
+        rows, cols = linear_sum_assignment(-sim)
+        keys = np.empty(self.n_clusters, dtype=object)
+        keys[rows] = np.asarray(CLUSTER_KEYS)[cols]
+        sim_df = pd.DataFrame(sim, columns=list(CLUSTER_KEYS))
+        match = pd.DataFrame(
+            {
+                "cluster": keys,
+                "similarity": sim[
+                    np.arange(self.n_clusters), [CLUSTER_KEYS.index(k) for k in keys]
+                ],
+                "next_best": [
+                    sim_df.drop(columns=[keys[i]]).iloc[i].max() for i in range(self.n_clusters)
+                ],
+            }
+        )
+        return keys, match
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "labels_"):
+            raise NotFittedError(
+                "This SurveyModel is not fitted yet. Call fit(survey) before predict, "
+                "predict_proba, transform or summary."
+            )
+
+    # ---------------------------------------------------------------------- fit
+    def fit(self, survey: pd.DataFrame, y: Any = None) -> SurveyModel:
+        """Fit the factor model, the clusters and their labels.
+
+        Parameters
+        ----------
+        survey : DataFrame
+            Respondents, as returned by :func:`resilience.read_survey` (the weight column is
+            found from ``survey.attrs["weight"]``; without it every respondent counts the
+            same). Not modified.
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        items = self._check_params()
+        seed = self.random_state
+        w_all = self._weights(survey)
+        x = self._item_matrix(survey, items)
+        zero = w_all == 0
+        positive = ~zero
+        wpos = w_all[positive]
+        xp = x[positive]
+        # weighted item moments over respondents with a positive weight
+        mean = np.array(
+            [
+                np.average(xp[~np.isnan(c), j], weights=wpos[~np.isnan(c)])
+                for j, c in enumerate(xp.T)
+            ]
+        )
+        var = np.array(
+            [
+                np.average((xp[~np.isnan(c), j] - mean[j]) ** 2, weights=wpos[~np.isnan(c)])
+                for j, c in enumerate(xp.T)
+            ]
+        )
+        if (var == 0).any():
+            flat = [items[j].name for j in np.where(var == 0)[0]]
+            raise ModelFitError(f"Items {flat} have no variation; leave them out of the item set.")
+        self.item_mean_ = mean
+        self.item_sd_ = np.sqrt(var)
+        self.item_names_ = [it.name for it in items]
+        self.constructs_ = list(items_by_construct(items))
+        self._items = items
+
+        prep = self._prepare(x, items)
+        used = positive & prep.keep
+        n_used = int(used.sum())
+        if n_used < 10 * len(items):
+            raise InputDataError(
+                f"Only {n_used} respondents have a positive weight and enough answers; the "
+                f"model needs at least {10 * len(items)} ({len(items)} items x 10)."
+            )
+        z, w, cs = prep.z[used], w_all[used], prep.construct_scores[used]
+        fac, km, keys, profiles, match = self._fit_core(z, w, items, cs, seed, self.n_init)
+        self.factors_ = fac
+        self.kmeans_ = km
+        self.cluster_keys_ = keys
+        raw = km.labels_
+        labels = pd.Series(keys[raw], index=survey.index[used], name="cluster")
+        # construct-score standardisation for profiles of new data
+        wn = w / w.sum()
+        self.construct_mean_ = wn @ cs
+        self.construct_sd_ = np.sqrt(wn @ (cs - self.construct_mean_) ** 2)
+        order = [list(keys).index(k) for k in CLUSTER_KEYS]
+        self.profiles_ = profiles.iloc[order].set_axis(pd.Index(CLUSTER_KEYS, name="cluster"))
+        self.profiles_.columns.name = "construct"
+        self.match_ = match.set_index("cluster").loc[list(CLUSTER_KEYS)]
+        self.loadings_ = fac.loadings
+        self.factor_corr_ = fac.factor_corr
+        self.labels_ = labels
+        # pooled within-cluster variance of the factor scores, for predict_proba
+        scores = fac.scores(z)
+        d2 = ((scores - km.cluster_centers_[raw]) ** 2).sum(axis=1)
+        self.within_var_ = float(np.average(d2, weights=w) / scores.shape[1])
+        self.cluster_prior_ = (
+            np.array([w[raw == k].sum() for k in range(self.n_clusters)]) / w.sum()
+        )
+
+        sizes = pd.DataFrame(
+            {
+                "respondents": labels.value_counts().reindex(CLUSTER_KEYS, fill_value=0),
+                "weighted_share": pd.Series(w, index=labels.index)
+                .groupby(labels.to_numpy())
+                .sum()
+                .reindex(CLUSTER_KEYS, fill_value=0.0)
+                / w.sum(),
+            }
+        )
+        sizes.index.name = "cluster"
+        self.cluster_sizes_ = sizes
+
+        n_pa, eig, thr = parallel_analysis(
+            np.corrcoef(z, rowvar=False), n_used, seed=0 if seed is None else int(seed)
+        )
+        self.diagnostics_ = {
+            "n_respondents": len(survey),
+            "n_used": n_used,
+            "n_zero_weight": int(zero.sum()),
+            "n_dropped_missing": int((positive & ~prep.keep).sum()),
+            **adequacy(z),
+            "parallel_analysis_factors": n_pa,
+            "eigenvalues": [round(float(v), 4) for v in eig],
+            "parallel_threshold": [round(float(v), 4) for v in thr],
+            "factor_names": list(fac.names),
+            "missing_constructs": list(fac.missing_constructs),
+            "variance_explained": float(fac.variance["proportion"].sum()),
+            "min_match_similarity": float(self.match_["similarity"].min()),
+        }
+        if fac.missing_constructs:
+            warnings.warn(
+                f"No factor was named after {', '.join(fac.missing_constructs)}: its items load "
+                f"most on other factors ({', '.join(fac.names)}). Cluster profiles still use "
+                "every construct's own items.",
+                PoorLabelMatchWarning,
+                stacklevel=2,
+            )
+        poor = self.match_[self.match_["similarity"] < POOR_MATCH]
+        if len(poor):
+            warnings.warn(
+                "Clusters match their resilience profile poorly: "
+                + ", ".join(f"{k} (similarity {v:.2f})" for k, v in poor["similarity"].items())
+                + f" (below {POOR_MATCH}). Check profiles_ before relying on the labels.",
+                PoorLabelMatchWarning,
+                stacklevel=2,
+            )
+        self.stability_ = self._stability(z, w, cs, items, raw)
+        return self
+
+    def _stability(
+        self,
+        z: np.ndarray,
+        w: np.ndarray,
+        cs: np.ndarray,
+        items: Sequence[Item],
+        raw: np.ndarray,
+    ) -> dict[str, Any]:
+        full = self.cluster_keys_[raw]
+        if not self.n_boot:
+            return {"n_boot": 0}
+        rng = np.random.default_rng(self.random_state)
+        n = len(z)
+        aris, agree = [], []
+        relabelled = 0
+        n_init = max(1, min(self.n_init, 10))
+        for _ in range(self.n_boot):
+            idx = rng.choice(n, size=n, replace=True)
+            seed = int(rng.integers(2**31 - 1))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PoorLabelMatchWarning)
+                try:
+                    fac, km, keys, _, match = self._fit_core(
+                        z[idx], w[idx], items, cs[idx], seed, n_init
+                    )
+                except ModelFitError:
+                    continue
+            boot = keys[km.predict(fac.scores(z))]
+            aris.append(adjusted_rand_score(full, boot))
+            agree.append([float(np.mean(boot[full == k] == k)) for k in CLUSTER_KEYS])
+            relabelled += int((match["similarity"] < POOR_MATCH).any())
+        if not aris:
+            return {"n_boot": 0}
+        agree_arr = np.array(agree)
+        return {
+            "n_boot": len(aris),
+            "ari_mean": float(np.mean(aris)),
+            "ari_min": float(np.min(aris)),
+            "ari": [round(float(a), 4) for a in aris],
+            "label_agreement": dict(
+                zip(CLUSTER_KEYS, agree_arr.mean(axis=0).round(4).tolist(), strict=True)
+            ),
+            "n_poor_match": relabelled,
+        }
+
+    # ------------------------------------------------------------------ predict
+    def _scores_for(self, survey: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        self._check_fitted()
+        x = self._item_matrix(survey, self._items)
+        prep = self._prepare(x, self._items)
+        scores = np.full((len(survey), len(self.factors_.names)), np.nan)
+        ok = prep.keep
+        scores[ok] = self.factors_.scores(prep.z[ok])
+        return scores, ok
+
+    def transform(self, survey: pd.DataFrame) -> pd.DataFrame:
+        """Standardised factor scores (NaN for respondents who cannot be scored)."""
+        scores, _ = self._scores_for(survey)
+        return pd.DataFrame(scores, index=survey.index, columns=self.factors_.names)
+
+    def predict(self, survey: pd.DataFrame) -> pd.Series:
+        """Cluster key of each respondent (missing where too many answers are missing).
+
+        Uses the fitted item standardisation, factor scores and centroids, so it applies
+        the same model to another wave without refitting.
+        """
+        scores, ok = self._scores_for(survey)
+        out = pd.Series(pd.NA, index=survey.index, name="cluster", dtype="string")
+        if ok.any():
+            raw = self.kmeans_.predict(scores[ok])
+            out[ok] = self.cluster_keys_[raw]
+        return out
+
+    def predict_proba(self, survey: pd.DataFrame) -> pd.DataFrame:
+        """Membership probabilities over the six clusters.
+
+        A Gaussian mixture reading of k-means: equal spherical covariance (the pooled
+        within-cluster variance of the factor scores) and the clusters' weighted sizes as
+        prior probabilities. Columns are the cluster keys in canonical order; rows of
+        respondents who cannot be scored are missing.
+        """
+        scores, ok = self._scores_for(survey)
+        out = np.full((len(survey), self.n_clusters), np.nan)
+        if ok.any():
+            centres = self.kmeans_.cluster_centers_
+            d2 = ((scores[ok][:, None, :] - centres[None]) ** 2).sum(axis=2)
+            logp = -d2 / (2 * self.within_var_) + np.log(self.cluster_prior_)
+            logp -= logp.max(axis=1, keepdims=True)
+            p = np.exp(logp)
+            p /= p.sum(axis=1, keepdims=True)
+            order = [list(self.cluster_keys_).index(k) for k in CLUSTER_KEYS]
+            out[ok] = p[:, order]
+        return pd.DataFrame(out, index=survey.index, columns=list(CLUSTER_KEYS))
+
+    def summary(self) -> pd.DataFrame:
+        """A readable table of the model's diagnostics (section, measure, value)."""
+        self._check_fitted()
+        d = self.diagnostics_
+        s = self.stability_
+        rows = [
+            ("respondents", "in the file", d["n_respondents"]),
+            ("respondents", "used in the fit", d["n_used"]),
+            ("respondents", "left out: weight 0", d["n_zero_weight"]),
+            ("respondents", "left out: over half of a construct missing", d["n_dropped_missing"]),
+            ("adequacy", "KMO", round(d["kmo"], 3)),
+            ("adequacy", "Bartlett chi-square", round(d["bartlett_chi2"], 1)),
+            ("adequacy", "Bartlett p-value", f"{d['bartlett_p']:.3g}"),
+            ("factors", "number fitted", len(d["factor_names"])),
+            ("factors", "parallel analysis suggests", d["parallel_analysis_factors"]),
+            ("factors", "names", ", ".join(d["factor_names"])),
+            (
+                "factors",
+                "constructs without a factor",
+                ", ".join(d["missing_constructs"]) or "none",
+            ),
+            ("factors", "variance explained", f"{d['variance_explained']:.1%}"),
+        ]
+        for key, row in self.cluster_sizes_.iterrows():
+            sim = self.match_.loc[key, "similarity"]
+            rows.append(
+                (
+                    "clusters",
+                    key,
+                    f"{row['weighted_share']:.1%} weighted, {int(row['respondents'])} respondents, "
+                    f"profile match {sim:.2f}",
+                )
+            )
+        if s.get("n_boot"):
+            rows.append(("stability", "bootstrap refits", s["n_boot"]))
+            rows.append(("stability", "adjusted Rand index (mean)", round(s["ari_mean"], 3)))
+            rows.append(("stability", "adjusted Rand index (min)", round(s["ari_min"], 3)))
+        return pd.DataFrame(rows, columns=["section", "measure", "value"])

@@ -1,0 +1,366 @@
+"""Reading respondent files shaped like Understanding Society ``w_indresp``.
+
+:func:`read_survey` returns a plain DataFrame of the survey items (negative codes turned
+into missing values), the weight and the classification columns, indexed by respondent.
+What the model needs to know is kept in ``DataFrame.attrs``:
+
+``weight``
+    name of the weight column (``None`` when the file has no weight and equal weights
+    were used);
+``levels``
+    names of the classification columns, coarse to fine;
+``items``
+    names of the survey items read;
+``prefix``
+    the wave prefix that was removed;
+``missing_codes``
+    per item, the number of each negative code found (for the log);
+``source``
+    the file read.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._io import file_label
+from .errors import DataQualityWarning, InputDataError, format_examples
+from .items import Item, items_by_construct, parse_items
+
+__all__ = ["detect_prefix", "read_survey", "survey_meta"]
+
+_PREFIX_RE = re.compile(r"^([a-z]{1,2}_)(.+)$")
+_MISSING_MEANINGS = {
+    -1: "don't know",
+    -2: "refused",
+    -7: "proxy respondent",
+    -8: "inapplicable",
+    -9: "missing",
+}
+_ID_COLUMNS = ("pidp", "pid", "id", "respondent_id")
+
+
+def detect_prefix(columns: Iterable[str], item_names: Iterable[str]) -> str:
+    """The wave prefix (``"f_"``) carried by the item columns, or ``""`` when there is none.
+
+    Examples
+    --------
+    >>> detect_prefix(["pidp", "f_sclfsato", "f_finnow"], ["sclfsato", "finnow"])
+    'f_'
+    >>> detect_prefix(["sclfsato", "finnow"], ["sclfsato", "finnow"])
+    ''
+    """
+    names = set(item_names)
+    found: Counter[str] = Counter()
+    bare = 0
+    for col in columns:
+        c = str(col).strip().lower()
+        if c in names:
+            bare += 1
+        m = _PREFIX_RE.match(c)
+        if m and m.group(2) in names:
+            found[m.group(1)] += 1
+    if not found:
+        return ""
+    if len(found) > 1:
+        raise InputDataError(
+            "The survey file holds items from several waves (prefixes "
+            f"{format_examples(sorted(found))}). Give the wave to use with prefix=... "
+            '(in the config: [survey] prefix = "f_").'
+        )
+    prefix, n = found.most_common(1)[0]
+    return prefix if n >= bare else ""
+
+
+def _read_columns(path: Path) -> list[str]:
+    ext = path.suffix.lower()
+    if ext in (".tab", ".tsv", ".csv", ".txt"):
+        sep = "," if ext in (".csv", ".txt") else "\t"
+        return list(pd.read_csv(path, sep=sep, nrows=0, encoding="utf-8-sig").columns)
+    if ext == ".dta":
+        with pd.read_stata(path, iterator=True) as reader:
+            return list(reader.variable_labels())
+    if ext == ".parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    raise InputDataError(
+        f"The survey file {file_label(path)} has an extension ({ext or 'none'}) that "
+        "resilience cannot read. Use a UK Data Service .tab (tab-separated), .csv, Stata .dta "
+        "or .parquet file."
+    )
+
+
+def _read_frame(path: Path, usecols: list[str]) -> pd.DataFrame:
+    ext = path.suffix.lower()
+    if ext in (".tab", ".tsv", ".csv", ".txt"):
+        sep = "," if ext in (".csv", ".txt") else "\t"
+        return pd.read_csv(path, sep=sep, usecols=usecols, encoding="utf-8-sig", low_memory=False)
+    if ext == ".dta":
+        return pd.read_stata(path, columns=usecols, convert_categoricals=False)
+    return pd.read_parquet(path, columns=usecols)
+
+
+def _resolve(
+    name: str, lookup: Mapping[str, str], prefix: str, *, what: str, path: Path
+) -> str | None:
+    """Find ``name`` among the file's columns with or without the wave prefix."""
+    key = name.strip().lower()
+    for cand in (key, prefix + key, key[len(prefix) :] if key.startswith(prefix) else None):
+        if cand and cand in lookup:
+            return lookup[cand]
+    return None
+
+
+def _missing_items_message(
+    missing: list[Item], items: Sequence[Item], path: Path, prefix: str
+) -> str:
+    lines = []
+    for construct, group in items_by_construct(items).items():
+        names = [f"{prefix}{it.name}" + (" (missing)" if it in missing else "") for it in group]
+        lines.append(f"  {construct}: {', '.join(names)}")
+    return (
+        f"The survey file {file_label(path)} lacks {len(missing)} of the {len(items)} survey "
+        f"items: {format_examples([prefix + it.name for it in missing], 10)}. All items of the "
+        "item set are required:\n" + "\n".join(lines) + "\nUse a wave that asked these "
+        "questions (the neighbourhood items scopngbh* are asked in waves 1, 3, 6, 9 and 12), "
+        "or give your own item set ([[survey.items]] in the config)."
+    )
+
+
+def read_survey(
+    path: str | Path,
+    *,
+    prefix: str | None = None,
+    weight: str | None = None,
+    levels: Sequence[str] | None = None,
+    items: Sequence[Item | Mapping[str, object]] | None = None,
+) -> pd.DataFrame:
+    """Read a respondent file and prepare it for :class:`~resilience.SurveyModel`.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.tab`` (UK Data Service tab-separated), ``.csv``, Stata ``.dta`` or ``.parquet``.
+    prefix : str, optional
+        Wave prefix to remove (``"f_"``). Detected from the item columns when not given.
+    weight : str, optional
+        Weight column, with or without the prefix (``"f_indscui_xw"``). When not given, a
+        self-completion cross-sectional weight (``indscus_xw``, ``indscub_xw``,
+        ``indscui_xw``) is used if present; otherwise all respondents weigh the same and a
+        warning says so.
+    levels : sequence of str, optional
+        Classification columns, coarse to fine (``["oac_supergroup", "oac_group",
+        "oac_subgroup"]``), with or without the prefix.
+    items : sequence, optional
+        The item set (default: :data:`resilience.items.DEFAULT_ITEMS`).
+
+    Returns
+    -------
+    DataFrame
+        One row per respondent (indexed by ``pidp`` when present): the items as floats
+        with negative codes and out-of-range values set missing, the weight, and the
+        classification codes as text. See the module docstring for ``attrs``.
+
+    Raises
+    ------
+    InputDataError
+        Missing items (named, with the required set), an absent or negative weight, an
+        absent classification column, an item with no valid answer, or a file that is
+        not a respondent file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from resilience.synthetic import make_borough
+    >>> b = make_borough(seed=1, n_oa=60, n_lsoa=12, n_ward=3, n_respondents=500)
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "f_indresp.tab"
+    >>> b.survey.to_csv(f, sep="\\t", index=False)
+    >>> s = read_survey(f, weight="f_indscui_xw", levels=["oac_supergroup", "oac_subgroup"])
+    >>> s.attrs["prefix"], s.attrs["weight"], s.shape
+    ('f_', 'indscui_xw', (500, 25))
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputDataError(f"The survey file {file_label(p)} does not exist. Check the path.")
+    if p.stat().st_size == 0:
+        raise InputDataError(f"The survey file {file_label(p)} is empty (0 bytes).")
+    item_set = parse_items(items)
+    names = [it.name for it in item_set]
+    try:
+        columns = _read_columns(p)
+    except InputDataError:
+        raise
+    except Exception as err:
+        raise InputDataError(
+            f"The survey file {file_label(p)} could not be read ({type(err).__name__}: {err})."
+        ) from err
+    lookup = {str(c).strip().lower(): str(c) for c in columns}
+    if prefix is None:
+        prefix = detect_prefix(columns, names)
+    prefix = prefix.lower()
+
+    found = {it.name: _resolve(it.name, lookup, prefix, what="item", path=p) for it in item_set}
+    missing = [it for it in item_set if found[it.name] is None]
+    if len(missing) == len(item_set):
+        raise InputDataError(
+            f"The file {file_label(p)} does not look like a survey respondent file: none of "
+            f"the {len(item_set)} survey items ({format_examples(names, 6)}) is among its "
+            f"columns ({format_examples(columns, 8)}). Check the [survey] path and prefix."
+        )
+    if missing:
+        raise InputDataError(_missing_items_message(missing, item_set, p, prefix))
+
+    weight_col: str | None
+    if weight is not None:
+        weight_col = _resolve(weight, lookup, prefix, what="weight", path=p)
+        if weight_col is None:
+            candidates = [c for c in columns if str(c).lower().endswith("_xw")]
+            raise InputDataError(
+                f"The survey file {file_label(p)} has no weight column {weight!r}. Weight-like "
+                f"columns in the file: {format_examples(candidates, 8) or 'none'}. For "
+                "self-completion items use indscus_xw (wave 1), indscub_xw (waves 2-5) or "
+                "indscui_xw (wave 6 on), with the wave prefix."
+            )
+    else:
+        weight_col = next(
+            (
+                lookup[c]
+                for c in (f"{prefix}{w}" for w in ("indscui_xw", "indscub_xw", "indscus_xw"))
+                if c in lookup
+            ),
+            None,
+        )
+
+    level_cols: list[str] = []
+    for lv in levels or ():
+        col = _resolve(lv, lookup, prefix, what="classification", path=p)
+        if col is None:
+            others = [c for c in columns if c not in found.values()]
+            raise InputDataError(
+                f"The survey file {file_label(p)} has no classification column {lv!r}. Its "
+                f"columns include: {format_examples(others, 12)}. "
+                "Name the respondents' area classification columns in [survey] levels, coarse "
+                "to fine (from the UKHLS special licence OAC file)."
+            )
+        level_cols.append(col)
+
+    id_col = next((lookup[c] for c in _ID_COLUMNS if c in lookup), None)
+    usecols = list(
+        dict.fromkeys([c for c in [id_col, weight_col, *found.values(), *level_cols] if c])
+    )
+    raw = _read_frame(p, usecols)
+    if len(raw) == 0:
+        raise InputDataError(f"The survey file {file_label(p)} has a header but no rows.")
+
+    def strip(col: str) -> str:
+        c = col.strip().lower()
+        return c[len(prefix) :] if prefix and c.startswith(prefix) else c
+
+    out = pd.DataFrame(index=raw.index)
+    missing_codes: dict[str, dict[int, int]] = {}
+    out_of_range: dict[str, int] = {}
+    for it in item_set:
+        col = found[it.name]
+        values = pd.to_numeric(raw[col], errors="coerce").astype(float)
+        neg = values[values < 0]
+        missing_codes[it.name] = {
+            int(k): int(v) for k, v in neg.value_counts().sort_index().items()
+        }
+        values = values.where(values >= 0)
+        bad = values.notna() & ~values.between(it.low, it.high)
+        if bad.any():
+            out_of_range[it.name] = int(bad.sum())
+            values = values.where(~bad)
+        out[it.name] = values
+    all_missing = [it.name for it in item_set if out[it.name].notna().sum() == 0]
+    if all_missing:
+        raise InputDataError(
+            f"In the survey file {file_label(p)} the item(s) "
+            f"{format_examples([prefix + n for n in all_missing])} have no valid answer (every "
+            "value is a negative missing code or blank). Was the question asked in this wave? "
+            "Choose another wave or leave the item out of the item set."
+        )
+    if out_of_range:
+        warnings.warn(
+            "Survey values outside the item's scale were treated as missing: "
+            + ", ".join(f"{k} ({v})" for k, v in out_of_range.items()),
+            DataQualityWarning,
+            stacklevel=2,
+        )
+
+    weight_name: str | None = None
+    if weight_col is not None:
+        weight_name = strip(weight_col)
+        w = pd.to_numeric(raw[weight_col], errors="coerce")
+        bad_w = raw[weight_col][w.isna() | (w < 0)]
+        if len(bad_w):
+            raise InputDataError(
+                f"The weight column {weight_col!r} of {file_label(p)} has {len(bad_w)} negative "
+                f"or non-numeric value(s), e.g. {format_examples(bad_w.unique().tolist())}. "
+                "Weights must be zero or positive; respondents outside the weighted sample "
+                "have weight 0."
+            )
+        if float(w.sum()) == 0.0:
+            raise InputDataError(
+                f"Every weight in column {weight_col!r} of {file_label(p)} is zero; is it the "
+                "right weight for this wave?"
+            )
+        out[weight_name] = w.astype(float)
+    else:
+        warnings.warn(
+            f"No weight column given or found in {file_label(p)}; every respondent counts "
+            "the same. Name the cross-sectional self-completion weight in [survey] weight.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+
+    level_names = []
+    for col in level_cols:
+        name = strip(col)
+        codes = raw[col].astype("string").str.strip()
+        codes = codes.mask(codes.isin(["", "nan"]) | codes.str.match(r"^-\d+$", na=False))
+        out[name] = codes
+        level_names.append(name)
+
+    if id_col is not None:
+        ids = raw[id_col]
+        if ids.is_unique:
+            out.index = pd.Index(ids.to_numpy(), name=strip(id_col))
+    out.attrs.update(
+        {
+            "weight": weight_name,
+            "levels": level_names,
+            "items": names,
+            "prefix": prefix,
+            "missing_codes": missing_codes,
+            "source": str(p),
+        }
+    )
+    return out
+
+
+def survey_meta(survey: pd.DataFrame) -> dict[str, object]:
+    """The read_survey attributes of a frame (empty values when it was built by hand)."""
+    a = survey.attrs
+    return {
+        "weight": a.get("weight"),
+        "levels": list(a.get("levels") or []),
+        "items": list(a.get("items") or []),
+        "missing_codes": dict(a.get("missing_codes") or {}),
+    }
+
+
+def describe_missing(missing_codes: Mapping[str, Mapping[int, int]]) -> pd.DataFrame:
+    """Counts of each negative code per item as a table (items x codes) for the log."""
+    frame = pd.DataFrame(missing_codes).T.fillna(0).astype(np.int64)
+    frame = frame.reindex(sorted(frame.columns), axis=1)
+    frame.columns = [f"{c} {_MISSING_MEANINGS.get(c, 'other')}".strip() for c in frame.columns]
+    return frame

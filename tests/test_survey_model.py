@@ -1,0 +1,201 @@
+"""The survey model: recovery of the synthetic truth, labelling, contract and errors."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from resilience.clusters import CLUSTER_KEYS, CONSTRUCTS, PROFILE_MATRIX
+from resilience.errors import ConfigError, NotFittedError
+from resilience.items import DEFAULT_ITEMS, Item
+from resilience.models import SurveyModel
+from resilience.survey import read_survey
+
+
+@pytest.fixture(scope="module")
+def survey(borough, tmp_path_factory):
+    path = tmp_path_factory.mktemp("survey") / "f_indresp.tab"
+    borough.survey.to_csv(path, sep="\t", index=False)
+    return read_survey(
+        path, weight="f_indscui_xw", levels=["oac_supergroup", "oac_group", "oac_subgroup"]
+    )
+
+
+@pytest.fixture(scope="module")
+def model(survey):
+    return SurveyModel(random_state=0, n_boot=10).fit(survey)
+
+
+def test_recovers_the_true_clusters(model, borough, survey):
+    assert len(survey) >= 5000
+    truth = borough.truth.respondent_cluster.reindex(model.labels_.index)
+    table = pd.crosstab(truth, model.labels_)
+    # every true cluster's most common predicted label is the right one (6 of 6)
+    assert (table.idxmax(axis=1) == table.index).all()
+    accuracy = float((truth == model.labels_).mean())
+    ari = adjusted_rand_score(truth, model.labels_)
+    # measured on seed 0: accuracy 0.914, adjusted Rand index 0.803 (chance: 1/6 and 0)
+    assert accuracy >= 0.85, accuracy
+    assert ari >= 0.7, ari
+
+
+def test_factors_are_named_after_their_constructs(model):
+    assert sorted(model.loadings_.columns) == sorted(CONSTRUCTS)
+    for it in DEFAULT_ITEMS:
+        row = model.loadings_.loc[it.name]
+        assert row.abs().idxmax() == it.construct
+        assert row[it.construct] > 0.5  # own construct, positive direction
+    assert model.diagnostics_["missing_constructs"] == []
+
+
+def test_diagnostics(model, survey):
+    d = model.diagnostics_
+    assert d["kmo"] > 0.8
+    assert d["bartlett_p"] < 1e-10
+    assert d["parallel_analysis_factors"] == 5
+    weights = survey["indscui_xw"]
+    assert d["n_zero_weight"] == int((weights == 0).sum())
+    assert d["n_used"] + d["n_zero_weight"] + d["n_dropped_missing"] == len(survey)
+    assert d["n_dropped_missing"] > 50  # the neighbourhood-module skippers
+    assert len(model.labels_) == d["n_used"]
+    # a respondent with weight 0 is never among those used
+    assert (weights.loc[model.labels_.index] > 0).all()
+    s = model.summary()
+    assert {"section", "measure", "value"} == set(s.columns)
+    assert "KMO" in set(s["measure"])
+
+
+def test_profiles_match_their_labels(model):
+    p = model.profiles_
+    assert list(p.index) == list(CLUSTER_KEYS)
+    assert p.loc["high_wellbeing", "wellbeing"] > 1.0 > -1.0 > p.loc["low_wellbeing", "wellbeing"]
+    assert p.loc["neighbourhood_support", ["belonging", "solidarity"]].min() > 0.8
+    assert p.loc["isolation", ["belonging", "solidarity"]].max() < -0.8
+    assert p.loc["emotional_fragility", "stress"] > 1.0
+    assert p.loc["competence", "capability"] > 1.0
+    assert (model.match_["similarity"] > 0.85).all()
+    sizes = model.cluster_sizes_
+    assert sizes["weighted_share"].sum() == pytest.approx(1.0)
+    assert sizes["respondents"].sum() == len(model.labels_)
+
+
+def test_stability(model):
+    s = model.stability_
+    assert s["n_boot"] == 10
+    assert 0.9 < s["ari_mean"] <= 1.0
+    assert set(s["label_agreement"]) == set(CLUSTER_KEYS)
+
+
+def test_labelling_does_not_depend_on_kmeans_numbering(model):
+    profiles = model.profiles_.reset_index(drop=True)
+    keys, _ = model._assign(profiles)
+    assert list(keys) == list(CLUSTER_KEYS)
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        perm = rng.permutation(len(profiles))
+        permuted, _ = model._assign(profiles.iloc[perm].reset_index(drop=True))
+        assert list(permuted) == [CLUSTER_KEYS[i] for i in perm]
+
+
+def test_labelling_of_the_textbook_profiles():
+    m = SurveyModel()
+    m.constructs_ = list(CONSTRUCTS)
+    keys, match = m._assign(PROFILE_MATRIX.reset_index(drop=True).iloc[::-1].reset_index(drop=True))
+    assert list(keys) == list(CLUSTER_KEYS)[::-1]
+    np.testing.assert_allclose(match["similarity"], 1.0)
+
+
+def test_same_seed_same_labels(survey, model):
+    again = SurveyModel(random_state=0, n_boot=10).fit(survey)
+    pd.testing.assert_series_equal(again.labels_, model.labels_)
+    pd.testing.assert_frame_equal(again.loadings_, model.loadings_)
+    assert again.stability_ == model.stability_
+
+
+def test_input_frame_is_not_modified(survey):
+    before = survey.copy()
+    attrs = dict(survey.attrs)
+    SurveyModel(random_state=1, n_boot=0, n_init=5).fit(survey)
+    pd.testing.assert_frame_equal(survey, before)
+    assert survey.attrs == attrs
+
+
+def test_predict_reproduces_the_fit_and_applies_to_new_waves(model, survey):
+    pred = model.predict(survey)
+    used = model.labels_.index
+    assert (pred.loc[used] == model.labels_).all()
+    # respondents missing over half of any construct's items cannot be scored
+    too_few = np.zeros(len(survey), dtype=bool)
+    for construct in CONSTRUCTS:
+        cols = [it.name for it in DEFAULT_ITEMS if it.construct == construct]
+        too_few |= survey[cols].isna().sum(axis=1).to_numpy() > len(cols) / 2
+    assert (pred.isna().to_numpy() == too_few).all()
+    proba = model.predict_proba(survey)
+    assert list(proba.columns) == list(CLUSTER_KEYS)
+    ok = proba.notna().all(axis=1)
+    np.testing.assert_allclose(proba[ok].sum(axis=1), 1.0)
+    agree = (proba[ok].idxmax(axis=1) == pred[ok]).mean()
+    assert agree > 0.97
+    # another "wave": the same people, items in another column order, no refit
+    other = survey.iloc[:500][list(reversed(survey.columns))]
+    pd.testing.assert_series_equal(model.predict(other), pred.iloc[:500])
+    assert model.transform(other).shape == (500, 5)
+
+
+def test_items_in_another_order_fit_the_same_model(survey, model):
+    shuffled = list(DEFAULT_ITEMS)[::-1]
+    m = SurveyModel(items=shuffled, random_state=0, n_boot=0).fit(survey)
+    assert (m.labels_ == model.labels_).mean() > 0.99
+    assert sorted(m.loadings_.columns) == sorted(CONSTRUCTS)
+
+
+def test_weight_zero_respondents_are_left_out(survey):
+    s = survey.copy()
+    s.attrs = dict(survey.attrs)
+    idx = s.index[s["indscui_xw"] > 0][:200]
+    s.loc[idx, "indscui_xw"] = 0.0
+    m = SurveyModel(random_state=0, n_boot=0, n_init=5).fit(s)
+    assert not set(idx) & set(m.labels_.index)
+
+
+def test_unweighted_frames_work(survey):
+    s = survey.drop(columns="indscui_xw")
+    s.attrs = {**survey.attrs, "weight": None}
+    m = SurveyModel(random_state=0, n_boot=0, n_init=5).fit(s)
+    assert m.diagnostics_["n_zero_weight"] == 0
+
+
+def test_not_fitted():
+    m = SurveyModel()
+    for call in (m.predict, m.predict_proba, m.transform):
+        with pytest.raises(NotFittedError, match="not fitted yet"):
+            call(pd.DataFrame())
+    with pytest.raises(NotFittedError):
+        m.summary()
+    assert "not fitted" in repr(m)
+
+
+def test_construct_with_too_few_items(survey):
+    items = [it for it in DEFAULT_ITEMS if it.construct != "belonging"]
+    items.append(Item("scopngbha", "belonging", 1, 5, "lower"))
+    with pytest.raises(ConfigError, match="belonging has only \\['scopngbha'\\]"):
+        SurveyModel(items=items).fit(survey)
+
+
+def test_bad_parameters(survey):
+    with pytest.raises(ConfigError, match="n_clusters must be 6"):
+        SurveyModel(n_clusters=5).fit(survey)
+    with pytest.raises(ConfigError, match="n_factors=12 is too many"):
+        SurveyModel(n_factors=12).fit(survey)
+
+
+def test_a_construct_without_its_own_factor_is_reported(survey):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = SurveyModel(n_factors=3, random_state=0, n_boot=0, n_init=5).fit(survey)
+    assert len(m.diagnostics_["missing_constructs"]) == 2
+    assert any("No factor was named after" in str(w.message) for w in caught)
+    # clusters are still profiled on every construct
+    assert list(m.profiles_.columns) == list(CONSTRUCTS)
