@@ -1,0 +1,167 @@
+"""Population-weighted aggregation of OA estimates to LSOAs, wards and the whole area.
+
+Point estimates are population-weighted means of the OA shares. Intervals come from
+the bootstrap replicates aggregated the same way (never from averaging the OA bounds),
+so an LSOA's interval is narrower than its OAs' when they draw on different categories
+and the same when they share one.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from .clusters import CLUSTER_KEYS, resilience_score, share_columns
+from .errors import DataQualityWarning, InputDataError, format_examples
+
+__all__ = ["Aggregate", "aggregate", "population_weights"]
+
+_SIGNS = resilience_score(np.eye(len(CLUSTER_KEYS)))
+
+
+@dataclass
+class Aggregate:
+    """Aggregated estimates for a set of groups (LSOAs, wards or the whole area).
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Indexed by group code: ``population``, ``n_oa``, ``share_<cluster>`` with
+        ``_lo``/``_hi``, ``dominant_cluster``, ``resilience_score`` with ``_lo``/``_hi``.
+    score_replicates : ndarray of shape (n_boot, n_groups)
+        Bootstrap replicates of each group's resilience score (same order as ``frame``).
+    """
+
+    frame: pd.DataFrame
+    score_replicates: np.ndarray
+
+
+def population_weights(oa_codes: pd.Index, population: pd.Series | None) -> pd.Series:
+    """Adult population per OA for weighting, with missing values made explicit.
+
+    No population at all: every OA weighs the same (a warning says so). Some OAs missing:
+    they take the median of the others (a warning counts them). Negative values are an
+    error.
+    """
+    if population is None:
+        warnings.warn(
+            "No OA population given: LSOA and ward figures weight every OA equally. Add "
+            "[geography] population (adults, e.g. Census 2021 TS007A) for population weights.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+        return pd.Series(1.0, index=oa_codes, name="population")
+    pop = pd.to_numeric(population.reindex(oa_codes), errors="coerce").astype(float)
+    if (pop < 0).any():
+        bad = pop[pop < 0]
+        raise InputDataError(
+            f"Population must not be negative; {len(bad)} OA(s) are, e.g. "
+            f"{format_examples([f'{c}: {v:g}' for c, v in bad.items()])}."
+        )
+    missing = pop.isna()
+    if missing.all():
+        warnings.warn(
+            "None of the OAs has a population (are the codes from another vintage?): LSOA and "
+            "ward figures weight every OA equally.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+        return pd.Series(1.0, index=oa_codes, name="population")
+    if missing.any():
+        fill = float(pop.median())
+        warnings.warn(
+            f"{int(missing.sum())} of {len(pop)} OAs have no population, e.g. "
+            f"{format_examples(list(pop.index[missing]))}; they are weighted with the median OA "
+            f"population ({fill:g}).",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+        pop = pop.fillna(fill)
+    return pop.rename("population")
+
+
+def _group_matrix(groups: pd.Series, weights: pd.Series) -> tuple[sparse.csr_matrix, pd.Index]:
+    codes = pd.Index(sorted(groups.dropna().unique()), name=groups.name)
+    pos = pd.Series(np.arange(len(codes)), index=codes)
+    ok = groups.notna().to_numpy()
+    rows = pos.reindex(groups[ok].to_numpy()).to_numpy()
+    cols = np.where(ok)[0]
+    w = weights.to_numpy(dtype=float)[ok]
+    G = sparse.csr_matrix((w, (rows, cols)), shape=(len(codes), len(groups)))
+    totals = np.asarray(G.sum(axis=1)).ravel()
+    # groups whose OAs all have zero population fall back to equal weights
+    zero = totals == 0
+    if zero.any():
+        E = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=G.shape)
+        G = sparse.csr_matrix(G.multiply((~zero)[:, None])) + sparse.csr_matrix(
+            E.multiply(zero[:, None])
+        )
+        totals = np.asarray(G.sum(axis=1)).ravel()
+    return sparse.csr_matrix(sparse.diags(1.0 / totals) @ G), codes
+
+
+def aggregate(
+    oa: pd.DataFrame,
+    groups: pd.Series,
+    population: pd.Series,
+    *,
+    replicates: np.ndarray | None = None,
+    interval: float = 0.9,
+) -> Aggregate:
+    """Population-weighted means of OA shares within groups, with replicate intervals.
+
+    Parameters
+    ----------
+    oa : DataFrame
+        OA estimates indexed by OA code, with the six ``share_<cluster>`` columns.
+    groups : Series
+        Group code of every OA (same index as ``oa``; missing = in no group).
+    population : Series
+        Weight of every OA (same index), e.g. from :func:`population_weights`.
+    replicates : ndarray of shape (n_boot, n_oa, 6), optional
+        Bootstrap replicates of the OA shares, in the order of ``oa``.
+    interval : float, default=0.9
+        Coverage of the percentile intervals.
+
+    Returns
+    -------
+    Aggregate
+
+    Examples
+    --------
+    >>> oa = pd.DataFrame(np.tile([0.5, 0.1, 0.1, 0.1, 0.1, 0.1], (3, 1)),
+    ...                   index=["a", "b", "c"], columns=share_columns())
+    >>> oa.iloc[2] = [0.1, 0.5, 0.1, 0.1, 0.1, 0.1]
+    >>> agg = aggregate(oa, pd.Series(["L1", "L1", "L2"], index=oa.index),
+    ...                 pd.Series([100.0, 300.0, 50.0], index=oa.index))
+    >>> agg.frame.loc["L1", "population"], agg.frame.loc["L2", "dominant_cluster"]
+    (np.float64(400.0), 'high_wellbeing')
+    """
+    if not oa.index.equals(groups.index) or not oa.index.equals(population.index):
+        raise ValueError("oa, groups and population must share one index (OA codes).")
+    G, codes = _group_matrix(groups, population)
+    shares = G @ oa[share_columns()].to_numpy(dtype=float)
+    out = pd.DataFrame(shares, index=codes, columns=share_columns())
+    ok = groups.notna()
+    out.insert(0, "population", population[ok].groupby(groups[ok]).sum().reindex(codes))
+    out.insert(1, "n_oa", groups[ok].value_counts().reindex(codes).astype(int))
+    score = shares @ _SIGNS
+    score_reps = np.empty((0, len(codes)))
+    if replicates is not None and len(replicates):
+        lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
+        reps = np.stack([G @ r for r in replicates]).astype(np.float32)
+        lo = np.minimum(np.quantile(reps, lo_q, axis=0), shares)
+        hi = np.maximum(np.quantile(reps, hi_q, axis=0), shares)
+        out[share_columns("_lo")] = lo
+        out[share_columns("_hi")] = hi
+        score_reps = reps @ _SIGNS.astype(np.float32)
+    out["dominant_cluster"] = np.asarray(CLUSTER_KEYS, dtype=object)[shares.argmax(axis=1)]
+    out["resilience_score"] = score
+    if len(score_reps):
+        out["resilience_score_lo"] = np.minimum(np.quantile(score_reps, lo_q, axis=0), score)
+        out["resilience_score_hi"] = np.maximum(np.quantile(score_reps, hi_q, axis=0), score)
+    return Aggregate(out, score_reps)

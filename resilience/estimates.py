@@ -1,0 +1,558 @@
+"""Small-area estimates: cluster shares for every category of an area classification.
+
+:class:`AreaEstimator` turns respondents' clusters into cluster shares for every category
+of a hierarchical area classification (for example OAC supergroup → group → subgroup),
+shrinks each category towards its parent, protects small cells, and keeps bootstrap
+replicates so that intervals for output areas, LSOAs and wards can be computed from the
+same draws.
+
+Shrinkage rule (empirical Bayes)
+--------------------------------
+At each level, a category's cluster counts are modelled as Dirichlet–multinomial around
+its parent's (already shrunk) shares π with prior strength α ("pseudo-respondents"). The
+estimate is the posterior mean
+
+    (n_eff · p + α · π) / (n_eff + α),
+
+where p are the category's weighted shares and n_eff = (Σw)² / Σw² its Kish effective
+sample size, so a category is pulled towards its parent more the fewer effective
+respondents it has. α is chosen per level by maximising the Dirichlet–multinomial
+marginal likelihood of all categories' effective counts at that level (bounded to
+[0.5, 10 000]), each category judged against its parent's shares *without* its own
+respondents (otherwise a category that dominates its parent looks like it and α comes
+out too large); the top level shrinks towards the whole sample. ``shrinkage`` may instead
+be a fixed α, or 0 for raw shares. In the bootstrap the α of the full fit is kept.
+
+Disclosure control
+------------------
+A category with fewer than ``min_respondents`` unweighted respondents (with a positive
+weight) has no estimate of its own: areas of that category take the estimate of its
+parent (recursively; ``all`` for the whole sample). Such categories never appear in
+:attr:`AreaEstimator.estimates_`, and respondent counts are only ever reported in bands
+(``10–29``, ``30–99``, ``100–299``, ``300+``) so that a suppressed count cannot be
+recovered by differencing.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import minimize_scalar
+from scipy.special import gammaln
+
+from .clusters import CLUSTER_KEYS, resilience_score, share_columns
+from .errors import (
+    ConfigError,
+    DisclosureWarning,
+    InputDataError,
+    NotFittedError,
+    format_examples,
+)
+
+__all__ = ["AreaEstimator", "n_band", "normalise_category"]
+
+ALL = "all"
+_SIGNS = resilience_score(np.eye(len(CLUSTER_KEYS)))
+
+
+def normalise_category(codes: pd.Series) -> pd.Series:
+    """Classification codes compared case- and space-insensitively (``' 1A1'`` → ``'1a1'``).
+
+    Missing values and negative survey codes stay missing.
+
+    Examples
+    --------
+    >>> normalise_category(pd.Series([" 1A1", "1a 1", None, "-9"])).tolist()
+    ['1a1', '1a1', <NA>, <NA>]
+    """
+    s = codes.astype("string").str.replace(r"\s+", "", regex=True).str.lower()
+    return s.mask(s.isin(["", "nan", "none"]) | s.str.match(r"^-\d+$", na=False))
+
+
+def n_band(n: int | float) -> str:
+    """A respondent count as a band that cannot be differenced into a small cell.
+
+    Examples
+    --------
+    >>> n_band(12), n_band(150), n_band(4000)
+    ('10–29', '100–299', '300+')
+    """
+    for lo, hi in ((300, None), (100, 299), (30, 99), (10, 29)):
+        if n >= lo:
+            return f"{lo}+" if hi is None else f"{lo}–{hi}"
+    return "<10"
+
+
+def _dm_negloglik(log_alpha: float, counts: np.ndarray, totals: np.ndarray, prior: np.ndarray) -> float:
+    """Negative Dirichlet–multinomial log-likelihood (terms free of α dropped)."""
+    a = np.exp(log_alpha)
+    ap = np.clip(a * prior, 1e-12, None)
+    ll = gammaln(a) - gammaln(totals + a) + (gammaln(counts + ap) - gammaln(ap)).sum(axis=1)
+    return float(-ll.sum())
+
+
+def _fit_alpha(counts: np.ndarray, totals: np.ndarray, prior: np.ndarray) -> float:
+    ok = totals > 0
+    if ok.sum() < 2:
+        return 10_000.0
+    res = minimize_scalar(
+        _dm_negloglik,
+        bounds=(np.log(0.5), np.log(10_000.0)),
+        args=(counts[ok], totals[ok], prior[ok]),
+        method="bounded",
+    )
+    return float(np.exp(res.x))
+
+
+class AreaEstimator:
+    """Cluster shares per classification category, shrunk, protected and bootstrapped.
+
+    Parameters
+    ----------
+    levels : sequence of str
+        Classification columns, coarse to fine, as named in the survey frame (and in the
+        area classification given to :meth:`predict`).
+    min_respondents : int, default=10
+        Smallest number of unweighted respondents for a category to get its own estimate.
+    n_boot : int, default=200
+        Bootstrap replicates (resampling respondents) for intervals.
+    interval : float, default=0.9
+        Coverage of the percentile intervals.
+    shrinkage : "empirical_bayes", float or None, default="empirical_bayes"
+        Prior strength α towards the parent: chosen from the data per level, a fixed
+        number of pseudo-respondents, or ``None``/0 for raw weighted shares.
+    random_state : int, optional
+        Seed of the bootstrap.
+
+    Attributes
+    ----------
+    estimates_ : DataFrame
+        One row per category with its own estimate, indexed by (``level``, ``code``):
+        ``parent``, ``respondents`` (a band), ``effective_n`` (rounded), ``alpha``,
+        ``share_<cluster>`` with ``_lo``/``_hi``, and ``resilience_score`` with its
+        interval. The whole sample is the row (``all``, ``all``).
+    alpha_ : dict
+        Prior strength used at each level.
+    suppressed_ : dict
+        Number of categories per level without an estimate of their own.
+    replicates_ : ndarray of shape (n_boot, n_categories, 6)
+        Bootstrap replicates of the shares of :attr:`estimates_` rows (same order).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> survey = pd.DataFrame({"sg": rng.choice(["1", "2"], 400),
+    ...                        "w": np.ones(400)})
+    >>> survey["g"] = survey["sg"] + rng.choice(["a", "b"], 400)
+    >>> survey.attrs["weight"] = "w"
+    >>> labels = pd.Series(rng.choice(CLUSTER_KEYS, 400), index=survey.index)
+    >>> est = AreaEstimator(["sg", "g"], n_boot=20, random_state=0).fit(survey, labels)
+    >>> areas = pd.DataFrame({"sg": ["1", "2"], "g": ["1A", "2c"]}, index=["E00000001", "E00000002"])
+    >>> est.predict(areas)["estimate_level"].tolist()
+    ['g', 'sg']
+    """
+
+    def __init__(
+        self,
+        levels: Sequence[str],
+        min_respondents: int = 10,
+        n_boot: int = 200,
+        interval: float = 0.9,
+        shrinkage: str | float | None = "empirical_bayes",
+        random_state: int | None = None,
+    ) -> None:
+        self.levels = levels
+        self.min_respondents = min_respondents
+        self.n_boot = n_boot
+        self.interval = interval
+        self.shrinkage = shrinkage
+        self.random_state = random_state
+
+    def __repr__(self) -> str:
+        state = (
+            f"{len(self.estimates_) - 1} categories with own estimates"
+            if hasattr(self, "estimates_")
+            else "not fitted"
+        )
+        return (
+            f"AreaEstimator(levels={list(self.levels)!r}, min_respondents={self.min_respondents}, "
+            f"n_boot={self.n_boot}, interval={self.interval}) [{state}]"
+        )
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> list[str]:
+        levels = list(self.levels)
+        if not levels or len(set(levels)) != len(levels):
+            raise ConfigError(f"levels must be a non-empty list of distinct columns; got {levels!r}.")
+        if not isinstance(self.min_respondents, int) or self.min_respondents < 1:
+            raise ConfigError(f"min_respondents must be a positive integer; got {self.min_respondents!r}.")
+        if not 0 < self.interval < 1:
+            raise ConfigError(f"interval must be between 0 and 1; got {self.interval!r}.")
+        if not isinstance(self.n_boot, int) or self.n_boot < 0:
+            raise ConfigError(f"n_boot must be a non-negative integer; got {self.n_boot!r}.")
+        s = self.shrinkage
+        if not (s is None or s == "empirical_bayes" or (isinstance(s, (int, float)) and s >= 0)):
+            raise ConfigError(
+                f"shrinkage must be 'empirical_bayes', a non-negative number or None; got {s!r}."
+            )
+        return levels
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "estimates_"):
+            raise NotFittedError("This AreaEstimator is not fitted yet. Call fit(survey, labels).")
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, survey: pd.DataFrame, labels: pd.Series) -> AreaEstimator:
+        """Estimate cluster shares for every category at every level.
+
+        Parameters
+        ----------
+        survey : DataFrame
+            Respondents with the ``levels`` columns and the weight named in
+            ``survey.attrs["weight"]`` (as from :func:`resilience.read_survey`).
+        labels : Series
+            Cluster key of each respondent used (index matching ``survey``), e.g.
+            ``SurveyModel.labels_``. Respondents without a label are left out.
+
+        Returns
+        -------
+        self
+        """
+        levels = self._check_params()
+        missing = [lv for lv in levels if lv not in survey.columns]
+        if missing:
+            raise InputDataError(
+                f"The survey has no classification column(s) {format_examples(missing)}; its "
+                f"columns are {format_examples(list(survey.columns), 12)}."
+            )
+        lab = labels.reindex(survey.index)
+        unknown = set(lab.dropna().unique()) - set(CLUSTER_KEYS)
+        if unknown:
+            raise InputDataError(f"Labels must be cluster keys; got {format_examples(sorted(unknown))}.")
+        wname = survey.attrs.get("weight")
+        w = survey[wname].to_numpy(dtype=float) if wname else np.ones(len(survey))
+        codes = {lv: normalise_category(survey[lv]) for lv in levels}
+        use = lab.notna().to_numpy() & (w > 0)
+        # a respondent needs a code at the top level; finer codes may be missing
+        use &= codes[levels[0]].notna().to_numpy()
+        self.n_respondents_ = int(use.sum())
+        if self.n_respondents_ < self.min_respondents:
+            raise InputDataError(
+                f"Only {self.n_respondents_} labelled respondents with a positive weight and a "
+                "classification code; too few for any estimate."
+            )
+        y = pd.Categorical(lab[use], categories=list(CLUSTER_KEYS)).codes.astype(np.int64)
+        w = w[use]
+        cat_codes = {lv: codes[lv][use].to_numpy() for lv in levels}
+
+        # category table: every category seen among respondents, with its parent
+        rows: list[tuple[str, str, str]] = [(ALL, ALL, "")]
+        members: list[np.ndarray] = [np.arange(len(y))]
+        for k, lv in enumerate(levels):
+            parent_lv = levels[k - 1] if k else None
+            s = pd.Series(cat_codes[lv])
+            for code, idx in s.groupby(s, sort=True).groups.items():
+                idx = np.asarray(idx)
+                if parent_lv is None:
+                    parent = ALL
+                else:
+                    pcodes = pd.Series(cat_codes[parent_lv][idx]).dropna()
+                    if pcodes.empty:
+                        continue
+                    parent = str(pcodes.mode().iloc[0])
+                rows.append((lv, str(code), parent))
+                members.append(idx)
+        table = pd.DataFrame(rows, columns=["level", "code", "parent"])
+        n_cat = len(table)
+        # sparse membership: respondents x categories
+        r_idx = np.concatenate(members)
+        c_idx = np.concatenate([np.full(len(m), j) for j, m in enumerate(members)])
+        A = sparse.csr_matrix((np.ones(len(r_idx)), (r_idx, c_idx)), shape=(len(y), n_cat))
+        Y = sparse.csr_matrix((w, (np.arange(len(y)), y)), shape=(len(y), len(CLUSTER_KEYS)))
+        counts_n = np.asarray(A.sum(axis=0)).ravel().astype(int)
+        table["n"] = counts_n
+        table["own"] = counts_n >= self.min_respondents
+        table.loc[0, "own"] = True
+
+        parent_pos = np.full(n_cat, -1)
+        key = {(r.level, r.code): i for i, r in enumerate(table.itertuples())}
+        for i, r in enumerate(table.itertuples()):
+            if i:
+                plv = levels[levels.index(r.level) - 1] if r.level != levels[0] else ALL
+                parent_pos[i] = key[(plv, r.parent)] if plv != ALL else 0
+        self._levels = levels
+        self._table = table
+        self._parent_pos = parent_pos
+
+        # point estimate, with alpha chosen per level from the data
+        point, alpha = self._estimate(A, Y, w, alpha=None)
+        self.alpha_ = alpha
+        self._point = point
+
+        # bootstrap
+        reps = np.empty((self.n_boot, n_cat, len(CLUSTER_KEYS)), dtype=np.float32)
+        if self.n_boot:
+            rng = np.random.default_rng(self.random_state)
+            n = len(y)
+            for b in range(self.n_boot):
+                m = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+                reps[b], _ = self._estimate(A, Y, w, alpha=alpha, multiplicity=m)
+        self._reps_all = reps
+
+        # effective estimates: suppressed categories resolve to their nearest own ancestor
+        resolved = np.arange(n_cat)
+        for i in range(n_cat):
+            j = i
+            while not table.loc[j, "own"]:
+                j = parent_pos[j]
+            resolved[i] = j
+        self._resolved = resolved
+        own = np.where(table["own"].to_numpy())[0]
+        self._own = own
+        self.suppressed_ = {
+            lv: int(((table["level"] == lv) & ~table["own"]).sum()) for lv in levels
+        }
+        self.estimates_ = self._summarise(own)
+        self.replicates_ = reps[:, own, :]
+        return self
+
+    def _estimate(
+        self,
+        A: sparse.csr_matrix,
+        Y: sparse.csr_matrix,
+        w: np.ndarray,
+        *,
+        alpha: dict[str, float] | None,
+        multiplicity: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, dict[str, float]]:
+        """Shrunk shares of every category (rows of the category table)."""
+        table = self._table
+        m = np.ones(len(w)) if multiplicity is None else multiplicity
+        wm = w * m
+        weighted = np.asarray((A.T @ sparse.diags(m) @ Y).todense())  # cat x clusters
+        sw = np.asarray(A.T @ wm).ravel()
+        sw2 = np.asarray(A.T @ (w * wm)).ravel()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            raw = weighted / sw[:, None]
+            n_eff = np.where(sw2 > 0, sw**2 / sw2, 0.0)
+        out = np.empty_like(raw)
+        out[0] = raw[0]
+        chosen: dict[str, float] = {}
+        for lv in self._levels:
+            rows = np.where(table["level"].to_numpy() == lv)[0]
+            prior = out[self._parent_pos[rows]]
+            x = np.nan_to_num(raw[rows]) * n_eff[rows, None]
+            if alpha is not None:
+                a = alpha[lv]
+            elif self.shrinkage == "empirical_bayes":
+                # judge each category against its parent *without* its own respondents, or
+                # a category that dominates its parent would look like its parent and the
+                # heterogeneity between categories (hence 1/α) would be underestimated
+                par = self._parent_pos[rows]
+                rest_w = weighted[par] - weighted[rows]
+                rest_s = sw[par] - sw[rows]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    loo = rest_w / rest_s[:, None]
+                ok = (rest_s > 1e-9)[:, None] & np.isfinite(loo)
+                a = _fit_alpha(x, n_eff[rows], np.where(ok, loo, prior))
+            else:
+                a = float(self.shrinkage or 0.0)
+            chosen[lv] = a
+            denom = n_eff[rows] + a
+            with np.errstate(invalid="ignore", divide="ignore"):
+                est = (x + a * prior) / denom[:, None]
+            # no (resampled) respondents and no shrinkage: fall back to the parent
+            est = np.where((denom > 0)[:, None], est, prior)
+            out[rows] = est
+        return out, chosen
+
+    def _summarise(self, own: np.ndarray) -> pd.DataFrame:
+        table = self._table
+        lo_q, hi_q = (1 - self.interval) / 2, 1 - (1 - self.interval) / 2
+        shares = self._point[own]
+        frame = pd.DataFrame(
+            {
+                "level": table["level"].to_numpy()[own],
+                "code": table["code"].to_numpy()[own],
+                "parent": table["parent"].to_numpy()[own],
+                "respondents": [n_band(n) for n in table["n"].to_numpy()[own]],
+                "alpha": [
+                    np.nan if lv == ALL else round(self.alpha_[lv], 2)
+                    for lv in table["level"].to_numpy()[own]
+                ],
+            }
+        )
+        frame[share_columns()] = shares
+        if self.n_boot:
+            reps = self._reps_all[:, own, :]
+            frame[share_columns("_lo")] = np.quantile(reps, lo_q, axis=0)
+            frame[share_columns("_hi")] = np.quantile(reps, hi_q, axis=0)
+            score_reps = reps @ _SIGNS
+            frame["resilience_score"] = shares @ _SIGNS
+            frame["resilience_score_lo"] = np.quantile(score_reps, lo_q, axis=0)
+            frame["resilience_score_hi"] = np.quantile(score_reps, hi_q, axis=0)
+        else:
+            frame["resilience_score"] = shares @ _SIGNS
+        return frame.set_index(["level", "code"])
+
+    # ----------------------------------------------------------------- predict
+    def membership(self, areas: pd.DataFrame) -> tuple[sparse.csr_matrix, pd.DataFrame]:
+        """Which category's estimate each area takes.
+
+        Returns a sparse (areas x categories with own estimates) matrix with one 1 per
+        row, in the order of :attr:`estimates_`, and a frame (indexed like ``areas``)
+        with ``estimate_level`` and ``estimate_category``.
+
+        Raises
+        ------
+        InputDataError
+            When an area has no classification code, or codes the survey knows at no level.
+        """
+        self._check_fitted()
+        levels = self._levels
+        missing_cols = [lv for lv in levels if lv not in areas.columns]
+        if missing_cols:
+            raise InputDataError(
+                f"The area classification has no column(s) {format_examples(missing_cols)}; "
+                f"expected one column per level {levels} (columns found: "
+                f"{format_examples(list(areas.columns), 10)})."
+            )
+        table = self._table
+        key = {(r.level, r.code): i for i, r in enumerate(table.itertuples())}
+        codes = {lv: normalise_category(areas[lv]).to_numpy() for lv in levels}
+        top = codes[levels[0]]
+        no_code = pd.isna(top)
+        if no_code.any():
+            ex = areas.index[no_code]
+            raise InputDataError(
+                f"{int(no_code.sum())} area(s) have no {levels[0]!r} classification code, e.g. "
+                f"{format_examples(list(ex))}. Every output area needs a code; if the areas are on "
+                "a newer geography than the classification, give the OA 2011 → 2021 lookup so "
+                "codes can be carried across."
+            )
+        chosen = np.empty(len(areas), dtype=np.int64)
+        fell_back = {lv: 0 for lv in levels}
+        unknown_top: list[tuple[object, str]] = []
+        for i in range(len(areas)):
+            found = -1
+            for lv in reversed(levels):
+                c = codes[lv][i]
+                if pd.isna(c):
+                    continue
+                j = key.get((lv, str(c)))
+                if j is not None:
+                    found = j
+                    break
+                fell_back[lv] += 1
+            if found < 0:
+                unknown_top.append((areas.index[i], str(top[i])))
+                continue
+            chosen[i] = self._resolved[found]
+        if unknown_top:
+            known = sorted(table.loc[table["level"] == levels[0], "code"])
+            raise InputDataError(
+                f"{len(unknown_top)} area(s) have classification codes that the survey knows at "
+                f"no level, e.g. area {unknown_top[0][0]!r} with {levels[0]} code "
+                f"{unknown_top[0][1]!r} ({format_examples([f'{a}: {c}' for a, c in unknown_top[1:]], 4) or 'no others'}). "
+                f"The survey's {levels[0]} codes are {format_examples(known, 12)}. Check that the "
+                "areas and the survey use the same classification (e.g. OAC 2011 in both)."
+            )
+        absent = {lv: n for lv, n in fell_back.items() if n}
+        if absent:
+            warnings.warn(
+                "Classification categories of some areas are absent from the survey and fall "
+                "back up the hierarchy: "
+                + ", ".join(f"{n} area(s) at {lv}" for lv, n in absent.items())
+                + ".",
+                DisclosureWarning,
+                stacklevel=3,
+            )
+        pos = {j: k for k, j in enumerate(self._own)}
+        cols = np.array([pos[j] for j in chosen], dtype=np.int64)
+        M = sparse.csr_matrix(
+            (np.ones(len(areas)), (np.arange(len(areas)), cols)),
+            shape=(len(areas), len(self._own)),
+        )
+        info = pd.DataFrame(
+            {
+                "estimate_level": table["level"].to_numpy()[chosen],
+                "estimate_category": table["code"].to_numpy()[chosen],
+            },
+            index=areas.index,
+        )
+        return M, info
+
+    def predict(self, areas: pd.DataFrame) -> pd.DataFrame:
+        """Cluster shares, intervals, dominant cluster and resilience score for each area.
+
+        Parameters
+        ----------
+        areas : DataFrame
+            One column per level (named as in ``levels``), indexed by area (OA) code.
+
+        Returns
+        -------
+        DataFrame
+            Indexed like ``areas``: ``share_<cluster>`` and ``_lo``/``_hi``,
+            ``dominant_cluster``, ``resilience_score`` with ``_lo``/``_hi``,
+            ``estimate_level`` (the level whose estimate was used, or ``all``) and
+            ``estimate_category``.
+        """
+        M, info = self.membership(areas)
+        return self.shares_from_membership(M, index=areas.index).join(info)
+
+    def shares_from_membership(self, M: sparse.spmatrix, index: pd.Index) -> pd.DataFrame:
+        """Shares and intervals of areas that are (weighted) mixes of categories.
+
+        ``M`` has one row per area and one column per row of :attr:`estimates_`; each row
+        sums to 1 (a single 1 for an area of one category, population weights for an area
+        merged from several).
+        """
+        self._check_fitted()
+        point = self.estimates_[share_columns()].to_numpy()
+        shares = np.asarray(M @ point)
+        out = pd.DataFrame(shares, index=index, columns=share_columns())
+        if self.n_boot:
+            reps = self.replicates(M)
+            lo_q, hi_q = (1 - self.interval) / 2, 1 - (1 - self.interval) / 2
+            lo = np.quantile(reps, lo_q, axis=0)
+            hi = np.quantile(reps, hi_q, axis=0)
+            out[share_columns("_lo")] = np.minimum(lo, shares)
+            out[share_columns("_hi")] = np.maximum(hi, shares)
+        out["dominant_cluster"] = np.asarray(CLUSTER_KEYS, dtype=object)[shares.argmax(axis=1)]
+        out["resilience_score"] = shares @ _SIGNS
+        if self.n_boot:
+            sreps = self.replicates(M) @ _SIGNS
+            out["resilience_score_lo"] = np.minimum(np.quantile(sreps, lo_q, axis=0), out["resilience_score"])
+            out["resilience_score_hi"] = np.maximum(np.quantile(sreps, hi_q, axis=0), out["resilience_score"])
+        return out
+
+    def replicates(self, M: sparse.spmatrix) -> np.ndarray:
+        """Bootstrap replicates of the shares of areas given by membership ``M``.
+
+        Returns an array of shape (n_boot, n_areas, 6), computed as ``M @ replicate`` for
+        every replicate, so aggregates and flags can use the same draws.
+        """
+        self._check_fitted()
+        M = sparse.csr_matrix(M)
+        out = np.empty((self.n_boot, M.shape[0], len(CLUSTER_KEYS)), dtype=np.float32)
+        for b in range(self.n_boot):
+            out[b] = M @ self.replicates_[b]
+        return out
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor parameters (for the manifest)."""
+        return {
+            "levels": list(self.levels),
+            "min_respondents": self.min_respondents,
+            "n_boot": self.n_boot,
+            "interval": self.interval,
+            "shrinkage": self.shrinkage,
+            "random_state": self.random_state,
+        }
+
