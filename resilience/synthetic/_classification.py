@@ -35,9 +35,15 @@ class Classification:
         One row per supergroup: ``urbanness`` and ``deprivation`` in [-1, 1].
     """
 
-    def __init__(self, subgroups: pd.DataFrame, supergroups: pd.DataFrame) -> None:
+    def __init__(
+        self,
+        subgroups: pd.DataFrame,
+        supergroups: pd.DataFrame,
+        levels: tuple[str, ...] = LEVELS,
+    ) -> None:
         self.subgroups = subgroups
         self.supergroups = supergroups
+        self.levels = levels
 
     def truth(self) -> pd.DataFrame:
         """True cluster shares of every category at every level (national mix within parents).
@@ -46,7 +52,7 @@ class Classification:
         """
         share_cols = [f"share_{k}" for k in CLUSTER_KEYS]
         rows = []
-        for level in LEVELS:
+        for level in self.levels:
             sub = self.subgroups
             w = sub["national_share"].to_numpy()
             grouped = pd.DataFrame(sub[share_cols].to_numpy() * w[:, None], columns=share_cols)
@@ -62,42 +68,60 @@ class Classification:
 
 
 def make_classification(rng: np.random.Generator, n_supergroups: int = 8) -> Classification:
-    """Build the category tree, national shares and true cluster shares."""
+    """Build an OAC-like category tree, national shares and true cluster shares."""
+    rows = []
+    for sg in range(n_supergroups):
+        s_code = str(sg + 1)
+        s_size = rng.gamma(3.0, 1.0)
+        for g in range(int(rng.integers(2, 5))):
+            g_code = s_code + string.ascii_lowercase[g]
+            g_size = rng.gamma(2.0, 1.0)
+            for u in range(int(rng.integers(2, 4))):
+                # heavy-tailed sizes: some subgroups are common, some very rare
+                size = s_size * g_size * rng.lognormal(0.0, 1.0)
+                rows.append((s_code, g_code, f"{g_code}{u + 1}", size))
+    tree = pd.DataFrame(rows, columns=[*LEVELS, "national_share"])
+    return classification_from_tree(rng, tree, LEVELS)
+
+
+def classification_from_tree(
+    rng: np.random.Generator, tree: pd.DataFrame, levels: tuple[str, ...]
+) -> Classification:
+    """True cluster shares for a given category tree (one row per finest category).
+
+    ``tree`` has one column per level (coarse to fine) and optionally ``national_share``
+    (default: equal). Cluster logits add a random effect per category at every level;
+    each top-level category gets a deprivation in [-0.9, 0.9] that tilts it towards the
+    vulnerability clusters, and an urbanness in [-1, 1].
+    """
     k = len(CLUSTER_KEYS)
     vuln = np.array([1.0 if c in VULNERABILITIES else -1.0 for c in CLUSTER_KEYS])
     base = np.log(np.array([0.17, 0.17, 0.17, 0.15, 0.19, 0.15]))
-    sg_dep = np.linspace(-0.9, 0.9, n_supergroups)
-    rng.shuffle(sg_dep)
-    sg_urb = rng.uniform(-1, 1, n_supergroups)
-    rows = []
-    for s in range(n_supergroups):
-        s_code = str(s + 1)
-        s_eff = 0.75 * sg_dep[s] * vuln + rng.normal(0.0, 0.45, k)
-        n_groups = int(rng.integers(2, 5))
-        s_size = rng.gamma(3.0, 1.0)
-        for g in range(n_groups):
-            g_code = s_code + string.ascii_lowercase[g]
-            g_eff = rng.normal(0.0, 0.35, k)
-            n_sub = int(rng.integers(2, 4))
-            g_size = rng.gamma(2.0, 1.0)
-            for u in range(n_sub):
-                u_code = f"{g_code}{u + 1}"
-                u_eff = rng.normal(0.0, 0.22, k)
-                logits = base + s_eff + g_eff + u_eff
-                p = np.exp(logits - logits.max())
-                p /= p.sum()
-                # heavy-tailed sizes: some subgroups are common, some very rare
-                size = s_size * g_size * rng.lognormal(0.0, 1.0)
-                rows.append([s_code, g_code, u_code, size, *p])
-    sub = pd.DataFrame(
-        rows, columns=[*LEVELS, "national_share", *[f"share_{c}" for c in CLUSTER_KEYS]]
-    )
-    sub["national_share"] /= sub["national_share"].sum()
+    top = list(dict.fromkeys(tree[levels[0]].astype(str)))
+    dep = np.linspace(-0.9, 0.9, len(top)) if len(top) > 1 else np.zeros(1)
+    rng.shuffle(dep)
+    urb = rng.uniform(-1, 1, len(top))
+    sd = [0.45, 0.4, 0.3, 0.25]
+    effects: dict[tuple[int, str], np.ndarray] = {}
+    logits = np.tile(base, (len(tree), 1))
+    for depth, lv in enumerate(levels):
+        for code in dict.fromkeys(tree[lv].astype(str)):
+            eff = rng.normal(0.0, sd[min(depth, len(sd) - 1)], k)
+            if depth == 0:
+                eff = eff + 0.75 * dep[top.index(code)] * vuln
+            effects[(depth, code)] = eff
+        logits += np.stack([effects[(depth, c)] for c in tree[lv].astype(str)])
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    sub = tree[list(levels)].astype(str).reset_index(drop=True)
+    share = tree["national_share"].to_numpy(float) if "national_share" in tree else np.ones(len(tree))
+    sub["national_share"] = share / share.sum()
+    for j, c in enumerate(CLUSTER_KEYS):
+        sub[f"share_{c}"] = p[:, j]
     supergroups = pd.DataFrame(
-        {"urbanness": sg_urb, "deprivation": sg_dep},
-        index=pd.Index([str(s + 1) for s in range(n_supergroups)], name="supergroup"),
+        {"urbanness": urb, "deprivation": dep}, index=pd.Index(top, name=levels[0])
     )
-    return Classification(sub, supergroups)
+    return Classification(sub, supergroups, tuple(levels))
 
 
 def assign_areas(

@@ -76,6 +76,7 @@ def make_survey(
     n: int,
     prefix: str = "f_",
     upper_case_codes: bool = True,
+    level_columns: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Draw ``n`` respondents. Returns (respondent file, true cluster per ``pidp``)."""
     share_cols = [f"share_{k}" for k in CLUSTER_KEYS]
@@ -140,10 +141,12 @@ def make_survey(
     weight = weight / weight[weight > 0].mean()
     df[f"{prefix}indscui_xw"] = np.round(weight, 6)
 
-    codes_df = subgroups.iloc[s][["supergroup", "group", "subgroup"]].reset_index(drop=True)
-    for level in ("supergroup", "group", "subgroup"):
+    if level_columns is None:
+        level_columns = {lv: f"oac_{lv}" for lv in ("supergroup", "group", "subgroup")}
+    codes_df = subgroups.iloc[s][list(level_columns)].reset_index(drop=True)
+    for level, name in level_columns.items():
         col = codes_df[level].astype(str)
-        df[f"oac_{level}"] = col.str.upper().to_numpy() if upper_case_codes else col.to_numpy()
+        df[name] = col.str.upper().to_numpy() if upper_case_codes else col.to_numpy()
 
     truth = pd.Series(
         np.asarray(CLUSTER_KEYS)[c], index=pd.Index(pidp, name="pidp"), name="true_cluster"
