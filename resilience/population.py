@@ -1,0 +1,486 @@
+"""Reading area populations for weighting: plain tables and Census 2021 tables from Nomis.
+
+:func:`read_population` returns one population figure per area (adults where the table
+allows it). It reads
+
+* plain tables: a code column and a value column (``adults``, ``population`` or named);
+* Census 2021 topic summaries as Nomis publishes them in its bulk files (headers
+  ``date, geography, geography code, <Topic>: <Category>; measures: Value``), including
+  copies that drop the ``; measures: Value`` suffix or replace ``geography code`` with an
+  ONS code column (``LSOA21CD``);
+* the same tables with columns re-coded as ``ts0010001`` … when the ``_dictionary.csv``
+  that names them (columns ``column``, ``Table_Name``, ``Variable_Name``) sits beside the
+  file;
+* Census 2011 key statistics with plain headers (``All usual residents``, ``Age 0 to 4``).
+
+Headers are compared after :func:`normalise_header`, case-insensitively.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._areacodes import LEVEL_LABELS, resolve_column, squash
+from ._io import file_label, read_table, to_numeric
+from .codes import GEOGRAPHY_PREFIXES, detect_geography, find_code_column, normalise_codes
+from .errors import DataQualityWarning, InputDataError, format_examples
+
+__all__ = ["ADULT_AGE", "DICTIONARY_NAME", "normalise_header", "read_population"]
+
+#: File name of the variable dictionary of re-coded Census tables (``ts0010001`` …).
+DICTIONARY_NAME = "_dictionary.csv"
+#: Age from which a resident counts as an adult.
+ADULT_AGE = 16
+
+_ROLE = "population"
+_ENTRY = "the config's [geography] population entry"
+_MEASURES = re.compile(r"\s*;\s*measures\s*:\s*value\s*$", re.IGNORECASE)
+_PERCENT = re.compile(r";\s*measures\s*:\s*percent", re.IGNORECASE)
+_COLON = re.compile(r"\s*:\s*")
+_TS_CODED = re.compile(r"^ts\d{3}[a-z]?\d{4}$", re.IGNORECASE)
+_META = {"date", "geography", "geography name", "geography code", "mnemonic"}
+_NAMED_VALUES = ("adults", "population")
+_AGE_TOTALS = {"total", "all usual residents", "total: all usual residents", "all persons"}
+_PERSON_TOTALS = {"all usual residents", "total: all usual residents", "all persons"}
+_PERSON_TOPICS = {"residence type", "sex", "age"}
+_BANDS = (
+    (re.compile(r"^aged? (?:under|less than) (\d+)(?: years?)?$"), lambda a, b: (0, a - 1)),
+    (re.compile(r"^aged? (\d+)(?: years?)? and under$"), lambda a, b: (0, a)),
+    (re.compile(r"^aged? (\d+)(?: years?)? (?:and|or) over$"), lambda a, b: (a, math.inf)),
+    (re.compile(r"^aged? (\d+) ?\+$"), lambda a, b: (a, math.inf)),
+    (re.compile(r"^aged? (\d+)(?: years?)? to (\d+)(?: years?)?$"), lambda a, b: (a, b)),
+    (re.compile(r"^aged? (\d+)(?: years?)?$"), lambda a, b: (a, a)),
+)
+
+
+def normalise_header(header: str) -> str:
+    """A Census header without its ``; measures: Value`` suffix and with tidy spacing.
+
+    Examples
+    --------
+    >>> normalise_header("Age: Total; measures: Value")
+    'Age: Total'
+    >>> normalise_header("Country of birth:  British Overseas ; measures: Value")
+    'Country of birth: British Overseas'
+    """
+    text = _MEASURES.sub("", str(header))
+    return _COLON.sub(": ", squash(text)).strip()
+
+
+@dataclass(frozen=True)
+class _Column:
+    """A value column of a population table and its normalised label."""
+
+    raw: str
+    label: str
+
+    @property
+    def key(self) -> str:
+        return self.label.lower()
+
+    @property
+    def topic(self) -> str | None:
+        return self.key.split(": ", 1)[0] if ": " in self.key else None
+
+    @property
+    def category(self) -> str:
+        return self.key.split(": ", 1)[1] if ": " in self.key else self.key
+
+    @property
+    def leaf(self) -> str:
+        return self.key.rsplit(": ", 1)[-1]
+
+
+def read_population(
+    path: str | Path, *, code: str | None = None, column: str | None = None
+) -> pd.Series:
+    """Read one population figure per area, adults (16 and over) where the table allows.
+
+    Without ``column``, the figure is chosen in this order:
+
+    1. **Adults from age bands** (Census 2021 TS007A or TS007, Census 2011 KS102EW): the
+       table's total minus the residents under 16. Bands that straddle 16 are split
+       assuming ages are spread evenly within the band. For TS007A that is
+       ``total − (0–4 + 5–9 + 10–14) − 1/5 × (15–19)``: one fifth of the 15–19 band is
+       taken to be aged 15. The total comes from the same table (Census tables are
+       perturbed independently, so totals differ slightly between tables).
+    2. A column named ``adults`` or ``population``.
+    3. The count of usual residents: a total of Census 2021 TS001 (residence type),
+       TS008 (sex) or an age table, or a column labelled ``All usual residents``.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV, tab-separated or Excel file, one row per area.
+    code : str, optional
+        Code column. By default ``geography code`` (Nomis) or the ONS code column of the
+        finest geography in the file (``OA21CD`` before ``LSOA21CD`` before ``LAD22CD``).
+    column : str, optional
+        Value column to use instead of the rules above: a column name, a normalised
+        Census label (``"Residence type: Lives in a household"``, any case, with or
+        without ``; measures: Value``) or a category alone if unambiguous
+        (``"Lives in a household"``).
+
+    Returns
+    -------
+    Series
+        Float populations named ``population``, indexed by area code (index named
+        ``oa_code``, ``lsoa_code`` … after the geography of the codes). ``attrs`` holds
+        ``path``, ``code_column``, ``columns`` (source columns used), ``measure`` (what
+        the figure is), ``layout`` (``plain``, ``census`` or ``census-coded``) and
+        ``geography``.
+
+    Raises
+    ------
+    InputDataError
+        Missing or ambiguous columns (listing what exists, and the normalised Census
+        categories), codes that are empty, duplicated or not area codes, values that are
+        not numbers, missing or negative, and age bands that do not cover every age once.
+
+    Warns
+    -----
+    DataQualityWarning
+        When a Census table's categories do not sum to its total in some areas.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "ts001.csv"
+    >>> _ = f.write_text(
+    ...     "date,geography,geography code,Residence type: Total; measures: Value,"
+    ...     "Residence type: Lives in a household; measures: Value,"
+    ...     "Residence type: Lives in a communal establishment; measures: Value\\n"
+    ...     "2021,City of London 001A,E01000001,1473,1465,8\\n"
+    ... )
+    >>> pop = read_population(f)
+    >>> pop.to_dict(), pop.attrs["measure"]
+    ({'E01000001': 1473.0}, 'usual residents (Residence type: Total)')
+    """
+    df = read_table(path, role=_ROLE)
+    labels, layout = _labels(df.columns, Path(path))
+    code_col = _code_column(list(df.columns), code, path)
+    codes = _codes(df[code_col], path=path, column=code_col)
+    values = _value_columns(df.columns, labels, code_col)
+
+    if column is not None:
+        chosen = _match_column(values, column, path=path, layout=layout)
+        num = to_numeric(df, [chosen.raw], path=path, role=_ROLE)
+        result, measure, used = num[chosen.raw].to_numpy(), chosen.label, [chosen.raw]
+    else:
+        result, measure, used = _default_figure(df, values, codes, path=path, layout=layout)
+
+    _check_values(result, codes, path=path, columns=used)
+    geography = detect_geography(codes)["geography"]
+    out = pd.Series(
+        np.asarray(result, dtype=float),
+        index=pd.Index(codes.astype(str).to_numpy(), name=f"{geography}_code"),
+        name="population",
+    )
+    out.attrs = {
+        "path": str(path),
+        "code_column": code_col,
+        "columns": used,
+        "measure": measure,
+        "layout": layout,
+        "geography": geography,
+    }
+    return out
+
+
+# ---- headers ---------------------------------------------------------------------------
+
+
+def _labels(columns: pd.Index, path: Path) -> tuple[dict[str, str], str]:
+    """Normalised label of every column, translating re-coded ``ts…`` names if possible."""
+    labels = {str(c): normalise_header(c) for c in columns}
+    coded = [c for c in labels if _TS_CODED.match(c)]
+    layout = "census" if any(": " in v for v in labels.values()) else "plain"
+    if not coded:
+        return labels, layout
+    dictionary = path.parent / DICTIONARY_NAME
+    if not dictionary.is_file():
+        return labels, layout
+    d = read_table(dictionary, role="Census variable dictionary")
+    cols = list(d.columns)
+    setting = f"the dictionary {file_label(dictionary)}"
+    name = resolve_column(cols, "column", path=dictionary, role="dictionary", setting=setting)
+    table = resolve_column(cols, "Table_Name", path=dictionary, role="dictionary", setting=setting)
+    var = resolve_column(cols, "Variable_Name", path=dictionary, role="dictionary", setting=setting)
+    names = d[name].astype("string").str.strip().str.lower()
+    meaning = dict(zip(names, d[table].astype(str) + ": " + d[var].astype(str), strict=True))
+    for c in coded:
+        if c.lower() in meaning:
+            labels[c] = normalise_header(meaning[c.lower()])
+    return labels, "census-coded"
+
+
+def _code_column(columns: list[str], code: str | None, path: str | Path) -> str:
+    if code is not None:
+        return resolve_column(columns, code, path=path, role=_ROLE, setting=f"code in {_ENTRY}")
+    nomis = [c for c in columns if squash(c).lower() == "geography code"]
+    if len(nomis) == 1:
+        return nomis[0]
+    for level in ("oa", "lsoa", "msoa", "ward", "lad"):
+        found = find_code_column(columns, level)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise InputDataError(
+                f"The {_ROLE} file {file_label(path)} has {len(found)} candidate "
+                f"{LEVEL_LABELS[level]} code columns: {format_examples(found)}. Say which one "
+                f'to use: set code = "{found[0]}" in {_ENTRY}.'
+            )
+    raise InputDataError(
+        f"The {_ROLE} file {file_label(path)} has no area code column (such as 'geography "
+        f"code', OA21CD or LSOA21CD). Its columns are: {format_examples(columns, 30)}. Name "
+        f'it: set code = "<column>" in {_ENTRY}.'
+    )
+
+
+def _codes(raw: pd.Series, *, path: str | Path, column: str) -> pd.Series:
+    """Codes, checked: present, all of one geography, unique."""
+    codes = normalise_codes(raw.reset_index(drop=True))
+    where = f"Column {column!r} of the {_ROLE} file {file_label(path)}"
+    missing = codes.isna() | (codes == "")
+    if missing.any():
+        rows = [int(i) + 2 for i in codes.index[missing.to_numpy()]]
+        raise InputDataError(
+            f"{where} has {len(rows)} empty code(s), in rows {format_examples(rows)}. Fill "
+            "them in or remove those rows."
+        )
+    geography = detect_geography(codes)["geography"]
+    if geography is None:
+        raise InputDataError(
+            f"{where} does not hold area codes of one geography (such as E00… for OAs or "
+            f"E01… for LSOAs): e.g. {format_examples(codes.unique()[:5].tolist())}. Point "
+            f"code in {_ENTRY} at the column of GSS codes."
+        )
+    odd = ~codes.str[:3].isin(GEOGRAPHY_PREFIXES[geography]).to_numpy()
+    if odd.any():
+        rows = [int(i) + 2 for i in np.flatnonzero(odd)[:5]]
+        raise InputDataError(
+            f"{where} holds {LEVEL_LABELS[geography]} codes but also {int(odd.sum())} other "
+            f"value(s), e.g. {format_examples(codes[odd].unique().tolist())} (rows "
+            f"{format_examples(rows)}). Remove summary rows and rows of other geographies."
+        )
+    dup = codes[codes.duplicated(keep=False)]
+    if len(dup):
+        raise InputDataError(
+            f"{where} has {dup.nunique()} duplicated code(s), e.g. "
+            f"{format_examples(dup.unique().tolist())}. The file needs one row per area: "
+            "remove the repeats (or sum them first if they are parts of one area)."
+        )
+    return codes
+
+
+def _value_columns(columns: pd.Index, labels: dict[str, str], code_col: str) -> list[_Column]:
+    """Candidate value columns: not codes, names, Nomis metadata or percentages."""
+    out = []
+    for c in map(str, columns):
+        low = squash(c).lower()
+        if c == code_col or low in _META or _PERCENT.search(c):
+            continue
+        if re.match(r"^[a-z_]*\d{0,2}(cd|nm|nmw)$", low):
+            continue
+        out.append(_Column(c, labels[c]))
+    return out
+
+
+def _listing(values: list[_Column], layout: str) -> str:
+    if layout == "plain":
+        text = f"Its columns are: {format_examples([v.raw for v in values], 30)}."
+    else:
+        text = f"Its columns are, normalised: {format_examples([v.label for v in values], 30)}."
+    if any(_TS_CODED.match(v.label) for v in values):
+        text += (
+            f" Columns coded like ts0010001 are named by a {DICTIONARY_NAME} beside the file "
+            "(columns column, Table_Name, Variable_Name), or give the coded name."
+        )
+    return text
+
+
+def _match_column(values: list[_Column], column: str, *, path: str | Path, layout: str) -> _Column:
+    key = normalise_header(column).lower()
+    for test in (
+        lambda v: v.raw == column,
+        lambda v: v.key == key,
+        lambda v: squash(v.raw).lower() == squash(column).lower(),
+        lambda v: v.category == key,
+    ):
+        hits = [v for v in values if test(v)]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            raise InputDataError(
+                f"Column {column!r} matches {len(hits)} columns of the {_ROLE} file "
+                f"{file_label(path)}: {format_examples([v.label for v in hits])}. Give the "
+                f"full label in column in {_ENTRY}."
+            )
+    raise InputDataError(
+        f"The {_ROLE} file {file_label(path)} has no column {column!r} (given as column in "
+        f"{_ENTRY}). {_listing(values, layout)}"
+        + (
+            " Leave column out to compute adults (16+) from the age bands of an age table."
+            if key == "adults"
+            else ""
+        )
+    )
+
+
+# ---- choosing and computing the figure ------------------------------------------------
+
+
+def _band(text: str) -> tuple[float, float] | None:
+    for pattern, make in _BANDS:
+        m = pattern.match(text)
+        if m:
+            nums = [int(g) for g in m.groups()] + [0]
+            return make(nums[0], nums[1])
+    return None
+
+
+def _leaves(cols: list[_Column]) -> list[_Column]:
+    """Columns that are not the headline of a more detailed column (``A`` of ``A: B``)."""
+    keys = [c.key for c in cols]
+    return [c for c in cols if not any(k.startswith(c.key + ": ") for k in keys)]
+
+
+def _age_bands(values: list[_Column]) -> list[tuple[_Column, float, float]]:
+    """Leaf age-band columns (of the ``Age`` topic or without a topic), sorted by age."""
+    ages = [v for v in values if v.topic in (None, "age") and _band(v.leaf) is not None]
+    bands = [(v, *_band(v.leaf)) for v in _leaves(ages)]
+    return sorted(bands, key=lambda b: (b[1], b[2]))
+
+
+def _check_tiling(bands: list[tuple[_Column, float, float]], path: str | Path) -> None:
+    expected = 0.0
+    for col, lo, hi in bands:
+        if lo != expected:
+            what = "overlaps the band before it" if lo < expected else f"leaves ages {expected:g}"
+            if lo > expected:
+                what += f" to {lo - 1:g} uncovered"
+            raise InputDataError(
+                f"The age bands of the {_ROLE} file {file_label(path)} do not cover every age "
+                f"once: {col.label!r} {what}. Adults (16+) cannot be computed. Restore the "
+                f'missing columns, or set column = "..." in {_ENTRY} to use one column.'
+            )
+        expected = hi + 1
+    if not math.isinf(expected):
+        raise InputDataError(
+            f"The age bands of the {_ROLE} file {file_label(path)} stop at age "
+            f"{expected - 1:g} (no open-ended oldest band). Adults (16+) cannot be computed; "
+            f'set column = "..." in {_ENTRY} to use one column.'
+        )
+
+
+def _under_adult_fraction(lo: float, hi: float) -> float:
+    """Share of a band's residents under 16, assuming ages spread evenly in the band."""
+    if hi < ADULT_AGE:
+        return 1.0
+    if lo >= ADULT_AGE:
+        return 0.0
+    return (ADULT_AGE - lo) / (hi - lo + 1)
+
+
+def _default_figure(
+    df: pd.DataFrame, values: list[_Column], codes: pd.Series, *, path: str | Path, layout: str
+) -> tuple[np.ndarray, str, list[str]]:
+    bands = _age_bands(values)
+    if len(bands) >= 2:
+        _check_tiling(bands, path)
+        totals = [v for v in values if v.topic in (None, "age") and v.category in _AGE_TOTALS]
+        total = totals[0] if len(totals) == 1 else None
+        raw = [b[0].raw for b in bands] + ([total.raw] if total else [])
+        num = to_numeric(df, raw, path=path, role=_ROLE)
+        band_counts = num[[b[0].raw for b in bands]].to_numpy()
+        under = np.array([_under_adult_fraction(lo, hi) for _, lo, hi in bands])
+        if total is None:
+            # no total column: the bands are the whole table
+            adults = band_counts @ (1.0 - under)
+            return adults, "adults (16+, from age bands)", raw
+        total_counts = num[total.raw].to_numpy()
+        _check_sums(band_counts.sum(axis=1), total_counts, codes, path=path, what="age bands")
+        # adults = the table's own total minus residents under 16, a band straddling 16
+        # (15–19 in TS007A) contributing the share of its single years below 16 (1/5)
+        adults = total_counts - band_counts @ under
+        return adults, f"adults (16+, from age bands; total {total.label!r})", raw
+
+    named = [v for v in values if v.key in _NAMED_VALUES]
+    if named:
+        chosen = sorted(named, key=lambda v: _NAMED_VALUES.index(v.key))[0]
+        num = to_numeric(df, [chosen.raw], path=path, role=_ROLE)
+        return num[chosen.raw].to_numpy(), chosen.label, [chosen.raw]
+
+    persons = [
+        v
+        for v in values
+        if v.category in _PERSON_TOTALS or (v.category == "total" and v.topic in _PERSON_TOPICS)
+    ]
+    if len(persons) != 1:
+        found = (
+            f"several totals of usual residents ({format_examples([v.label for v in persons])})"
+            if persons
+            else "no adults, population or usual-residents column"
+        )
+        raise InputDataError(
+            f"The {_ROLE} file {file_label(path)} has {found}. Say which column holds the "
+            f'population: set column = "..." in {_ENTRY}. {_listing(values, layout)}'
+        )
+    total = persons[0]
+    leaves = [
+        v
+        for v in _leaves([v for v in values if v.topic == total.topic and v is not total])
+        if v.category not in _AGE_TOTALS and not v.category.startswith("total")
+    ]
+    raw = [total.raw] + [v.raw for v in leaves]
+    num = to_numeric(df, raw, path=path, role=_ROLE)
+    if total.topic is not None and len(leaves) >= 2:
+        parts = num[[v.raw for v in leaves]].to_numpy().sum(axis=1)
+        _check_sums(parts, num[total.raw].to_numpy(), codes, path=path, what="categories")
+    return num[total.raw].to_numpy(), f"usual residents ({total.label})", [total.raw]
+
+
+def _check_sums(
+    parts: np.ndarray, total: np.ndarray, codes: pd.Series, *, path: str | Path, what: str
+) -> None:
+    """Warn when a table's leaf categories do not add up to its total."""
+    diff = np.abs(parts - total)
+    bad = np.nan_to_num(diff, nan=0.0) > 0.5
+    if bad.any():
+        worst = int(np.nanargmax(diff))
+        warnings.warn(
+            f"In {int(bad.sum())} of {len(total)} areas of the {_ROLE} file "
+            f"{file_label(path)} the {what} do not sum to the table's total (largest "
+            f"difference {diff[worst]:g}, in {codes.iloc[worst]!r}). Within one Census table "
+            "the published categories add up to the total: check that no column is missing "
+            "or was edited.",
+            DataQualityWarning,
+            stacklevel=4,
+        )
+
+
+def _check_values(values: np.ndarray, codes: pd.Series, *, path: str | Path, columns: list) -> None:
+    values = np.asarray(values, dtype=float)
+    source = format_examples(columns, 3)
+    missing = np.isnan(values)
+    if missing.any():
+        raise InputDataError(
+            f"The {_ROLE} file {file_label(path)} has no value in {source} for "
+            f"{int(missing.sum())} area(s), e.g. {format_examples(codes[missing].tolist())}. "
+            "Fill them in (0 if nobody lives there) or remove those rows."
+        )
+    negative = values < 0
+    if negative.any():
+        raise InputDataError(
+            f"The {_ROLE} file {file_label(path)} has negative populations in {source} for "
+            f"{int(negative.sum())} area(s), e.g. {format_examples(codes[negative].tolist())} "
+            f"({format_examples(values[negative].tolist())}). Populations cannot be negative: "
+            "is this the right column?"
+        )
