@@ -85,23 +85,19 @@ def population_weights(oa_codes: pd.Index, population: pd.Series | None) -> pd.S
 
 
 def _group_matrix(groups: pd.Series, weights: pd.Series) -> tuple[sparse.csr_matrix, pd.Index]:
+    """Row-normalised (groups x OAs) weight matrix; a group of zero population weighs its
+    OAs equally."""
     codes = pd.Index(sorted(groups.dropna().unique()), name=groups.name)
     pos = pd.Series(np.arange(len(codes)), index=codes)
     ok = groups.notna().to_numpy()
     rows = pos.reindex(groups[ok].to_numpy()).to_numpy()
     cols = np.where(ok)[0]
     w = weights.to_numpy(dtype=float)[ok]
-    G = sparse.csr_matrix((w, (rows, cols)), shape=(len(codes), len(groups)))
-    totals = np.asarray(G.sum(axis=1)).ravel()
-    # groups whose OAs all have zero population fall back to equal weights
-    zero = totals == 0
-    if zero.any():
-        E = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=G.shape)
-        G = sparse.csr_matrix(G.multiply((~zero)[:, None])) + sparse.csr_matrix(
-            E.multiply(zero[:, None])
-        )
-        totals = np.asarray(G.sum(axis=1)).ravel()
-    return sparse.csr_matrix(sparse.diags(1.0 / totals) @ G), codes
+    totals = np.bincount(rows, weights=w, minlength=len(codes))
+    w = np.where(totals[rows] > 0, w, 1.0)
+    totals = np.bincount(rows, weights=w, minlength=len(codes))
+    G = sparse.csr_matrix((w / totals[rows], (rows, cols)), shape=(len(codes), len(groups)))
+    return G, codes
 
 
 def aggregate(

@@ -88,7 +88,9 @@ def n_band(n: int | float) -> str:
     return "<10"
 
 
-def _dm_negloglik(log_alpha: float, counts: np.ndarray, totals: np.ndarray, prior: np.ndarray) -> float:
+def _dm_negloglik(
+    log_alpha: float, counts: np.ndarray, totals: np.ndarray, prior: np.ndarray
+) -> float:
     """Negative Dirichlet–multinomial log-likelihood (terms free of α dropped)."""
     a = np.exp(log_alpha)
     ap = np.clip(a * prior, 1e-12, None)
@@ -188,9 +190,13 @@ class AreaEstimator:
     def _check_params(self) -> list[str]:
         levels = list(self.levels)
         if not levels or len(set(levels)) != len(levels):
-            raise ConfigError(f"levels must be a non-empty list of distinct columns; got {levels!r}.")
+            raise ConfigError(
+                f"levels must be a non-empty list of distinct columns; got {levels!r}."
+            )
         if not isinstance(self.min_respondents, int) or self.min_respondents < 1:
-            raise ConfigError(f"min_respondents must be a positive integer; got {self.min_respondents!r}.")
+            raise ConfigError(
+                f"min_respondents must be a positive integer; got {self.min_respondents!r}."
+            )
         if not 0 < self.interval < 1:
             raise ConfigError(f"interval must be between 0 and 1; got {self.interval!r}.")
         if not isinstance(self.n_boot, int) or self.n_boot < 0:
@@ -233,7 +239,9 @@ class AreaEstimator:
         lab = labels.reindex(survey.index)
         unknown = set(lab.dropna().unique()) - set(CLUSTER_KEYS)
         if unknown:
-            raise InputDataError(f"Labels must be cluster keys; got {format_examples(sorted(unknown))}.")
+            raise InputDataError(
+                f"Labels must be cluster keys; got {format_examples(sorted(unknown))}."
+            )
         wname = survey.attrs.get("weight")
         w = survey[wname].to_numpy(dtype=float) if wname else np.ones(len(survey))
         codes = {lv: normalise_category(survey[lv]) for lv in levels}
@@ -436,7 +444,7 @@ class AreaEstimator:
                 "codes can be carried across."
             )
         chosen = np.empty(len(areas), dtype=np.int64)
-        fell_back = {lv: 0 for lv in levels}
+        fell_back: dict[str, set[str]] = {lv: set() for lv in reversed(levels)}
         unknown_top: list[tuple[object, str]] = []
         for i in range(len(areas)):
             found = -1
@@ -448,7 +456,7 @@ class AreaEstimator:
                 if j is not None:
                     found = j
                     break
-                fell_back[lv] += 1
+                fell_back[lv].add(str(c))
             if found < 0:
                 unknown_top.append((areas.index[i], str(top[i])))
                 continue
@@ -462,12 +470,15 @@ class AreaEstimator:
                 f"The survey's {levels[0]} codes are {format_examples(known, 12)}. Check that the "
                 "areas and the survey use the same classification (e.g. OAC 2011 in both)."
             )
-        absent = {lv: n for lv, n in fell_back.items() if n}
+        absent = {lv: sorted(c) for lv, c in fell_back.items() if c}
         if absent:
             warnings.warn(
-                "Classification categories of some areas are absent from the survey and fall "
-                "back up the hierarchy: "
-                + ", ".join(f"{n} area(s) at {lv}" for lv, n in absent.items())
+                "Classification categories of some areas are absent from the survey, so those "
+                "areas take the estimate of a coarser level: "
+                + "; ".join(
+                    f"{len(c)} {lv} categor{'y' if len(c) == 1 else 'ies'} ({format_examples(c, 4)})"
+                    for lv, c in absent.items()
+                )
                 + ".",
                 DisclosureWarning,
                 stacklevel=3,
@@ -528,8 +539,12 @@ class AreaEstimator:
         out["resilience_score"] = shares @ _SIGNS
         if self.n_boot:
             sreps = self.replicates(M) @ _SIGNS
-            out["resilience_score_lo"] = np.minimum(np.quantile(sreps, lo_q, axis=0), out["resilience_score"])
-            out["resilience_score_hi"] = np.maximum(np.quantile(sreps, hi_q, axis=0), out["resilience_score"])
+            out["resilience_score_lo"] = np.minimum(
+                np.quantile(sreps, lo_q, axis=0), out["resilience_score"]
+            )
+            out["resilience_score_hi"] = np.maximum(
+                np.quantile(sreps, hi_q, axis=0), out["resilience_score"]
+            )
         return out
 
     def replicates(self, M: sparse.spmatrix) -> np.ndarray:
@@ -555,4 +570,3 @@ class AreaEstimator:
             "shrinkage": self.shrinkage,
             "random_state": self.random_state,
         }
-

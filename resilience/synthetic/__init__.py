@@ -27,14 +27,14 @@ import pandas as pd
 
 from ..clusters import resilience_score, share_columns
 from ..errors import ConfigError
-from ._classification import LEVELS, assign_areas, make_classification
+from ._classification import LEVELS, assign_areas, classification_from_tree, make_classification
 from ._geometry import GeographySpec, dissolve_groups, make_geography
 from ._hard import PLANTABLE, file7_columns, make_hard_data
 from ._names import lsoa_names, ward_names
-from ._survey import make_survey
+from ._survey import make_survey as _make_survey
 from ._write import write_borough
 
-__all__ = ["SyntheticBorough", "Truth", "make_borough"]
+__all__ = ["SyntheticBorough", "Truth", "make_borough", "make_survey"]
 
 CRS = "EPSG:27700"
 OA_BASE, LSOA_BASE, WARD_BASE = 170_001, 40_001, 20_001
@@ -209,7 +209,7 @@ def make_borough(
     ward_east = (ward_xy[:, 0] - centre[0]) / geo["radius"]
     oa_sub = assign_areas(rng, cls, oa_lsoa, lsoa_ward, ward_urban, ward_east)
 
-    survey, resp_truth = make_survey(rng, cls.subgroups, n_respondents)
+    survey, resp_truth = _make_survey(rng, cls.subgroups, n_respondents)
     population = np.clip(np.round(rng.normal(265, 60, n_oa)), 110, 520).astype(int)
 
     # ---- codes and names ------------------------------------------------------------
@@ -330,6 +330,58 @@ def make_borough(
         seed=seed,
         indicators=indicators,
     )
+
+
+def make_survey(
+    categories: pd.DataFrame,
+    *,
+    n_respondents: int = 8000,
+    seed: int = 0,
+    prefix: str = "f_",
+    upper_case_codes: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """A UKHLS-shaped survey for any area classification, with its truth.
+
+    Use it to try the pipeline on real geography and a real classification (for example
+    the London OAC per output area) without licensed survey data.
+
+    Parameters
+    ----------
+    categories : DataFrame
+        One row per finest category, one column per level (coarse to fine, named as the
+        survey's classification columns should be), and optionally ``national_share``.
+    n_respondents, seed, prefix, upper_case_codes
+        As in :func:`make_borough`.
+
+    Returns
+    -------
+    survey : DataFrame
+        The respondent file (classification columns named as in ``categories``).
+    category_shares : DataFrame
+        True cluster shares of every category at every level, indexed by (level, code).
+    respondent_cluster : Series
+        True cluster of every respondent, indexed by ``pidp``.
+
+    Examples
+    --------
+    >>> cats = pd.DataFrame({"sg": ["A", "A", "B"], "g": ["A1", "A2", "B1"]})
+    >>> survey, shares, truth = make_survey(cats, n_respondents=300, seed=1)
+    >>> sorted(survey["g"].unique())
+    ['A1', 'A2', 'B1']
+    """
+    levels = tuple(c for c in categories.columns if c != "national_share")
+    tree = categories.drop_duplicates(list(levels)).reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    cls = classification_from_tree(rng, tree, levels)
+    survey, truth = _make_survey(
+        rng,
+        cls.subgroups,
+        n_respondents,
+        prefix=prefix,
+        upper_case_codes=upper_case_codes,
+        level_columns={lv: lv for lv in levels},
+    )
+    return survey, cls.truth(), truth
 
 
 def file7_code_column(vintage: int) -> str:

@@ -114,7 +114,9 @@ def classification_from_tree(
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     sub = tree[list(levels)].astype(str).reset_index(drop=True)
-    share = tree["national_share"].to_numpy(float) if "national_share" in tree else np.ones(len(tree))
+    share = (
+        tree["national_share"].to_numpy(float) if "national_share" in tree else np.ones(len(tree))
+    )
     sub["national_share"] = share / share.sum()
     for j, c in enumerate(CLUSTER_KEYS):
         sub[f"share_{c}"] = p[:, j]
