@@ -1,0 +1,147 @@
+"""CSV tables and the Excel workbook of a run: ``<out>/tables/``.
+
+Files written:
+
+``lsoa.csv``, ``ward.csv``, ``flags.csv``
+    One row per LSOA, per ward, per flagged LSOA, with the columns of the specification
+    (section 4). Geometry is dropped; a named index becomes a column.
+``resilience.xlsx``
+    An *About* sheet (title, run metadata, sources and attribution, caveats, the list of
+    sheets and a column dictionary), then the sheets *LSOAs*, *Wards*, *Flags*, *OAs*
+    (when given) and any extra sheets.
+
+CSV conventions
+---------------
+* **UTF-8 with a byte-order mark** (``utf-8-sig``). Excel on Windows opens a BOM-less
+  UTF-8 file in the local code page and garbles names with accents (Welsh place names,
+  for example); with the BOM it reads them correctly. pandas, R's ``readr`` and QGIS
+  strip the mark. Python's :mod:`csv` module on a file opened as plain ``utf-8`` sees
+  ``"\\ufeff"`` in front of the first column name: open it with ``utf-8-sig``.
+* Comma separated, ``\\n`` line ends, ``.`` decimal point, empty field for missing values,
+  decimals at full precision (they round-trip exactly).
+* Dates and times in ISO 8601 (``2025-03-31``, ``2025-03-31T14:05:00``).
+* Area codes are written as text (never ``1.0``); read them back with ``dtype=str``.
+  GSS codes start with a letter, so Excel keeps them as text too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputDataError
+from ._about import normalise_about
+from ._frames import plain_table, require
+from ._xlsx import write_workbook
+
+__all__ = ["CSV_ENCODING", "write_csv", "write_tables"]
+
+#: Encoding of every CSV written: UTF-8 with a byte-order mark (see the module docstring).
+CSV_ENCODING = "utf-8-sig"
+
+
+def write_tables(
+    out_dir: str | Path,
+    *,
+    lsoa: pd.DataFrame,
+    ward: pd.DataFrame,
+    flags: pd.DataFrame,
+    oa: pd.DataFrame | None = None,
+    about: Mapping[str, object] | None = None,
+    extra_sheets: Mapping[str, pd.DataFrame] | None = None,
+) -> dict[str, Path]:
+    """Write the run's CSV tables and Excel workbook under ``out_dir / "tables"``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The run's output folder; the files go to its ``tables`` subfolder (created).
+    lsoa, ward, flags : DataFrame or GeoDataFrame
+        LSOA results (needs ``lsoa_code``), ward results (needs ``ward_code``) and the
+        flagged shortlist (needs ``lsoa_code``).
+    oa : DataFrame, optional
+        OA results (needs ``oa_code``); added to the workbook as the *OAs* sheet only.
+    about : mapping, optional
+        Run metadata, sources, caveats and column meanings for the About sheet; the keys
+        are described in :mod:`resilience.outputs._about`.
+    extra_sheets : mapping of str to DataFrame, optional
+        More workbook sheets, e.g. ``{"Cluster profiles": model.profiles_}``. Names must
+        be valid Excel sheet names (at most 31 characters, none of ``[]:*?/\\``).
+
+    Returns
+    -------
+    dict of str to Path
+        ``lsoa``, ``ward``, ``flags`` (the CSVs) and ``xlsx`` (the workbook).
+
+    Raises
+    ------
+    InputDataError
+        If a table lacks its code column, has repeated column names, or a sheet name is
+        invalid.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> lsoa = pd.DataFrame({"lsoa_code": ["E01000001"], "resilience_score": [0.1]})
+    >>> ward = pd.DataFrame({"ward_code": ["E05000001"], "resilience_score": [0.1]})
+    >>> paths = write_tables(tempfile.mkdtemp(), lsoa=lsoa, ward=ward, flags=lsoa.iloc[:0])
+    >>> sorted(paths)
+    ['flags', 'lsoa', 'ward', 'xlsx']
+    """
+    info = normalise_about(about)
+    tables = {
+        "lsoa": _checked(lsoa, "lsoa", "lsoa_code"),
+        "ward": _checked(ward, "ward", "ward_code"),
+        "flags": _checked(flags, "flags", "lsoa_code"),
+    }
+    folder = Path(out_dir) / "tables"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {name: write_csv(frame, folder / f"{name}.csv") for name, frame in tables.items()}
+    sheets = {"LSOAs": tables["lsoa"], "Wards": tables["ward"], "Flags": tables["flags"]}
+    if oa is not None:
+        sheets["OAs"] = _checked(oa, "oa", "oa_code")
+    for name, frame in (extra_sheets or {}).items():
+        if str(name).lower() in {s.lower() for s in [*sheets, "About"]}:
+            raise InputDataError(
+                f"Extra sheet name {name!r} is already used by the workbook (its sheets are "
+                f"About, {', '.join(sheets)}; names are case-insensitive). Choose another name."
+            )
+        sheets[name] = plain_table(frame, table=f"extra sheet {name!r}")
+    paths["xlsx"] = write_workbook(folder / "resilience.xlsx", sheets, info)
+    return paths
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write one table as CSV with the conventions of this module; return the path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = write_csv(pd.DataFrame({"ward_name": ["Ynys Môn"]}), Path(tempfile.mkdtemp()) / "w.csv")
+    >>> p.read_bytes()[:3]
+    b'\\xef\\xbb\\xbf'
+    """
+    path = Path(path)
+    df = plain_table(frame, table=path.stem)
+    for col in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[col]):
+            df[col] = _iso(df[col])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=False, encoding=CSV_ENCODING, lineterminator="\n")
+    return path
+
+
+def _checked(frame: pd.DataFrame, table: str, code: str) -> pd.DataFrame:
+    df = plain_table(frame, table=table)
+    require(df, [code], table=table)
+    return df
+
+
+def _iso(series: pd.Series) -> pd.Series:
+    """ISO 8601 text: dates alone when every time is midnight."""
+    times = series.dropna()
+    with_time = len(times) and (times.dt.normalize() != times).any()
+    text = series.dt.strftime("%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d")
+    return text.astype(object).where(series.notna(), None)
