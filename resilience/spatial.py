@@ -1,0 +1,153 @@
+"""Where disagreement clusters: local Moran's I of the prediction–hard-data gap.
+
+:func:`gap_clusters` labels every LSOA by the local indicator of spatial association
+(LISA) of its ``gap`` (predicted quintile − hard quintile): a significant ``high-high``
+LSOA sits in a patch where the prediction says more need than the hard data, a
+``low-low`` one in a patch where the hard data say more need than predicted; ``high-low``
+and ``low-high`` are outliers against their neighbours. Neighbours are queen contiguity
+(sharing an edge or a corner), row-standardised; significance is from conditional
+permutations (esda's ``Moran_Local``; Anselin 1995, "Local indicators of spatial
+association — LISA", *Geographical Analysis* 27(2)).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError, InputDataError, format_examples
+
+__all__ = ["CLUSTER_LABELS", "gap_clusters"]
+
+#: Values of the ``gap_cluster`` column.
+CLUSTER_LABELS = (
+    "high-high",
+    "low-low",
+    "high-low",
+    "low-high",
+    "not significant",
+    "no neighbours",
+    "no data",
+)
+# esda quadrant codes (geoda_quads=False): 1 HH, 2 LH, 3 LL, 4 HL
+_QUADS = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
+
+
+def _check(lsoa: object, column: str, permutations: int, alpha: float) -> None:
+    if not isinstance(lsoa, gpd.GeoDataFrame):
+        raise InputDataError(
+            f"gap_clusters() needs a GeoDataFrame of LSOA polygons; got {type(lsoa).__name__}."
+        )
+    if column not in lsoa.columns:
+        raise InputDataError(
+            f"gap_clusters(): no column {column!r}; columns are "
+            f"{format_examples(list(lsoa.columns), 12)}."
+        )
+    if isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer)):
+        raise ConfigError(f"permutations must be a whole number; got {permutations!r}.")
+    if permutations < 19:
+        raise ConfigError(
+            f"permutations must be at least 19 for a pseudo p-value of 0.05; got {permutations}."
+        )
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
+        raise ConfigError(f"alpha must be between 0 and 1; got {alpha!r}.")
+
+
+def _tie_aware_p(sim: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Folded pseudo p-values that count permutations tied with the observed I on both sides.
+
+    esda's ``p_sim`` counts ties only as "at least as large" and then takes the smaller
+    tail, so a tie is treated as less extreme on both sides at once. With an integer gap
+    that is 0 in most LSOAs, most permuted values tie with the observed one and most
+    LSOAs come out "significant". Here p = (min(#sim ≥ I, #sim ≤ I) + 1) / (m + 1), with
+    a tolerance for floating-point noise, which is conservative under ties and equal to
+    esda's value without them.
+    """
+    tol = 1e-9 * np.maximum(1.0, np.abs(observed))
+    upper = (sim >= observed - tol).sum(axis=0)
+    lower = (sim <= observed + tol).sum(axis=0)
+    return (np.minimum(upper, lower) + 1.0) / (sim.shape[0] + 1.0)
+
+
+def gap_clusters(
+    lsoa: gpd.GeoDataFrame,
+    column: str = "gap",
+    *,
+    permutations: int = 999,
+    alpha: float = 0.05,
+    fdr: bool = False,
+    seed: int = 0,
+) -> pd.Series:
+    """Local Moran's I cluster label of every LSOA's gap.
+
+    Parameters
+    ----------
+    lsoa : GeoDataFrame
+        LSOA polygons with the ``column`` to test.
+    column : str, default="gap"
+    permutations : int, default=999
+        Conditional permutations for the pseudo p-values (at least 19).
+    alpha : float, default=0.05
+        Significance level: an LSOA is significant when its pseudo p-value is at most
+        ``alpha`` (or the false-discovery-rate threshold with ``fdr=True``). Pseudo
+        p-values count permutations tied with the observed statistic on both sides
+        (see :func:`_tie_aware_p`): the integer gap is 0 in most LSOAs, and esda's own
+        ``p_sim`` would call most of those significant.
+    fdr : bool, default=False
+        Control the false discovery rate over all tested LSOAs with ``esda.fdr``
+        (Benjamini–Hochberg step-up; when nothing passes, esda falls back to the
+        Bonferroni bound alpha / n).
+    seed : int, default=0
+        Seed of the permutations: the same inputs give the same labels.
+
+    Returns
+    -------
+    Series named ``gap_cluster``, indexed like ``lsoa``, with values in
+    :data:`CLUSTER_LABELS`:
+
+    - ``high-high``, ``low-low``, ``high-low``, ``low-high``: significant, by the
+      quadrant of the LSOA's gap and its neighbours' mean gap (both relative to the mean);
+    - ``not significant``; also every LSOA when the gap does not vary at all;
+    - ``no neighbours``: islands (no LSOA shares an edge or corner with it). esda gives
+      an island a local I of 0 with a spuriously small pseudo p-value, so islands are
+      labelled here and left out of the significance threshold;
+    - ``no data``: LSOAs with a missing gap (or empty geometry), left out of the analysis.
+    """
+    _check(lsoa, column, permutations, alpha)
+    from esda import fdr as esda_fdr
+    from esda.moran import Moran_Local
+    from libpysal.graph import Graph
+
+    y_all = pd.to_numeric(lsoa[column], errors="coerce").astype(float)
+    usable = y_all.notna().to_numpy() & ~(lsoa.geometry.isna() | lsoa.geometry.is_empty).to_numpy()
+    labels = np.full(len(lsoa), "no data", dtype=object)
+    pos = np.flatnonzero(usable)
+    if len(pos) == 0:
+        return pd.Series(labels, index=lsoa.index, name="gap_cluster", dtype="str")
+
+    geo = gpd.GeoDataFrame(geometry=lsoa.geometry.iloc[pos].to_numpy(), crs=lsoa.crs)
+    graph = Graph.build_contiguity(geo, rook=False)
+    card = graph.cardinalities.reindex(geo.index, fill_value=0).to_numpy()
+    island = card == 0
+    sub = np.full(len(pos), "not significant", dtype=object)
+    sub[island] = "no neighbours"
+    y = y_all.to_numpy()[pos]
+    connected = ~island
+    if connected.sum() >= 2 and np.ptp(y[connected]) > 0 and np.ptp(y) > 0:
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            # esda announces a future change of its default alternative hypothesis
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"esda\.")
+            lisa = Moran_Local(
+                y, graph.transform("r"), permutations=int(permutations), seed=int(seed)
+            )
+        p = _tie_aware_p(np.asarray(lisa.sim, dtype=float), np.asarray(lisa.Is, dtype=float))
+        threshold = float(esda_fdr(p[connected], alpha)) if fdr else float(alpha)
+        significant = connected & (p <= threshold)
+        quad = np.asarray(lisa.q, dtype=int)
+        for code, name in _QUADS.items():
+            sub[significant & (quad == code)] = name
+    labels[pos] = sub
+    return pd.Series(labels, index=lsoa.index, name="gap_cluster", dtype="str")
