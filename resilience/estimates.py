@@ -154,7 +154,7 @@ class AreaEstimator:
     >>> survey.attrs["weight"] = "w"
     >>> labels = pd.Series(rng.choice(CLUSTER_KEYS, 400), index=survey.index)
     >>> est = AreaEstimator(["sg", "g"], n_boot=20, random_state=0).fit(survey, labels)
-    >>> areas = pd.DataFrame({"sg": ["1", "2"], "g": ["1A", "2c"]}, index=["E00000001", "E00000002"])
+    >>> areas = pd.DataFrame({"sg": ["1", "2"], "g": ["1A", "2c"]}, index=["E00000001", "E0000002"])
     >>> est.predict(areas)["estimate_level"].tolist()
     ['g', 'sg']
     """
@@ -463,10 +463,11 @@ class AreaEstimator:
             chosen[i] = self._resolved[found]
         if unknown_top:
             known = sorted(table.loc[table["level"] == levels[0], "code"])
+            others = format_examples([f"{a}: {c}" for a, c in unknown_top[1:]], 4) or "no others"
             raise InputDataError(
                 f"{len(unknown_top)} area(s) have classification codes that the survey knows at "
                 f"no level, e.g. area {unknown_top[0][0]!r} with {levels[0]} code "
-                f"{unknown_top[0][1]!r} ({format_examples([f'{a}: {c}' for a, c in unknown_top[1:]], 4) or 'no others'}). "
+                f"{unknown_top[0][1]!r} ({others}). "
                 f"The survey's {levels[0]} codes are {format_examples(known, 12)}. Check that the "
                 "areas and the survey use the same classification (e.g. OAC 2011 in both)."
             )
@@ -476,7 +477,8 @@ class AreaEstimator:
                 "Classification categories of some areas are absent from the survey, so those "
                 "areas take the estimate of a coarser level: "
                 + "; ".join(
-                    f"{len(c)} {lv} categor{'y' if len(c) == 1 else 'ies'} ({format_examples(c, 4)})"
+                    f"{len(c)} {lv} {'category' if len(c) == 1 else 'categories'} "
+                    f"({format_examples(c, 4)})"
                     for lv, c in absent.items()
                 )
                 + ".",

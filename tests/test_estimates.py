@@ -143,7 +143,7 @@ def test_disclosure_threshold_is_exact():
 
 
 def test_codes_are_normalised(fitted):
-    survey, model, est = fitted
+    _survey, _model, est = fitted
     code = est.estimates_.loc["oac_subgroup"].index[0]
     group = est.estimates_.loc[("oac_subgroup", code), "parent"]
     sg = group[0]
@@ -385,7 +385,7 @@ def test_real_london_borough_gets_a_prediction_for_every_oa_and_ward(realdata):
     areas = loac.loc[oa["oa_code"], ["LOAC11_SPRGRP", "LOAC11_GRP"]]
     # a survey of the whole of London's classification, as a national survey would be
     cats = loac[["LOAC11_SPRGRP", "LOAC11_GRP"]].drop_duplicates()
-    survey, _, truth = make_survey(cats, n_respondents=6000, seed=2)
+    survey, _, _truth = make_survey(cats, n_respondents=6000, seed=2)
     survey = survey.set_index("pidp").rename(columns=lambda c: c.removeprefix("f_"))
     survey.attrs["weight"] = "indscui_xw"
     model = SurveyModel(random_state=0, n_boot=0, n_init=10).fit(survey)
