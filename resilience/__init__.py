@@ -5,9 +5,13 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from . import synthetic
+from .check import check
 from .clusters import CLUSTER_KEYS, CLUSTERS, resilience_score
+from .config import load_config
 from .errors import InputDataError, ResilienceError
+from .estimates import AreaEstimator
 from .models import SurveyModel
+from .pipeline import Result, run
 from .survey import read_survey
 
 try:
@@ -18,11 +22,16 @@ except PackageNotFoundError:  # running from a source tree without installing
 __all__ = [
     "CLUSTERS",
     "CLUSTER_KEYS",
+    "AreaEstimator",
     "InputDataError",
     "ResilienceError",
+    "Result",
     "SurveyModel",
     "__version__",
+    "check",
+    "load_config",
     "read_survey",
     "resilience_score",
+    "run",
     "synthetic",
 ]

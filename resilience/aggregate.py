@@ -106,6 +106,8 @@ def aggregate(
     population: pd.Series,
     *,
     replicates: np.ndarray | None = None,
+    membership: sparse.spmatrix | None = None,
+    category_replicates: np.ndarray | None = None,
     interval: float = 0.9,
 ) -> Aggregate:
     """Population-weighted means of OA shares within groups, with replicate intervals.
@@ -120,6 +122,11 @@ def aggregate(
         Weight of every OA (same index), e.g. from :func:`population_weights`.
     replicates : ndarray of shape (n_boot, n_oa, 6), optional
         Bootstrap replicates of the OA shares, in the order of ``oa``.
+    membership, category_replicates : optional
+        Instead of ``replicates``: the (n_oa x n_categories) membership matrix of the OAs
+        and the replicates of the categories (n_boot, n_categories, 6), as kept by
+        :class:`~resilience.AreaEstimator`. Groups are then computed as
+        ``(G @ membership) @ replicate`` without ever holding OA-level replicates.
     interval : float, default=0.9
         Coverage of the percentile intervals.
 
@@ -147,9 +154,16 @@ def aggregate(
     out.insert(1, "n_oa", groups[ok].value_counts().reindex(codes).astype(int))
     score = shares @ _SIGNS
     score_reps = np.empty((0, len(codes)))
-    if replicates is not None and len(replicates):
-        lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
+    if membership is not None and category_replicates is not None:
+        GM = sparse.csr_matrix(G @ membership)
+        replicates = None
+        reps = np.stack([GM @ r for r in category_replicates]).astype(np.float32)
+    elif replicates is not None and len(replicates):
         reps = np.stack([G @ r for r in replicates]).astype(np.float32)
+    else:
+        reps = None
+    if reps is not None and len(reps):
+        lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
         lo = np.minimum(np.quantile(reps, lo_q, axis=0), shares)
         hi = np.maximum(np.quantile(reps, hi_q, axis=0), shares)
         out[share_columns("_lo")] = lo

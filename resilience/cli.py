@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,6 +27,18 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("-v", "--verbose", action="store_true", help="more detail, with timings")
 
 
+def _add_output(p: argparse.ArgumentParser, default: Path | None) -> None:
+    p.add_argument("--out", type=Path, default=default, help="output folder (refused if it exists)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.add_argument(
+        "--map-mode",
+        choices=("tiles", "tileless", "offline"),
+        default=None,
+        help="web tiles (default), no tiles, or fully offline maps with Leaflet inlined",
+    )
+    p.add_argument("--no-maps", action="store_true", help="skip the HTML maps")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="resilience",
@@ -34,25 +47,78 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"resilience {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="run the whole pipeline on the built-in synthetic borough")
-    demo.add_argument("--out", type=Path, default=Path("resilience-demo"), help="output folder")
+    demo = sub.add_parser("demo", help="the whole pipeline on the built-in synthetic borough")
+    _add_output(demo, Path("resilience-demo"))
     demo.add_argument("--seed", type=int, default=0, help="seed of the synthetic borough")
-    demo.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     _add_common(demo)
+
+    run = sub.add_parser("run", help="the whole pipeline on your data")
+    run.add_argument("config", type=Path, help="the resilience.toml config file")
+    _add_output(run, None)
+    _add_common(run)
+
+    chk = sub.add_parser("check", help="validate inputs only; report what would fail")
+    chk.add_argument("config", type=Path, help="the resilience.toml config file")
+    _add_common(chk)
+
+    from .download import add_parser as add_download
+
+    add_download(sub, common=_add_common)
     return parser
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    logger.warning("warning: %s", message)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .runner import run_to_folder
+
+    cfg = load_config(args.config)
+    out = args.out if args.out is not None else cfg.base / cfg["output"]
+    run_to_folder(cfg, out, overwrite=args.overwrite, maps=not args.no_maps, map_mode=args.map_mode)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check import check
+
+    report = check(args.config)
+    print(report)
+    return 0 if report.ok else 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``resilience`` command. Returns the exit status."""
     args = _parser().parse_args(argv)
-    verbosity = -1 if args.quiet else (1 if args.verbose else 0)
+    verbosity = (
+        -1 if getattr(args, "quiet", False) else (1 if getattr(args, "verbose", False) else 0)
+    )
     handlers = configure_logging(verbosity)
+    old_show = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
         if args.command == "demo":
             from .demo import run_demo
 
-            run_demo(args.out, seed=args.seed, overwrite=args.overwrite)
-        return 0
+            run_demo(
+                args.out,
+                seed=args.seed,
+                overwrite=args.overwrite,
+                maps=not args.no_maps,
+                map_mode=args.map_mode,
+            )
+            return 0
+        if args.command == "run":
+            return _run(args)
+        if args.command == "check":
+            return _check(args)
+        if args.command == "download":
+            from .download import run as run_download
+
+            return run_download(args)
+        return 2  # pragma: no cover - argparse requires a command
     except ResilienceError as err:
         logger.error("error: %s", err)
         return 2
@@ -63,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("resilience").exception("internal error (please report it)")
         return 1
     finally:
+        warnings.showwarning = old_show
         remove_handlers(handlers)
 
 

@@ -1,34 +1,49 @@
-"""``resilience demo``: the pipeline on the built-in synthetic borough."""
+"""``resilience demo``: the whole pipeline on the built-in synthetic borough."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ._outdir import staged_output
-from ._progress import Progress, file_handler, logger
+from ._progress import Progress, logger
+from .config import load_config
+from .pipeline import STAGES, Result
+from .runner import run_to_folder
 from .synthetic import make_borough
 
 __all__ = ["run_demo"]
 
 
-def run_demo(out: Path, *, seed: int = 0, overwrite: bool = False) -> Path:
+def run_demo(
+    out: Path,
+    *,
+    seed: int = 0,
+    overwrite: bool = False,
+    maps: bool = True,
+    map_mode: str | None = None,
+) -> Result:
     """Write the synthetic borough's files under ``out/input`` and run the pipeline on them.
 
-    Returns the output folder. Nothing is left behind if a stage fails.
+    Every output of a real run lands in ``out``; the borough's ground truth is in
+    ``out/input/truth``. Nothing is left behind if a stage fails.
     """
-    out = Path(out)
-    with staged_output(out, overwrite) as tmp:
-        handler = file_handler(tmp / "run.log")
-        logger.addHandler(handler)
-        try:
-            progress = Progress(2)
-            with progress.stage("Building the synthetic borough"):
-                borough = make_borough(seed=seed)
-                logger.info("      %r", borough)
-            with progress.stage(f"Writing its input files to {out / 'input'}"):
-                paths = borough.write(tmp / "input")
-            logger.info("Done: %s (config: %s)", out, out / "input" / paths["config"].name)
-        finally:
-            logger.removeHandler(handler)
-            handler.close()
-    return out
+    progress = Progress(STAGES + 2)
+
+    def prepare(tmp: Path, progress: Progress):
+        with progress.stage("Building the synthetic borough", key="synthetic_borough"):
+            borough = make_borough(seed=seed)
+            logger.info("      %r", borough)
+        with progress.stage(
+            f"Writing its input files to {Path(out) / 'input'}", key="write_inputs"
+        ):
+            paths = borough.write(tmp / "input")
+        return load_config(paths["config"])
+
+    return run_to_folder(
+        None,  # type: ignore[arg-type]  (the config is made by prepare)
+        Path(out),
+        overwrite=overwrite,
+        maps=maps,
+        map_mode=map_mode,
+        progress=progress,
+        prepare=prepare,
+    )

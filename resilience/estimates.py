@@ -524,29 +524,40 @@ class AreaEstimator:
 
         ``M`` has one row per area and one column per row of :attr:`estimates_`; each row
         sums to 1 (a single 1 for an area of one category, population weights for an area
-        merged from several).
+        merged from several). Areas with identical rows share their figures, so the
+        intervals are computed once per distinct row.
         """
         self._check_fitted()
+        M = sparse.csr_matrix(M)
+        keys = [
+            (
+                tuple(M.indices[M.indptr[i] : M.indptr[i + 1]]),
+                tuple(np.round(M.data[M.indptr[i] : M.indptr[i + 1]], 12)),
+            )
+            for i in range(M.shape[0])
+        ]
+        uniq: dict[tuple, int] = {}
+        row_of = np.array([uniq.setdefault(k, len(uniq)) for k in keys], dtype=np.int64)
+        first = np.zeros(len(uniq), dtype=np.int64)
+        first[row_of[::-1]] = np.arange(M.shape[0])[::-1]
+        U = M[first]
         point = self.estimates_[share_columns()].to_numpy()
-        shares = np.asarray(M @ point)
-        out = pd.DataFrame(shares, index=index, columns=share_columns())
+        shares_u = np.asarray(U @ point)
+        frame = pd.DataFrame(shares_u, columns=share_columns())
         if self.n_boot:
-            reps = self.replicates(M)
+            reps = self.replicates(U)
             lo_q, hi_q = (1 - self.interval) / 2, 1 - (1 - self.interval) / 2
-            lo = np.quantile(reps, lo_q, axis=0)
-            hi = np.quantile(reps, hi_q, axis=0)
-            out[share_columns("_lo")] = np.minimum(lo, shares)
-            out[share_columns("_hi")] = np.maximum(hi, shares)
-        out["dominant_cluster"] = np.asarray(CLUSTER_KEYS, dtype=object)[shares.argmax(axis=1)]
-        out["resilience_score"] = shares @ _SIGNS
+            frame[share_columns("_lo")] = np.minimum(np.quantile(reps, lo_q, axis=0), shares_u)
+            frame[share_columns("_hi")] = np.maximum(np.quantile(reps, hi_q, axis=0), shares_u)
+        frame["dominant_cluster"] = np.asarray(CLUSTER_KEYS, dtype=object)[shares_u.argmax(axis=1)]
+        frame["resilience_score"] = shares_u @ _SIGNS
         if self.n_boot:
-            sreps = self.replicates(M) @ _SIGNS
-            out["resilience_score_lo"] = np.minimum(
-                np.quantile(sreps, lo_q, axis=0), out["resilience_score"]
-            )
-            out["resilience_score_hi"] = np.maximum(
-                np.quantile(sreps, hi_q, axis=0), out["resilience_score"]
-            )
+            sreps = reps @ _SIGNS.astype(np.float32)
+            score = frame["resilience_score"].to_numpy()
+            frame["resilience_score_lo"] = np.minimum(np.quantile(sreps, lo_q, axis=0), score)
+            frame["resilience_score_hi"] = np.maximum(np.quantile(sreps, hi_q, axis=0), score)
+        out = frame.iloc[row_of].reset_index(drop=True)
+        out.index = index
         return out
 
     def replicates(self, M: sparse.spmatrix) -> np.ndarray:

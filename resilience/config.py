@@ -1,0 +1,395 @@
+"""The run configuration: a TOML file (SPEC section 6), validated on load.
+
+Every section and key is declared in :data:`SCHEMA`. Unknown keys, missing required keys
+and values of the wrong type are errors that name the key and the section. Paths are
+resolved relative to the config file and must exist.
+
+Sections
+--------
+top level
+    ``title``, ``seed``, ``output``.
+``[geography]``
+    ``oa``, ``lsoa``, ``ward`` (boundary files: ``path``, optional ``code``, ``name``,
+    ``layer``); optional ``lookup`` (``path``, ``oa``, ``lsoa``, ``ward``), ``population``
+    (``path``, ``code``, ``column``) and ``vintage_lookup`` (``path``, ``source``,
+    ``target``, ``change``: the ONS OA 2011 → 2021 lookup when the classification is on
+    another OA vintage than the boundaries).
+``[classification]``
+    ``path``, ``code``, ``levels`` (coarse to fine), optional ``sheet``/``layer``.
+``[survey]``
+    ``path``, ``prefix``, ``weight``, ``levels``, ``min_respondents``, optional ``items``
+    (a list of ``{name, construct, low, high, better}`` tables).
+``[model]`` (optional)
+    ``n_factors``, ``n_clusters``, ``rotation``, ``method``, ``n_init``, ``n_boot``,
+    ``max_missing``.
+``[estimates]`` (optional)
+    ``n_boot``, ``interval``, ``shrinkage``.
+``[hard]``
+    ``path``, ``code``, ``sheet``/``layer``, ``indicators`` (``{column, higher_is,
+    weight, domain, label}``), or ``tables`` (a list of such tables); ``max_unmatched``,
+    ``method`` (``zscore``, ``rank``, ``exponential``).
+``[compare]`` (optional)
+    ``quintile_gap``, ``permutations``, ``alpha``, ``fdr``.
+``[maps]`` (optional)
+    ``mode`` (``tiles``, ``tileless``, ``offline``), ``ward_pages``.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, format_examples
+
+__all__ = ["SCHEMA", "Config", "load_config"]
+
+_REQ = object()  # marker: the key is required
+
+# a field: (accepted types, default or _REQ, kind) where kind is "path" for file paths
+_FILE = {"path": ((str,), _REQ, "path"), "code": ((str,), None, ""), "name": ((str,), None, ""),
+         "layer": ((str,), None, "")}  # fmt: skip
+
+SCHEMA: dict[str, dict[str, Any]] = {
+    "": {
+        "title": ((str,), "Community resilience", ""),
+        "seed": ((int,), 0, ""),
+        "output": ((str,), "out", ""),
+    },
+    "geography": {
+        "oa": ((dict,), _REQ, _FILE),
+        "lsoa": ((dict,), _REQ, _FILE),
+        "ward": ((dict,), _REQ, _FILE),
+        "lookup": (
+            (dict,),
+            None,
+            {
+                "path": ((str,), _REQ, "path"),
+                "oa": ((str,), None, ""),
+                "lsoa": ((str,), None, ""),
+                "ward": ((str,), None, ""),
+                "lsoa_name": ((str,), None, ""),
+                "ward_name": ((str,), None, ""),
+            },
+        ),
+        "population": (
+            (dict,),
+            None,
+            {
+                "path": ((str,), _REQ, "path"),
+                "code": ((str,), None, ""),
+                "column": ((str,), None, ""),
+            },
+        ),
+        "vintage_lookup": (
+            (dict,),
+            None,
+            {
+                "path": ((str,), _REQ, "path"),
+                "source": ((str,), _REQ, ""),
+                "target": ((str,), _REQ, ""),
+                "change": ((str,), None, ""),
+            },
+        ),
+    },
+    "classification": {
+        "path": ((str,), _REQ, "path"),
+        "code": ((str,), _REQ, ""),
+        "levels": ((list,), _REQ, "strings"),
+        "sheet": ((str, int), None, ""),
+        "layer": ((str,), None, ""),
+    },
+    "survey": {
+        "path": ((str,), _REQ, "path"),
+        "prefix": ((str,), None, ""),
+        "weight": ((str,), None, ""),
+        "levels": ((list,), _REQ, "strings"),
+        "min_respondents": ((int,), 10, ""),
+        "items": ((list,), None, ""),
+    },
+    "model": {
+        "n_factors": ((int,), 5, ""),
+        "n_clusters": ((int,), 6, ""),
+        "rotation": ((str,), "oblimin", ""),
+        "method": ((str,), "minres", ""),
+        "n_init": ((int,), 50, ""),
+        "n_boot": ((int,), 20, ""),
+        "max_missing": ((float, int), 0.5, ""),
+    },
+    "estimates": {
+        "n_boot": ((int,), 200, ""),
+        "interval": ((float,), 0.9, ""),
+        "shrinkage": ((str, float, int), "empirical_bayes", ""),
+    },
+    "hard": {
+        "path": ((str,), None, "path"),
+        "code": ((str,), None, ""),
+        "sheet": ((str, int), None, ""),
+        "layer": ((str,), None, ""),
+        "indicators": ((list,), None, ""),
+        "tables": ((list,), None, ""),
+        "max_unmatched": ((float, int), 0.05, ""),
+        "method": ((str,), "zscore", ""),
+    },
+    "compare": {
+        "quintile_gap": ((int,), 2, ""),
+        "permutations": ((int,), 999, ""),
+        "alpha": ((float,), 0.05, ""),
+        "fdr": ((bool,), False, ""),
+    },
+    "maps": {
+        "mode": ((str,), "tiles", ""),
+        "ward_pages": ((bool,), True, ""),
+    },
+}
+_REQUIRED_SECTIONS = ("geography", "classification", "survey", "hard")
+_TABLE_KEYS = {"path", "code", "sheet", "layer", "indicators"}
+_INDICATOR_KEYS = {"column", "higher_is", "weight", "domain", "label"}
+
+
+@dataclass
+class Config:
+    """A validated configuration.
+
+    Attributes
+    ----------
+    data : dict
+        Every section with defaults filled in and paths made absolute.
+    raw : dict
+        The file as written (for the manifest and the config hash).
+    path : Path or None
+        The config file (None when built from a dict).
+    """
+
+    data: dict[str, Any]
+    raw: dict[str, Any]
+    path: Path | None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    @property
+    def base(self) -> Path:
+        """Folder that relative paths in the config are resolved against."""
+        return self.path.parent if self.path else Path.cwd()
+
+    def input_files(self) -> dict[str, Path]:
+        """Every input file named in the config, by role."""
+        d = self.data
+        files: dict[str, Path] = {}
+        for key in ("oa", "lsoa", "ward", "lookup", "population", "vintage_lookup"):
+            if d["geography"].get(key):
+                files[f"geography.{key}"] = Path(d["geography"][key]["path"])
+        files["classification"] = Path(d["classification"]["path"])
+        files["survey"] = Path(d["survey"]["path"])
+        for i, t in enumerate(d["hard"]["tables"]):
+            files[f"hard.{i + 1}" if len(d["hard"]["tables"]) > 1 else "hard"] = Path(t["path"])
+        return files
+
+
+def _where(section: str, key: str) -> str:
+    return f"'{key}'" + (f" in [{section}]" if section else " at the top level")
+
+
+def _check_type(value: Any, types: tuple[type, ...], section: str, key: str) -> None:
+    ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+    if not ok:
+        names = " or ".join(
+            {"str": "text", "int": "a whole number", "float": "a number", "list": "a list",
+             "dict": "a table { ... }", "bool": "true or false"}[t.__name__]
+            for t in types
+        )  # fmt: skip
+        raise ConfigError(
+            f"{_where(section, key)} must be {names}; got {value!r} ({type(value).__name__})."
+        )
+
+
+def _resolve_path(value: str, base: Path, section: str, key: str) -> str:
+    p = Path(value).expanduser()
+    p = p if p.is_absolute() else (base / p)
+    if not p.exists():
+        raise ConfigError(
+            f"{_where(section, key)}: file {value!r} not found (looked for {str(p)!r}; paths "
+            "are relative to the config file)."
+        )
+    return str(p.resolve())
+
+
+def _validate_table(
+    value: Mapping[str, Any], schema: Mapping[str, Any], section: str, base: Path, check: bool
+) -> dict[str, Any]:
+    unknown = [k for k in value if k not in schema]
+    if unknown:
+        raise ConfigError(
+            f"Unknown key {format_examples(unknown)} in [{section}]. Allowed keys: "
+            f"{', '.join(schema)}."
+        )
+    out: dict[str, Any] = {}
+    for key, (types, default, kind) in schema.items():
+        if key not in value:
+            if default is _REQ:
+                raise ConfigError(f"{_where(section, key)} is required but missing.")
+            out[key] = copy.deepcopy(default)
+            continue
+        v = value[key]
+        _check_type(v, types, section, key)
+        if kind == "path" and v is not None:
+            v = _resolve_path(v, base, section, key) if check else v
+        elif kind == "strings":
+            if not v or not all(isinstance(x, str) for x in v):
+                raise ConfigError(
+                    f"{_where(section, key)} must be a non-empty list of text values."
+                )
+        elif isinstance(kind, dict):
+            v = _validate_table(v, kind, f"{section}.{key}" if section else key, base, check)
+        out[key] = v
+    return out
+
+
+def _validate_hard(hard: dict[str, Any], base: Path, check: bool) -> dict[str, Any]:
+    tables = hard.get("tables")
+    if tables is not None and hard.get("path") is not None:
+        raise ConfigError(
+            "[hard] has both 'path' and 'tables'; give one table with path/code/indicators, "
+            "or several in 'tables = [ {...}, {...} ]'."
+        )
+    if tables is None:
+        if hard.get("path") is None:
+            raise ConfigError("'path' in [hard] is required (or a 'tables' list).")
+        tables = [{k: hard[k] for k in _TABLE_KEYS if hard.get(k) is not None}]
+    checked = []
+    for i, t in enumerate(tables):
+        where = f"hard.tables[{i + 1}]" if hard.get("tables") is not None else "hard"
+        if not isinstance(t, dict):
+            raise ConfigError(f"Each entry of [hard] tables must be a table {{ ... }}; got {t!r}.")
+        unknown = [k for k in t if k not in _TABLE_KEYS]
+        if unknown:
+            raise ConfigError(
+                f"Unknown key {format_examples(unknown)} in [{where}]. Allowed keys: "
+                f"{', '.join(sorted(_TABLE_KEYS))}."
+            )
+        if "path" not in t:
+            raise ConfigError(f"'path' in [{where}] is required but missing.")
+        _check_type(t["path"], (str,), where, "path")
+        inds = t.get("indicators")
+        if not inds:
+            raise ConfigError(
+                f"'indicators' in [{where}] is required: a list like "
+                '[{ column = "Income Score (rate)", higher_is = "worse" }].'
+            )
+        for j, ind in enumerate(inds):
+            if not isinstance(ind, dict):
+                raise ConfigError(f"Indicator {j + 1} in [{where}] must be a table {{ ... }}.")
+            bad = [k for k in ind if k not in _INDICATOR_KEYS]
+            if bad:
+                raise ConfigError(
+                    f"Unknown key {format_examples(bad)} in indicator {j + 1} of [{where}]. "
+                    f"Allowed keys: {', '.join(sorted(_INDICATOR_KEYS))}."
+                )
+            for key in ("column", "higher_is"):
+                if key not in ind:
+                    raise ConfigError(f"'{key}' is missing from indicator {j + 1} of [{where}].")
+            if ind["higher_is"] not in ("worse", "better"):
+                raise ConfigError(
+                    f"'higher_is' of indicator {ind['column']!r} in [{where}] must be 'worse' or "
+                    f"'better'; got {ind['higher_is']!r}."
+                )
+        entry = dict(t)
+        if check:
+            entry["path"] = _resolve_path(t["path"], base, where, "path")
+        checked.append(entry)
+    out = {k: v for k, v in hard.items() if k not in _TABLE_KEYS and k != "tables"}
+    out["tables"] = checked
+    if out["method"] not in ("zscore", "rank", "exponential"):
+        raise ConfigError(
+            f"'method' in [hard] must be 'zscore', 'rank' or 'exponential'; got {out['method']!r}."
+        )
+    return out
+
+
+def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) -> dict[str, Any]:
+    """Validate a parsed config; return it with defaults filled in and paths resolved."""
+    raw = dict(raw)
+    top = {k: v for k, v in raw.items() if not isinstance(v, (dict, list))}
+    sections = {k: v for k, v in raw.items() if isinstance(v, (dict, list))}
+    unknown = [k for k in sections if k not in SCHEMA] + [k for k in top if k not in SCHEMA[""]]
+    if unknown:
+        known = [k for k in SCHEMA if k] + list(SCHEMA[""])
+        raise ConfigError(
+            f"Unknown key or section {format_examples(unknown)} in the config. Allowed: "
+            f"{', '.join(known)}."
+        )
+    for name in _REQUIRED_SECTIONS:
+        if name not in sections:
+            raise ConfigError(f"The config has no [{name}] section; it is required.")
+    out = _validate_table(top, SCHEMA[""], "", base, check_files)
+    for name, schema in SCHEMA.items():
+        if not name:
+            continue
+        value = sections.get(name, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"[{name}] must be a table, written [{name}] with key = value lines.")
+        if name == "hard":
+            pre = {k: v for k, v in value.items() if k not in ("indicators", "tables")}
+            merged = _validate_table(
+                {**pre, **{k: value[k] for k in ("indicators", "tables") if k in value}},
+                schema,
+                name,
+                base,
+                False,
+            )
+            out[name] = _validate_hard(merged, base, check_files)
+        else:
+            out[name] = _validate_table(value, schema, name, base, check_files)
+    levels_a, levels_s = out["classification"]["levels"], out["survey"]["levels"]
+    if len(levels_a) != len(levels_s):
+        raise ConfigError(
+            f"[classification] levels ({len(levels_a)}: {levels_a}) and [survey] levels "
+            f"({len(levels_s)}: {levels_s}) must name the same classification levels, coarse "
+            "to fine, one column each."
+        )
+    if out["maps"]["mode"] not in ("tiles", "tileless", "offline"):
+        raise ConfigError(
+            "'mode' in [maps] must be 'tiles', 'tileless' or 'offline'; got "
+            f"{out['maps']['mode']!r}."
+        )
+    if out["survey"]["min_respondents"] < 1:
+        raise ConfigError("'min_respondents' in [survey] must be at least 1.")
+    return out
+
+
+def load_config(source: str | Path | Mapping[str, Any], *, check_files: bool = True) -> Config:
+    """Read and validate a config file (or an already parsed dict).
+
+    Parameters
+    ----------
+    source : str, Path or mapping
+        Path of a TOML file, or a dict with the same structure (relative paths are then
+        resolved against the current folder).
+    check_files : bool, default=True
+        Check that every file named exists.
+
+    Raises
+    ------
+    ConfigError
+        For a missing file, a TOML syntax error, an unknown key or section, a missing
+        required key or a value of the wrong type; the message names the key and section.
+    """
+    if isinstance(source, Mapping):
+        raw = copy.deepcopy(dict(source))
+        return Config(validate(raw, Path.cwd(), check_files=check_files), raw, None)
+    path = Path(source)
+    if not path.exists():
+        raise ConfigError(f"Config file '{path}' not found.")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"Config file '{path}' is not valid TOML: {err}.") from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"Config file '{path}' is not UTF-8 text.") from err
+    return Config(
+        validate(raw, path.resolve().parent, check_files=check_files), raw, path.resolve()
+    )

@@ -1,0 +1,552 @@
+"""The whole pipeline: from a config to predictions, comparisons and outputs.
+
+:func:`run` reads and checks every input, fits the survey model, estimates cluster
+shares for every output area, aggregates them to LSOAs and wards, builds the hard-data
+index, compares the two and finds where disagreement clusters. It returns a
+:class:`Result`; :meth:`Result.save` writes the deliverables.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from scipy import sparse
+
+from ._io import read_table, require_columns
+from ._match import check_join
+from ._progress import Progress, logger
+from .aggregate import Aggregate, aggregate, population_weights
+from .boundaries import read_boundaries
+from .codes import normalise_codes
+from .compare import compare, shortlist
+from .config import Config, load_config
+from .crosswalk import Crosswalk, crosswalk_matrix, read_crosswalk
+from .errors import InputDataError, format_examples
+from .estimates import AreaEstimator
+from .hard import HardData, hard_index, read_hard_data
+from .lookup import derive_lookup, read_lookup
+from .models import SurveyModel
+from .population import read_population
+from .spatial import gap_clusters
+from .survey import read_survey
+
+__all__ = ["Inputs", "Result", "load_inputs", "run"]
+
+#: Stages of a run, for progress messages.
+STAGES = 7
+
+
+@dataclass
+class Inputs:
+    """Every input of a run, read and checked."""
+
+    config: Config
+    oa: gpd.GeoDataFrame
+    lsoa: gpd.GeoDataFrame
+    ward: gpd.GeoDataFrame
+    lookup: pd.DataFrame  # indexed by oa_code: lsoa_code, ward_code
+    lookup_report: dict[str, Any]
+    population: pd.Series | None
+    classification: pd.DataFrame  # indexed by (source vintage) OA code, survey level names
+    crosswalk: Crosswalk | None
+    survey: pd.DataFrame
+    hard: HardData
+    checks: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    """The outcome of a run.
+
+    Attributes
+    ----------
+    oa, lsoa, ward : GeoDataFrame
+        Predictions and comparisons with the columns of SPEC section 4, in EPSG:27700.
+    area : DataFrame
+        The whole study area in one row.
+    flags : DataFrame
+        The desk-review shortlist (flagged LSOAs, most confident and largest gaps first).
+    model : SurveyModel
+        The fitted survey model.
+    estimator : AreaEstimator
+        The fitted small-area estimator (category estimates in ``estimates_``).
+    hard : HardData
+        The hard data as read.
+    config : Config
+    timings : dict
+        Seconds per stage.
+    counts : dict
+        Sizes of the inputs and outputs.
+    run_id : str
+    """
+
+    oa: gpd.GeoDataFrame
+    lsoa: gpd.GeoDataFrame
+    ward: gpd.GeoDataFrame
+    area: pd.DataFrame
+    flags: pd.DataFrame
+    model: SurveyModel
+    estimator: AreaEstimator
+    hard: HardData
+    config: Config
+    timings: dict[str, float]
+    counts: dict[str, int]
+    run_id: str
+    checks: list[dict[str, Any]] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        flags = self.lsoa["flag"].value_counts().to_dict() if "flag" in self.lsoa else {}
+        return (
+            f"<Result {self.config['title']!r}: {len(self.oa)} OAs, {len(self.lsoa)} LSOAs, "
+            f"{len(self.ward)} wards; flags {flags}>"
+        )
+
+    @property
+    def indicator_labels(self) -> dict[str, str]:
+        """Output column of each hard indicator → its title as given."""
+        return {ind.slug: ind.column for ind in self.hard.indicators}
+
+    def save(
+        self,
+        out: str | Path,
+        *,
+        overwrite: bool = False,
+        maps: bool = True,
+        map_mode: str | None = None,
+        progress: Progress | None = None,
+    ) -> dict[str, Path]:
+        """Write every deliverable into ``out`` (see SPEC section 4).
+
+        The folder appears only when everything has been written; with ``overwrite`` an
+        existing folder is replaced at the end.
+        """
+        from ._outdir import staged_output
+        from .outputs.save import save_result
+
+        with staged_output(Path(out), overwrite) as tmp:
+            paths = save_result(
+                self, tmp, maps=maps, map_mode=map_mode, progress=progress, label=out
+            )
+        return {k: Path(out) / Path(v).relative_to(tmp) for k, v in paths.items()}
+
+
+# --------------------------------------------------------------------- inputs
+def _boundaries(entry: Mapping[str, Any], level: str) -> gpd.GeoDataFrame:
+    return read_boundaries(
+        entry["path"],
+        level,
+        code=entry.get("code"),
+        name=entry.get("name"),
+        layer=entry.get("layer"),
+    )
+
+
+def _classification(cfg: Config, survey_levels: list[str]) -> pd.DataFrame:
+    c = cfg["classification"]
+    df = read_table(c["path"], role="classification", sheet=c.get("sheet"), layer=c.get("layer"))
+    lower = {col.lower(): col for col in df.columns}
+    code = lower.get(c["code"].lower())
+    if code is None:
+        require_columns(df, [c["code"]], path=c["path"], role="classification")
+    cols = []
+    for lv in c["levels"]:
+        col = lower.get(lv.lower())
+        if col is None:
+            require_columns(
+                df,
+                [lv],
+                path=c["path"],
+                role="classification",
+                hint="Name the classification columns, coarse to fine, in [classification] levels.",
+            )
+        cols.append(col)
+    out = df[[code, *cols]].copy()
+    out[code] = normalise_codes(out[code])
+    dup = out[code][out[code].duplicated()]
+    if len(dup):
+        raise InputDataError(
+            f"The classification file '{c['path']}' lists {dup.nunique()} OA code(s) more than "
+            f"once in column {code!r}, e.g. {format_examples(dup.unique().tolist())}. Give one "
+            "row per output area."
+        )
+    out = out.set_index(code)
+    out.index.name = "oa_code"
+    out.columns = survey_levels
+    return out
+
+
+def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
+    """Read and check every input named in ``config`` without fitting anything.
+
+    Raises
+    ------
+    InputDataError, CodeMatchError, ConfigError
+        With the file, the column, examples of the offending values and the fix.
+    """
+    cfg = config if isinstance(config, Config) else load_config(config)
+    geo = cfg["geography"]
+    checks: list[dict[str, Any]] = []
+    oa = _boundaries(geo["oa"], "oa")
+    lsoa = _boundaries(geo["lsoa"], "lsoa")
+    ward = _boundaries(geo["ward"], "ward")
+    if geo.get("lookup"):
+        lk = geo["lookup"]
+        lookup = read_lookup(
+            lk["path"],
+            oa=lk.get("oa"),
+            lsoa=lk.get("lsoa"),
+            ward=lk.get("ward"),
+            lsoa_name=lk.get("lsoa_name"),
+            ward_name=lk.get("ward_name"),
+        )
+        report: dict[str, Any] = {"source": lk["path"]}
+    else:
+        lookup, report = derive_lookup(oa, lsoa, ward)
+        report["source"] = "derived from the boundaries (representative point in polygon)"
+    lookup = lookup.drop_duplicates("oa_code").set_index("oa_code")
+    v = (oa.attrs.get("vintage"), None)
+    checks.append(
+        check_join(
+            oa["oa_code"],
+            lookup.index,
+            needed_label=f"the OA boundaries '{geo['oa']['path']}'",
+            available_label="the OA → LSOA → ward lookup",
+            what="OA",
+            vintages=v,
+            fix="Use a lookup of the same OA vintage as the boundaries (or leave [geography] "
+            "lookup out to derive it from the boundaries).",
+        )
+    )
+    lookup = lookup.loc[oa["oa_code"]]
+    checks.append(
+        check_join(
+            lookup["lsoa_code"],
+            lsoa["lsoa_code"],
+            needed_label="the lookup's LSOAs",
+            available_label=f"the LSOA boundaries '{geo['lsoa']['path']}'",
+            what="LSOA",
+            vintages=(None, lsoa.attrs.get("vintage")),
+            fix="Use LSOA boundaries of the same vintage and area as the OAs.",
+        )
+    )
+    checks.append(
+        check_join(
+            lookup["ward_code"],
+            ward["ward_code"],
+            needed_label="the lookup's wards",
+            available_label=f"the ward boundaries '{geo['ward']['path']}'",
+            what="ward",
+            vintages=(None, ward.attrs.get("vintage")),
+            fix="Use a lookup and ward boundaries of the same ward vintage (WD22CD, WD24CD, …).",
+        )
+    )
+    lsoa = lsoa[lsoa["lsoa_code"].isin(lookup["lsoa_code"])].reset_index(drop=True)
+    ward = ward[ward["ward_code"].isin(lookup["ward_code"])].reset_index(drop=True)
+
+    population = None
+    if geo.get("population"):
+        p = geo["population"]
+        population = read_population(p["path"], code=p.get("code"), column=p.get("column"))
+        checks.append(
+            check_join(
+                oa["oa_code"],
+                population.index,
+                needed_label="the OA boundaries",
+                available_label=f"the population file '{p['path']}'",
+                what="OA",
+                max_missing=0.05,
+                fix="Give adult population for the same OA vintage as the boundaries.",
+            )
+        )
+
+    sv = cfg["survey"]
+    survey = read_survey(
+        sv["path"],
+        prefix=sv.get("prefix"),
+        weight=sv.get("weight"),
+        levels=sv["levels"],
+        items=sv.get("items"),
+    )
+    survey_levels = list(survey.attrs["levels"])
+    classification = _classification(cfg, survey_levels)
+
+    crosswalk = None
+    if geo.get("vintage_lookup"):
+        vl = geo["vintage_lookup"]
+        links = read_crosswalk(
+            vl["path"], source=vl["source"], target=vl["target"], change=vl.get("change")
+        )
+        src_pop = population.reindex(classification.index) if population is not None else None
+        crosswalk = crosswalk_matrix(
+            links, pd.Index(oa["oa_code"]), pd.Index(classification.index), src_pop
+        )
+        logger.info(
+            "      vintage lookup: %s", ", ".join(f"{k} {v}" for k, v in crosswalk.counts.items())
+        )
+    else:
+        checks.append(
+            check_join(
+                oa["oa_code"],
+                classification.index,
+                needed_label="the OA boundaries",
+                available_label=f"the classification file '{cfg['classification']['path']}'",
+                what="OA",
+                vintages=(oa.attrs.get("vintage"), None),
+                fix="Give a classification for the boundaries' OAs, or add [geography] "
+                "vintage_lookup (the ONS OA 2011 → 2021 lookup) to carry it across vintages.",
+            )
+        )
+
+    lsoa_series = pd.Series(
+        lsoa["lsoa_code"].to_numpy(), name=lsoa.attrs.get("code_column") or "lsoa_code"
+    )
+    hard_cfg = cfg["hard"]
+    hard = read_hard_data(
+        hard_cfg["tables"],
+        lsoa_codes=lsoa_series,
+        max_unmatched=hard_cfg["max_unmatched"],
+        area_label=f"LSOA boundaries '{Path(geo['lsoa']['path']).name}'",
+    )
+    return Inputs(
+        cfg,
+        oa,
+        lsoa,
+        ward,
+        lookup,
+        report,
+        population,
+        classification,
+        crosswalk,
+        survey,
+        hard,
+        checks,
+    )
+
+
+# ------------------------------------------------------------------------ run
+def _ward_of_lsoa(lookup: pd.DataFrame, pop: pd.Series) -> pd.Series:
+    """Best-fit ward of each LSOA: the ward holding most of its OAs' population."""
+    frame = pd.DataFrame({"lsoa": lookup["lsoa_code"], "ward": lookup["ward_code"], "p": pop})
+    total = frame.groupby(["lsoa", "ward"], sort=True)["p"].sum().reset_index()
+    total = total.sort_values(["lsoa", "p", "ward"], ascending=[True, False, True])
+    return total.drop_duplicates("lsoa").set_index("lsoa")["ward"]
+
+
+def _geo_frame(table: pd.DataFrame, shapes: gpd.GeoDataFrame, key: str) -> gpd.GeoDataFrame:
+    merged = shapes[[key, "geometry"]].merge(table, left_on=key, right_index=True, how="inner")
+    cols = [c for c in merged.columns if c != "geometry"] + ["geometry"]
+    return gpd.GeoDataFrame(merged[cols], geometry="geometry", crs=shapes.crs).reset_index(
+        drop=True
+    )
+
+
+def run(
+    config: Config | str | Path | Mapping[str, Any],
+    *,
+    progress: Progress | None = None,
+    inputs: Inputs | None = None,
+) -> Result:
+    """Run the analysis stages of the pipeline on the inputs named in ``config``.
+
+    Parameters
+    ----------
+    config : Config, path or mapping
+        The run configuration (SPEC section 6).
+    progress : Progress, optional
+        Receives the staged progress messages and timings.
+    inputs : Inputs, optional
+        Inputs already read by :func:`load_inputs` (read from the config otherwise).
+
+    Returns
+    -------
+    Result
+        Call :meth:`Result.save` to write the deliverables.
+    """
+    cfg = config if isinstance(config, Config) else load_config(config)
+    progress = progress or Progress(STAGES)
+    seed = int(cfg["seed"])
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+    with progress.stage("Reading and checking inputs", key="read_inputs"):
+        inp = inputs or load_inputs(cfg)
+        logger.info(
+            "      %d OAs, %d LSOAs, %d wards; %d survey respondents; %d hard indicators",
+            len(inp.oa),
+            len(inp.lsoa),
+            len(inp.ward),
+            len(inp.survey),
+            len(inp.hard.indicators),
+        )
+
+    survey = inp.survey
+    m = cfg["model"]
+    with progress.stage(
+        f"Fitting the survey model to {len(survey):,} respondents", key="survey_model"
+    ):
+        model = SurveyModel(
+            n_factors=m["n_factors"],
+            n_clusters=m["n_clusters"],
+            rotation=m["rotation"],
+            method=m["method"],
+            n_init=m["n_init"],
+            n_boot=m["n_boot"],
+            items=cfg["survey"]["items"],
+            max_missing=m["max_missing"],
+            random_state=seed,
+        ).fit(survey)
+        d = model.diagnostics_
+        logger.info(
+            "      KMO %.2f; factors %s; stability ARI %s",
+            d["kmo"],
+            ", ".join(d["factor_names"]),
+            f"{model.stability_['ari_mean']:.2f}" if model.stability_.get("n_boot") else "not run",
+        )
+
+    e = cfg["estimates"]
+    levels = list(survey.attrs["levels"])
+    n_oa = len(inp.oa)
+    with progress.stage(f"Estimating cluster shares for {n_oa:,} OAs", key="area_estimates"):
+        est = AreaEstimator(
+            levels,
+            min_respondents=cfg["survey"]["min_respondents"],
+            n_boot=e["n_boot"],
+            interval=e["interval"],
+            shrinkage=e["shrinkage"],
+            random_state=seed,
+        ).fit(survey, model.labels_)
+        oa_codes = pd.Index(inp.oa["oa_code"], name="oa_code")
+        if inp.crosswalk is not None:
+            M_src, info_src = est.membership(inp.classification)
+            M = sparse.csr_matrix(inp.crosswalk.matrix @ M_src)
+            oa_table = est.shares_from_membership(M, oa_codes)
+            best = inp.crosswalk.matrix.argmax(axis=1).A1
+            info = info_src.iloc[best].set_index(oa_codes)
+            oa_table = oa_table.join(info)
+            oa_table["vintage_change"] = inp.crosswalk.change.reindex(oa_codes).to_numpy()
+            cls_codes = inp.classification.iloc[best].set_index(oa_codes)
+        else:
+            areas = inp.classification.reindex(oa_codes)
+            M, info = est.membership(areas)
+            oa_table = est.shares_from_membership(M, oa_codes).join(info)
+            cls_codes = areas
+        logger.info(
+            "      estimate levels: %s",
+            ", ".join(f"{k} {v}" for k, v in oa_table["estimate_level"].value_counts().items()),
+        )
+
+    with progress.stage("Aggregating to LSOAs, wards and the whole area", key="aggregation"):
+        pop = population_weights(oa_codes, inp.population)
+        lk = inp.lookup.reindex(oa_codes)
+        reps = {"membership": M, "category_replicates": est.replicates_, "interval": e["interval"]}
+        lsoa_agg: Aggregate = aggregate(oa_table, lk["lsoa_code"], pop, **reps)
+        ward_agg: Aggregate = aggregate(oa_table, lk["ward_code"], pop, **reps)
+        area_agg = aggregate(oa_table, pd.Series("all", index=oa_codes, name="area"), pop, **reps)
+
+    with progress.stage("Building the hard-data index", key="hard_index"):
+        hard = hard_index(inp.hard, method=cfg["hard"]["method"])
+
+    c = cfg["compare"]
+    with progress.stage("Comparing the prediction with the hard data", key="comparison"):
+        lsoa_scores = lsoa_agg.frame["resilience_score"]
+        cmp = compare(
+            lsoa_scores,
+            hard.reindex(lsoa_scores.index),
+            score_replicates=lsoa_agg.score_replicates if len(lsoa_agg.score_replicates) else None,
+            quintile_gap=c["quintile_gap"],
+        )
+        lsoa_geo = inp.lsoa.set_index("lsoa_code")
+        cmp_geo = gpd.GeoDataFrame(
+            cmp.join(lsoa_geo[["geometry"]]), geometry="geometry", crs=inp.lsoa.crs
+        )
+        cmp["gap_cluster"] = gap_clusters(
+            cmp_geo,
+            "gap",
+            permutations=c["permutations"],
+            alpha=c["alpha"],
+            fdr=c["fdr"],
+            seed=seed,
+        )
+        counts = cmp["flag"].value_counts().to_dict()
+        logger.info("      flags: %s", ", ".join(f"{k} {v}" for k, v in counts.items()) or "none")
+
+    # -------------------------------------------------------------- assemble
+    oa_out = pd.DataFrame(index=oa_codes)
+    oa_out["lsoa_code"] = lk["lsoa_code"]
+    oa_out["ward_code"] = lk["ward_code"]
+    for src, dst in zip(levels, cfg["classification"]["levels"], strict=True):
+        oa_out[dst] = cls_codes[src].to_numpy()
+    oa_out = oa_out.join(oa_table)
+    oa_out["population"] = pop
+    oa_gdf = _geo_frame(oa_out, inp.oa, "oa_code")
+
+    ward_of = _ward_of_lsoa(lk, pop)
+    names = inp.lsoa.set_index("lsoa_code")["lsoa_name"] if "lsoa_name" in inp.lsoa else None
+    lsoa_out = pd.DataFrame(index=lsoa_agg.frame.index)
+    lsoa_out["lsoa_name"] = names.reindex(lsoa_out.index) if names is not None else lsoa_out.index
+    lsoa_out["ward_code"] = ward_of.reindex(lsoa_out.index)
+    lsoa_out = lsoa_out.join(lsoa_agg.frame.drop(columns=["dominant_cluster"]))
+    raw_values = inp.hard.values.reindex(lsoa_out.index)
+    lsoa_out = lsoa_out.join(raw_values)
+    domain_cols = [col for col in hard.columns if col.startswith("hard_") and col != "hard_index"]
+    lsoa_out = lsoa_out.join(hard[["hard_index", *domain_cols]])
+    lsoa_out = lsoa_out.join(cmp.drop(columns=[col for col in cmp.columns if col in lsoa_out]))
+    lsoa_out.index.name = "lsoa_code"
+    lsoa_gdf = _geo_frame(lsoa_out, inp.lsoa, "lsoa_code")
+
+    ward_out = ward_agg.frame.drop(columns=["dominant_cluster", "n_oa"]).copy()
+    names = inp.ward.set_index("ward_code")["ward_name"] if "ward_name" in inp.ward else None
+    ward_out.insert(
+        0, "ward_name", names.reindex(ward_out.index) if names is not None else ward_out.index
+    )
+    lsoa_pop = lsoa_out["population"]
+    by_ward = lsoa_out.groupby("ward_code")
+    hard_w = (lsoa_out["hard_index"] * lsoa_pop).groupby(
+        lsoa_out["ward_code"]
+    ).sum() / lsoa_pop.where(lsoa_out["hard_index"].notna()).groupby(lsoa_out["ward_code"]).sum()
+    ward_out["hard_index"] = hard_w.reindex(ward_out.index)
+    ward_out["n_lsoa"] = by_ward.size().reindex(ward_out.index).fillna(0).astype(int)
+    flagged = lsoa_out["flag"].isin(["predicted_worse", "hard_worse"])
+    ward_out["n_flagged"] = (
+        flagged.groupby(lsoa_out["ward_code"]).sum().reindex(ward_out.index).fillna(0).astype(int)
+    )
+    ward_out.index.name = "ward_code"
+    ward_gdf = _geo_frame(ward_out, inp.ward, "ward_code")
+
+    flags = shortlist(
+        lsoa_out.reset_index().merge(
+            ward_out[["ward_name"]], left_on="ward_code", right_index=True, how="left"
+        )
+    )
+    counts_out = {
+        "oa": len(oa_gdf),
+        "lsoa": len(lsoa_gdf),
+        "ward": len(ward_gdf),
+        "respondents": int(model.diagnostics_["n_respondents"]),
+        "respondents_used": int(model.diagnostics_["n_used"]),
+        "categories_with_estimates": int(len(est.estimates_) - 1),
+        "flagged": len(flags),
+        "predicted_worse": int(counts.get("predicted_worse", 0)),
+        "hard_worse": int(counts.get("hard_worse", 0)),
+    }
+    return Result(
+        oa=oa_gdf,
+        lsoa=lsoa_gdf,
+        ward=ward_gdf,
+        area=area_agg.frame,
+        flags=flags,
+        model=model,
+        estimator=est,
+        hard=inp.hard,
+        config=cfg,
+        timings=dict(progress.timings),
+        counts=counts_out,
+        run_id=run_id,
+        checks=inp.checks,
+    )

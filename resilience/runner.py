@@ -1,0 +1,62 @@
+"""Running the pipeline into an output folder, with staged progress and a run log."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ._outdir import check_output_folder, staged_output
+from ._progress import Progress, file_handler, logger
+from .config import Config
+from .pipeline import STAGES, Result, run
+
+__all__ = ["run_to_folder"]
+
+
+def run_to_folder(
+    cfg: Config,
+    out: Path,
+    *,
+    overwrite: bool = False,
+    maps: bool = True,
+    map_mode: str | None = None,
+    extra_stages: int = 0,
+    progress: Progress | None = None,
+    prepare=None,
+) -> Result:
+    """Run every stage and write every output into ``out``, all or nothing.
+
+    ``run.log`` (everything, with times) is written beside the outputs. ``prepare`` is an
+    optional callable given the temporary folder before the run (the demo writes its
+    input files there).
+    """
+    out = Path(out)
+    check_output_folder(out, overwrite)
+    progress = progress or Progress(STAGES + 1 + extra_stages)
+    start = time.perf_counter()
+    with staged_output(out, overwrite) as tmp:
+        handler = file_handler(tmp / "run.log")
+        logger.addHandler(handler)
+        try:
+            if prepare is not None:
+                cfg = prepare(tmp, progress) or cfg
+            result = run(cfg, progress=progress)
+            from .outputs.save import save_result
+
+            save_result(result, tmp, maps=maps, map_mode=map_mode, progress=progress, label=out)
+            flags = result.counts
+            logger.info(
+                "Done in %.1f s: %s. %d LSOAs flagged (%d prediction worse, %d hard data worse); "
+                "start with %s and %s.",
+                time.perf_counter() - start,
+                out,
+                flags["flagged"],
+                flags["predicted_worse"],
+                flags["hard_worse"],
+                out / "report.html",
+                out / "tables" / "flags.csv",
+            )
+        finally:
+            logger.removeHandler(handler)
+            handler.close()
+    return result
