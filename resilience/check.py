@@ -101,7 +101,7 @@ def _boundary_section(report: CheckReport, cfg: Config, level: str) -> Any:
     from .boundaries import read_boundaries
 
     entry = cfg["geography"][level]
-    section = f"{level.upper()} boundaries: {entry['path']}"
+    section = f"{ {'oa': 'OA', 'lsoa': 'LSOA', 'ward': 'Ward'}[level] } boundaries: {entry['path']}"
     gdf = _attempt(
         report,
         section,

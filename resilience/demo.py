@@ -26,7 +26,7 @@ def run_demo(
     Every output of a real run lands in ``out``; the borough's ground truth is in
     ``out/input/truth``. Nothing is left behind if a stage fails.
     """
-    progress = Progress(STAGES + 2)
+    progress = Progress(STAGES + 3)  # building and writing the borough, the run, the outputs
 
     def prepare(tmp: Path, progress: Progress):
         with progress.stage("Building the synthetic borough", key="synthetic_borough"):

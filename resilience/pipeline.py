@@ -40,7 +40,7 @@ from .survey import read_survey
 __all__ = ["Inputs", "Result", "load_inputs", "run"]
 
 #: Stages of a run, for progress messages.
-STAGES = 7
+STAGES = 6
 
 
 @dataclass

@@ -1,0 +1,230 @@
+"""The command line: success paths and the catalogue of input errors.
+
+Every bad input must exit with status 2, name the file, the column and examples of the
+offending values, say how to fix it, and leave no output folder behind. ``resilience
+check`` must explain the same problems.
+"""
+
+import shutil
+import tomllib
+import warnings
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from resilience.cli import main
+from resilience.synthetic import make_borough
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    b = make_borough(seed=5, n_oa=150, n_lsoa=30, n_ward=5, n_respondents=3000)
+    return b.write(tmp_path_factory.mktemp("src") / "borough")
+
+
+@pytest.fixture
+def case(source, tmp_path):
+    """A fresh copy of the small borough's files to break."""
+    folder = tmp_path / "borough"
+    shutil.copytree(source["config"].parent, folder)
+    return folder
+
+
+def _run(folder, capsys, *extra):
+    out = folder.parent / "out"
+    code = main(["run", str(folder / "resilience.toml"), "--out", str(out), "--no-maps", *extra])
+    err = capsys.readouterr().err
+    return code, err, out
+
+
+def _no_output(out):
+    assert not out.exists()
+    assert not list(out.parent.glob(f".{out.name}.partial-*"))
+
+
+def _edit_config(folder, old, new):
+    path = folder / "resilience.toml"
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+
+
+def test_run_writes_the_outputs_and_refuses_an_existing_folder(case, capsys):
+    code, err, out = _run(case, capsys)
+    assert code == 0, err
+    assert "[1/7] Reading and checking inputs" in err
+    assert "[7/7] Writing outputs" in err
+    assert (out / "resilience.gpkg").is_file() and (out / "run.log").is_file()
+    assert "Fitting the survey model" in (out / "run.log").read_text()
+    before = sorted(p.name for p in out.iterdir())
+    code, err, _ = _run(case, capsys)
+    assert code == 2
+    assert "already exists" in err and "--overwrite" in err
+    assert sorted(p.name for p in out.iterdir()) == before
+    code, err, _ = _run(case, capsys, "--overwrite", "--quiet")
+    assert code == 0 and "[1/7]" not in err
+
+
+def test_check_passes_and_run_output_default_comes_from_config(case, capsys):
+    assert main(["check", str(case / "resilience.toml")]) == 0
+    assert "All inputs can be read and joined." in capsys.readouterr().out
+
+
+# ------------------------------------------------------------- the catalogue
+def _break_duplicate_code(folder):
+    oa = pyogrio.read_dataframe(folder / "data/oa.gpkg")
+    oa.loc[1, "OA21CD"] = oa.loc[0, "OA21CD"]
+    pyogrio.write_dataframe(oa, folder / "data/oa.gpkg", layer="oa")
+    return ["oa.gpkg", "OA21CD", "E00170001", "duplicated code", "dissolve"]
+
+
+def _break_hard_codes_from_elsewhere(folder):
+    path = folder / "data/imd2025_file7.csv"
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    df["LSOA code (2021)"] = [f"E01{900000 + i:06d}" for i in range(len(df))]
+    df["Local Authority District code (2024)"] = "E09000002"
+    df.to_csv(path, index=False, encoding="utf-8-sig")
+    return ["imd2025_file7.csv", "E01040001", "E09000002"]
+
+
+def _break_mixed_vintages(folder):
+    path = folder / "data/imd2025_file7.csv"
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    df = df.rename(
+        columns={"LSOA code (2021)": "LSOA code (2011)", "LSOA name (2021)": "LSOA name (2011)"}
+    )
+    df.loc[: len(df) // 2, "LSOA code (2011)"] = [
+        f"E01{800000 + i:06d}" for i in range(len(df) // 2 + 1)
+    ]
+    df.to_csv(path, index=False, encoding="utf-8-sig")
+    _edit_config(folder, 'code = "LSOA code (2021)"', 'code = "LSOA code (2011)"')
+    return ["2011", "2021", "CHGIND"]
+
+
+def _break_no_weight(folder):
+    path = folder / "data/f_indresp.tab"
+    df = pd.read_csv(path, sep="\t", dtype=str).drop(columns="f_indscui_xw")
+    df.to_csv(path, sep="\t", index=False)
+    return ["f_indresp.tab", "no weight column 'f_indscui_xw'", "indscui_xw"]
+
+
+def _break_no_classification_columns(folder):
+    path = folder / "data/f_indresp.tab"
+    df = pd.read_csv(path, sep="\t", dtype=str).drop(columns=["oac_group"])
+    df.to_csv(path, sep="\t", index=False)
+    return ["f_indresp.tab", "no classification column 'oac_group'"]
+
+
+def _break_unknown_classification_code(folder):
+    path = folder / "data/oac.csv"
+    df = pd.read_csv(path, dtype=str)
+    df.loc[:2, ["supergroup", "group", "subgroup"]] = ["9", "9z", "9z9"]
+    df.to_csv(path, index=False)
+    return ["E00170001", "'9'", "same classification"]
+
+
+def _break_non_numeric_indicator(folder):
+    path = folder / "data/imd2025_file7.csv"
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    df.loc[3, "Income Score (rate)"] = "c"
+    df.to_csv(path, index=False, encoding="utf-8-sig")
+    return ["imd2025_file7.csv", "Income Score (rate)", "'c'"]
+
+
+def _break_empty_file(folder):
+    (folder / "data/oa_population.csv").write_text("")
+    return ["oa_population.csv", "empty"]
+
+
+def _break_wrong_file(folder):
+    _edit_config(folder, 'path = "data/f_indresp.tab"', 'path = "data/lookup.csv"')
+    return ["lookup.csv", "does not look like a survey respondent file"]
+
+
+def _break_unknown_key(folder):
+    _edit_config(folder, "quintile_gap = 2", "quintile_gap = 2\nquintle_gap = 3")
+    return ["'quintle_gap'", "[compare]"]
+
+
+def _break_missing_file(folder):
+    (folder / "data/oac.csv").unlink()
+    return ["'path' in [classification]", "data/oac.csv", "not found"]
+
+
+def _break_wrong_type(folder):
+    _edit_config(folder, "seed = 5", 'seed = "five"')
+    return ["'seed' at the top level", "whole number", "'five'"]
+
+
+def _break_no_crs(folder):
+    ward = pyogrio.read_dataframe(folder / "data/wards.gpkg")
+    ward = ward.set_crs(None, allow_override=True)
+    (folder / "data/wards.gpkg").unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # pyogrio: 'crs' was not provided
+        pyogrio.write_dataframe(ward, folder / "data/wards.gpkg", layer="wards")
+    return ["wards.gpkg", "no coordinate reference system", "British National Grid"]
+
+
+CATALOGUE = {
+    "duplicate area codes": _break_duplicate_code,
+    "codes that match nothing": _break_hard_codes_from_elsewhere,
+    "mixed 2011/2021 codes": _break_mixed_vintages,
+    "survey without the weight": _break_no_weight,
+    "survey without classification columns": _break_no_classification_columns,
+    "classification code unknown to the survey": _break_unknown_classification_code,
+    "non-numeric indicator": _break_non_numeric_indicator,
+    "empty file": _break_empty_file,
+    "file that is not what the config says": _break_wrong_file,
+    "unknown config key": _break_unknown_key,
+    "missing file": _break_missing_file,
+    "wrong type": _break_wrong_type,
+    "boundaries without a CRS": _break_no_crs,
+}
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE), ids=list(CATALOGUE))
+def test_input_error_catalogue(name, case, capsys):
+    expected = CATALOGUE[name](case)
+    code, err, out = _run(case, capsys)
+    assert code == 2, err
+    assert err.startswith("error: ") or "\nerror: " in err, err
+    for text in expected:
+        assert text in err, f"{text!r} not in {err!r}"
+    assert "Traceback" not in err
+    _no_output(out)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["duplicate area codes", "codes that match nothing", "survey without the weight",
+     "non-numeric indicator", "empty file", "unknown config key", "boundaries without a CRS"],
+)  # fmt: skip
+def test_check_explains_the_same_problems(name, case, capsys):
+    expected = CATALOGUE[name](case)
+    code = main(["check", str(case / "resilience.toml")])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "FAIL" in out and "problem(s) would stop a run" in out
+    for text in expected:
+        assert text in out, f"{text!r} not in {out!r}"
+
+
+def test_check_reports_several_problems_at_once(case, capsys):
+    _break_no_weight(case)
+    _break_non_numeric_indicator(case)
+    assert main(["check", str(case / "resilience.toml")]) == 2
+    out = capsys.readouterr().out
+    assert "2 problem(s) would stop a run" in out
+
+
+def test_demo_end_to_end(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--no-maps", "-q"]) == 0
+    config = tomllib.loads((out / "input" / "resilience.toml").read_text())
+    assert config["survey"]["weight"] == "f_indscui_xw"
+    for name in ["resilience.gpkg", "report.html", "manifest.json", "tables/flags.csv",
+                 "model/diagnostics.json", "input/truth/planted.csv", "run.log"]:  # fmt: skip
+        assert (out / name).is_file(), name
+    assert main(["demo", "--out", str(out), "--no-maps", "-q"]) == 2

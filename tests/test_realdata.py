@@ -1,0 +1,108 @@
+"""End to end on one real London borough (skipped when ../shared/realdata is absent).
+
+Real files: OA 2011 and LSOA 2011 polygons, 2011-era wards (cut to the borough, as a
+council would have them), the London-wide OA → LSOA → ward lookup, the London OAC 2011
+per OA and the IMD 2019 as published for London (both used whole). The survey is
+synthetic, drawn on the London OAC categories, because real Understanding Society
+microdata cannot be shipped.
+"""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from scipy.stats import spearmanr
+
+from resilience.cli import main
+from resilience.synthetic import make_survey
+
+LAD = "E09000002"  # Barking and Dagenham
+
+
+@pytest.fixture(scope="module")
+def borough_files(realdata, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("real")
+    where = f"LAD11CD = '{LAD}'"
+    for name, layer_file in (("oa", "oa11_london.gpkg"), ("lsoa", "lsoa11_london.gpkg"),
+                             ("wards", "wards2011era_london.gpkg")):  # fmt: skip
+        gdf = pyogrio.read_dataframe(realdata / layer_file, where=where)
+        pyogrio.write_dataframe(gdf, folder / f"{name}.gpkg", layer=name)
+    loac = pd.read_csv(realdata / "loac2011_oa11_london.csv", dtype=str)
+    cats = loac[["LOAC11_SPRGRP", "LOAC11_GRP"]].drop_duplicates()
+    survey, _, _ = make_survey(cats, n_respondents=6000, seed=3)
+    survey.to_csv(folder / "f_indresp.tab", sep="\t", index=False)
+    lookup = (realdata / "lookup_oa11_lsoa11_msoa11_ward_lad_london.csv").as_posix()
+    config = f"""
+title = "Barking and Dagenham (real geography, synthetic survey)"
+seed = 1
+
+[geography]
+oa = {{ path = "oa.gpkg", code = "OA11CD" }}
+lsoa = {{ path = "lsoa.gpkg", code = "LSOA11CD", name = "LSOA11NM" }}
+ward = {{ path = "wards.gpkg", code = "WD11CD", name = "WD11NM" }}
+lookup = {{ path = "{lookup}", oa = "OA11CD", lsoa = "LSOA11CD", ward = "WD11CD" }}
+
+[classification]
+path = "{(realdata / "loac2011_oa11_london.csv").as_posix()}"
+code = "OA11CD"
+levels = ["LOAC11_SPRGRP", "LOAC11_GRP"]
+
+[survey]
+path = "f_indresp.tab"
+weight = "f_indscui_xw"
+levels = ["LOAC11_SPRGRP", "LOAC11_GRP"]
+
+[model]
+n_boot = 5
+
+[estimates]
+n_boot = 100
+
+[hard]
+path = "{(realdata / "imd2019_lsoa11_london.csv").as_posix()}"
+code = "LSOA11CD"
+indicators = [
+  {{ column = "income_score", higher_is = "worse", domain = "income" }},
+  {{ column = "employment_score", higher_is = "worse", domain = "employment" }},
+  {{ column = "health_score", higher_is = "worse", domain = "health" }},
+  {{ column = "education_score", higher_is = "worse", domain = "education" }},
+]
+"""
+    (folder / "resilience.toml").write_text(config)
+    return folder
+
+
+def test_check_on_real_files(borough_files, capsys):
+    assert main(["check", str(borough_files / "resilience.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "code column 'OA11CD' (OA codes (100% of values), vintage 2011)" in out
+    assert "none given: OAs will be weighted equally" in out
+
+
+def test_run_on_real_files(borough_files, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["run", str(borough_files / "resilience.toml"), "--out", str(out), "--no-maps"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    oa = pyogrio.read_dataframe(out / "resilience.gpkg", layer="oa")
+    lsoa = pyogrio.read_dataframe(out / "resilience.gpkg", layer="lsoa")
+    ward = pyogrio.read_dataframe(out / "resilience.gpkg", layer="ward")
+    n_oa = pyogrio.read_info(borough_files / "oa.gpkg")["features"]
+    assert len(oa) == n_oa > 500
+    assert len(lsoa) == 110 and len(ward) == 17
+    assert oa["share_isolation"].notna().all() and ward["resilience_score"].notna().all()
+    assert set(oa["LOAC11_SPRGRP"]) <= set("ABCDEFGH")
+    # every LSOA compared with its IMD 2019 figures
+    assert lsoa["hard_index"].notna().all() and lsoa["flag"].notna().all()
+    assert set(lsoa["flag"]) <= {"agree", "predicted_worse", "hard_worse"}
+    assert lsoa["gap"].between(-4, 4).all()
+    rho = spearmanr(lsoa["hard_index"], lsoa["income_score"]).statistic
+    assert rho > 0.8
+    flags = pd.read_csv(out / "tables" / "flags.csv", dtype=str)
+    assert len(flags) == int((lsoa["flag"] != "agree").sum())
+    assert flags["lsoa_name"].str.startswith("Barking and Dagenham").all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["lsoa"] == 110
+    assert np.isfinite(lsoa["flag_confidence"]).all()
