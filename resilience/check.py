@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._match import check_join
+from . import inputs
 from .codes import detect_geography
 from .config import Config, load_config
 from .errors import ResilienceError, format_examples
@@ -98,21 +98,9 @@ def _describe_codes(codes: pd.Series) -> str:
 
 
 def _boundary_section(report: CheckReport, cfg: Config, level: str) -> Any:
-    from .boundaries import read_boundaries
-
     entry = cfg["geography"][level]
     section = f"{ {'oa': 'OA', 'lsoa': 'LSOA', 'ward': 'Ward'}[level] } boundaries: {entry['path']}"
-    gdf = _attempt(
-        report,
-        section,
-        lambda: read_boundaries(
-            entry["path"],
-            level,
-            code=entry.get("code"),
-            name=entry.get("name"),
-            layer=entry.get("layer"),
-        ),
-    )
+    gdf = _attempt(report, section, lambda: inputs.read_area_boundaries(cfg, level))
     if gdf is not None:
         a = gdf.attrs
         codes = _describe_codes(gdf[f"{level}_code"])
@@ -127,6 +115,58 @@ def _boundary_section(report: CheckReport, cfg: Config, level: str) -> Any:
     return gdf
 
 
+def _survey_line(survey: pd.DataFrame) -> str:
+    a = survey.attrs
+    w = survey[a["weight"]] if a.get("weight") else None
+    proxies = sum(v.get(-7, 0) for v in a["missing_codes"].values()) // max(len(a["items"]), 1)
+    return (
+        f"{len(survey):,} respondents; prefix {a['prefix']!r}; all {len(a['items'])} items "
+        f"present; weight {a.get('weight')!r}"
+        + (f" ({int((w == 0).sum()):,} respondents with weight 0)" if w is not None else "")
+        + f"; about {proxies:,} proxy respondents (-7 on the items)"
+    )
+
+
+def _coverage(
+    report: CheckReport,
+    section: str,
+    cfg: Config,
+    survey: pd.DataFrame,
+    classification: pd.DataFrame,
+    oa: Any,
+) -> None:
+    """How much of the area the survey covers at the finest level; unknown top-level codes."""
+    from .estimates import normalise_category
+
+    min_n = cfg["survey"]["min_respondents"]
+    finest, top = classification.columns[-1], classification.columns[0]
+    weight = survey.attrs.get("weight")
+    used = survey if not weight else survey[survey[weight] > 0]
+    n = normalise_category(used[finest]).value_counts()
+    area_codes = normalise_category(classification[finest])
+    if oa is not None and not cfg["geography"].get("vintage_lookup"):
+        area_codes = area_codes.reindex(oa["oa_code"])
+    own = area_codes.map(n).fillna(0) >= min_n
+    absent = sorted(set(area_codes.dropna()) - set(n.index))
+    report.add(
+        section,
+        "info" if own.mean() > 0.5 else "warn",
+        f"{own.mean():.0%} of OAs are in a finest-level ({finest}) category with at least "
+        f"{min_n} survey respondents; the rest fall back to a coarser level"
+        + (f"; categories absent from the survey: {format_examples(absent, 8)}" if absent else ""),
+    )
+    known = set(normalise_category(survey[top]).dropna())
+    unknown = sorted(set(normalise_category(classification[top]).dropna()) - known)
+    if unknown:
+        report.add(
+            section,
+            "FAIL",
+            f"{top} codes {format_examples(unknown)} are unknown to the survey (it has "
+            f"{format_examples(sorted(known), 10)}). The areas and the survey must use the same "
+            "classification.",
+        )
+
+
 def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
     """Validate the config and every input it names; never fits a model.
 
@@ -138,250 +178,71 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
     )
     if cfg is None:
         return report
-    report.add(
-        "Config", "ok", f"{cfg.path or 'given as a mapping'}: every key known, every file found"
-    )
+    report.add("Config", "ok", f"{cfg.path or 'a mapping'}: every key known, every file found")
 
     oa = _boundary_section(report, cfg, "oa")
     lsoa = _boundary_section(report, cfg, "lsoa")
     ward = _boundary_section(report, cfg, "ward")
-
     geo = cfg["geography"]
+
+    section = "OA → LSOA → ward lookup" + (
+        f": {geo['lookup']['path']}" if geo.get("lookup") else ""
+    )
     lookup = None
-    section = "OA → LSOA → ward lookup"
-    if geo.get("lookup"):
-        from .lookup import read_lookup
-
-        lk = geo["lookup"]
-        section = f"OA → LSOA → ward lookup: {lk['path']}"
-        lookup = _attempt(
-            report,
-            section,
-            lambda: read_lookup(
-                lk["path"],
-                oa=lk.get("oa"),
-                lsoa=lk.get("lsoa"),
-                ward=lk.get("ward"),
-                lsoa_name=lk.get("lsoa_name"),
-                ward_name=lk.get("ward_name"),
-            ),
-        )
-    elif oa is not None and lsoa is not None and ward is not None:
-        from .lookup import derive_lookup
-
-        derived = _attempt(report, section, lambda: derive_lookup(oa, lsoa, ward))
-        if derived is not None:
-            lookup = derived[0]
-            report.add(section, "info", "no lookup given: derived from the boundaries (best fit)")
-    if lookup is not None:
-        report.add(section, "ok", f"{len(lookup):,} rows")
-        lookup = lookup.drop_duplicates("oa_code").set_index("oa_code")
-        if oa is not None:
-            _attempt(
-                report,
-                section,
-                lambda: check_join(
-                    oa["oa_code"],
-                    lookup.index,
-                    needed_label="the OA boundaries",
-                    available_label="the lookup",
-                    what="OA",
-                    vintages=(oa.attrs.get("vintage"), None),
-                ),
-            )
-            lookup = lookup.reindex(oa["oa_code"]).dropna(subset=["lsoa_code"])
-        if lsoa is not None:
-            _attempt(
-                report,
-                section,
-                lambda: check_join(
-                    lookup["lsoa_code"],
-                    lsoa["lsoa_code"],
-                    needed_label="the lookup's LSOAs",
-                    available_label="the LSOA boundaries",
-                    what="LSOA",
-                    vintages=(None, lsoa.attrs.get("vintage")),
-                ),
-            )
-        if ward is not None:
-            _attempt(
-                report,
-                section,
-                lambda: check_join(
-                    lookup["ward_code"],
-                    ward["ward_code"],
-                    needed_label="the lookup's wards",
-                    available_label="the ward boundaries",
-                    what="ward",
-                    vintages=(None, ward.attrs.get("vintage")),
-                ),
-            )
-
-    if geo.get("population"):
-        from .population import read_population
-
-        p = geo["population"]
-        section = f"Population: {p['path']}"
-        pop = _attempt(
-            report,
-            section,
-            lambda: read_population(p["path"], code=p.get("code"), column=p.get("column")),
-        )
-        if pop is not None:
-            report.add(section, "ok", f"{len(pop):,} areas, total {pop.sum():,.0f}")
+    if geo.get("lookup") or (oa is not None and lsoa is not None and ward is not None):
+        found = _attempt(report, section, lambda: inputs.read_area_lookup(cfg, oa, lsoa, ward))
+        if found is not None:
+            lookup, info = found
+            report.add(section, "ok", f"{len(lookup):,} OAs; {info['source']}")
+            for join in inputs.geography_joins(cfg, oa, lsoa, ward, lookup):
+                _attempt(report, section, join)
             if oa is not None:
-                _attempt(
-                    report,
-                    section,
-                    lambda: check_join(
-                        oa["oa_code"],
-                        pop.index,
-                        needed_label="the OA boundaries",
-                        available_label="the population file",
-                        what="OA",
-                        max_missing=0.05,
-                    ),
-                )
+                lookup = lookup.reindex(oa["oa_code"]).dropna(subset=["lsoa_code"])
+
+    population = None
+    if geo.get("population"):
+        section = f"Population: {geo['population']['path']}"
+        population = _attempt(report, section, lambda: inputs.read_config_population(cfg))
+        if population is not None:
+            report.add(section, "ok", f"{len(population):,} areas, total {population.sum():,.0f}")
+            if oa is not None:
+                _attempt(report, section, inputs.population_join(cfg, oa, population))
     else:
         report.add("Population", "warn", "none given: OAs will be weighted equally")
 
-    from .survey import read_survey
-
-    sv = cfg["survey"]
-    section = f"Survey: {sv['path']}"
-    survey = _attempt(
-        report,
-        section,
-        lambda: read_survey(
-            sv["path"],
-            prefix=sv.get("prefix"),
-            weight=sv.get("weight"),
-            levels=sv["levels"],
-            items=sv.get("items"),
-        ),
-    )
+    section = f"Survey: {cfg['survey']['path']}"
+    survey = _attempt(report, section, lambda: inputs.read_config_survey(cfg))
     if survey is not None:
-        a = survey.attrs
-        w = survey[a["weight"]] if a.get("weight") else None
-        proxies = sum(v.get(-7, 0) for v in a["missing_codes"].values()) // max(len(a["items"]), 1)
-        report.add(
-            section,
-            "ok",
-            f"{len(survey):,} respondents; prefix {a['prefix']!r}; all {len(a['items'])} items "
-            f"present; weight {a.get('weight')!r}"
-            + (f" ({int((w == 0).sum()):,} respondents with weight 0)" if w is not None else "")
-            + f"; about {proxies:,} proxy respondents (-7 on the items)",
-        )
+        report.add(section, "ok", _survey_line(survey))
 
-    from .pipeline import _classification
-
-    c = cfg["classification"]
-    section = f"Classification: {c['path']}"
+    section = f"Classification: {cfg['classification']['path']}"
     classification = None
     if survey is not None:
-        classification = _attempt(
-            report, section, lambda: _classification(cfg, list(survey.attrs["levels"]))
-        )
+        levels = list(survey.attrs["levels"])
+        classification = _attempt(report, section, lambda: inputs.read_classification(cfg, levels))
     if classification is not None:
         counts = ", ".join(
             f"{lv} {classification[col].nunique()}"
-            for lv, col in zip(c["levels"], classification.columns, strict=True)
+            for lv, col in zip(cfg["classification"]["levels"], classification.columns, strict=True)
         )
         report.add(section, "ok", f"{len(classification):,} OAs; categories per level: {counts}")
         if oa is not None and not geo.get("vintage_lookup"):
-            _attempt(
+            _attempt(report, section, inputs.classification_join(cfg, oa, classification))
+        _coverage(report, section, cfg, survey, classification, oa)
+        if geo.get("vintage_lookup") and oa is not None:
+            section = f"Vintage lookup: {geo['vintage_lookup']['path']}"
+            xw = _attempt(
                 report,
                 section,
-                lambda: check_join(
-                    oa["oa_code"],
-                    classification.index,
-                    needed_label="the OA boundaries",
-                    available_label="the classification file",
-                    what="OA",
-                ),
+                lambda: inputs.read_config_crosswalk(cfg, oa, classification, population),
             )
-        if survey is not None:
-            from .estimates import normalise_category
+            if xw is not None:
+                report.add(section, "ok", ", ".join(f"{k} {v}" for k, v in xw.counts.items()))
 
-            finest = classification.columns[-1]
-            used = (
-                survey
-                if not survey.attrs.get("weight")
-                else survey[survey[survey.attrs["weight"]] > 0]
-            )
-            n = normalise_category(used[finest]).value_counts()
-            area_codes = normalise_category(classification[finest])
-            if oa is not None:
-                area_codes = area_codes.reindex(oa["oa_code"])
-            own = area_codes.map(n).fillna(0) >= sv["min_respondents"]
-            absent = sorted(set(area_codes.dropna()) - set(n.index))
-            report.add(
-                section,
-                "info" if own.mean() > 0.5 else "warn",
-                f"{own.mean():.0%} of OAs are in a finest-level ({finest}) category with at "
-                f"least {sv['min_respondents']} survey respondents; the rest fall back to a "
-                "coarser level"
-                + (
-                    f"; categories absent from the survey: {format_examples(absent, 8)}"
-                    if absent
-                    else ""
-                ),
-            )
-            top = classification.columns[0]
-            unknown = sorted(
-                set(normalise_category(classification[top]).dropna())
-                - set(normalise_category(survey[top]).dropna())
-            )
-            if unknown:
-                report.add(
-                    section,
-                    "FAIL",
-                    f"{top} codes {format_examples(unknown)} are unknown to the survey (it has "
-                    f"{format_examples(sorted(set(normalise_category(survey[top]).dropna())), 10)})"
-                    ". The areas and the survey must use the same classification.",
-                )
-
-    if geo.get("vintage_lookup"):
-        from .crosswalk import read_crosswalk
-
-        vl = geo["vintage_lookup"]
-        section = f"Vintage lookup: {vl['path']}"
-        links = _attempt(
-            report,
-            section,
-            lambda: read_crosswalk(
-                vl["path"], source=vl["source"], target=vl["target"], change=vl.get("change")
-            ),
-        )
-        if links is not None:
-            report.add(
-                section,
-                "ok",
-                f"{len(links):,} links: "
-                + ", ".join(f"{k} {v}" for k, v in links["change"].value_counts().items()),
-            )
-
-    from .hard import read_hard_data
-
-    h = cfg["hard"]
-    section = "Hard data: " + ", ".join(Path(t["path"]).name for t in h["tables"])
-    lsoa_codes = None
-    if lsoa is not None:
-        lsoa_codes = pd.Series(
-            lsoa["lsoa_code"].to_numpy(), name=lsoa.attrs.get("code_column") or "lsoa_code"
-        )
-        if lookup is not None:
-            lsoa_codes = lsoa_codes[lsoa_codes.isin(lookup["lsoa_code"])]
-    hard = _attempt(
-        report,
-        section,
-        lambda: read_hard_data(
-            h["tables"],
-            lsoa_codes=lsoa_codes,
-            max_unmatched=h["max_unmatched"],
-            area_label="the LSOA boundaries",
-        ),
-    )
+    section = "Hard data: " + ", ".join(Path(t["path"]).name for t in cfg["hard"]["tables"])
+    if lsoa is not None and lookup is not None:
+        lsoa = lsoa[lsoa["lsoa_code"].isin(lookup["lsoa_code"])]
+    hard = _attempt(report, section, lambda: inputs.read_config_hard(cfg, lsoa))
     if hard is not None:
         for src in hard.sources:
             report.add(
@@ -395,10 +256,6 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
                     else ""
                 ),
             )
-        report.add(
-            section,
-            "info",
-            "indicators: "
-            + "; ".join(f"{i.column} (higher is {i.higher_is})" for i in hard.indicators),
-        )
+        names = "; ".join(f"{i.column} (higher is {i.higher_is})" for i in hard.indicators)
+        report.add(section, "info", f"indicators: {names}")
     return report

@@ -19,46 +19,20 @@ import geopandas as gpd
 import pandas as pd
 from scipy import sparse
 
-from ._io import read_table, require_columns
-from ._match import check_join
 from ._progress import Progress, logger
 from .aggregate import Aggregate, aggregate, population_weights
-from .boundaries import read_boundaries
-from .codes import normalise_codes
 from .compare import compare, shortlist
 from .config import Config, load_config
-from .crosswalk import Crosswalk, crosswalk_matrix, read_crosswalk
-from .errors import InputDataError, format_examples
 from .estimates import AreaEstimator
-from .hard import HardData, hard_index, read_hard_data
-from .lookup import derive_lookup, read_lookup
+from .hard import HardData, hard_index
+from .inputs import Inputs, load_inputs
 from .models import SurveyModel
-from .population import read_population
 from .spatial import gap_clusters
-from .survey import read_survey
 
 __all__ = ["Inputs", "Result", "load_inputs", "run"]
 
 #: Stages of a run, for progress messages.
 STAGES = 6
-
-
-@dataclass
-class Inputs:
-    """Every input of a run, read and checked."""
-
-    config: Config
-    oa: gpd.GeoDataFrame
-    lsoa: gpd.GeoDataFrame
-    ward: gpd.GeoDataFrame
-    lookup: pd.DataFrame  # indexed by oa_code: lsoa_code, ward_code
-    lookup_report: dict[str, Any]
-    population: pd.Series | None
-    classification: pd.DataFrame  # indexed by (source vintage) OA code, survey level names
-    crosswalk: Crosswalk | None
-    survey: pd.DataFrame
-    hard: HardData
-    checks: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -135,199 +109,6 @@ class Result:
                 self, tmp, maps=maps, map_mode=map_mode, progress=progress, label=out
             )
         return {k: Path(out) / Path(v).relative_to(tmp) for k, v in paths.items()}
-
-
-# --------------------------------------------------------------------- inputs
-def _boundaries(entry: Mapping[str, Any], level: str) -> gpd.GeoDataFrame:
-    return read_boundaries(
-        entry["path"],
-        level,
-        code=entry.get("code"),
-        name=entry.get("name"),
-        layer=entry.get("layer"),
-    )
-
-
-def _classification(cfg: Config, survey_levels: list[str]) -> pd.DataFrame:
-    c = cfg["classification"]
-    df = read_table(c["path"], role="classification", sheet=c.get("sheet"), layer=c.get("layer"))
-    lower = {col.lower(): col for col in df.columns}
-    code = lower.get(c["code"].lower())
-    if code is None:
-        require_columns(df, [c["code"]], path=c["path"], role="classification")
-    cols = []
-    for lv in c["levels"]:
-        col = lower.get(lv.lower())
-        if col is None:
-            require_columns(
-                df,
-                [lv],
-                path=c["path"],
-                role="classification",
-                hint="Name the classification columns, coarse to fine, in [classification] levels.",
-            )
-        cols.append(col)
-    out = df[[code, *cols]].copy()
-    out[code] = normalise_codes(out[code])
-    dup = out[code][out[code].duplicated()]
-    if len(dup):
-        raise InputDataError(
-            f"The classification file '{c['path']}' lists {dup.nunique()} OA code(s) more than "
-            f"once in column {code!r}, e.g. {format_examples(dup.unique().tolist())}. Give one "
-            "row per output area."
-        )
-    out = out.set_index(code)
-    out.index.name = "oa_code"
-    out.columns = survey_levels
-    return out
-
-
-def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
-    """Read and check every input named in ``config`` without fitting anything.
-
-    Raises
-    ------
-    InputDataError, CodeMatchError, ConfigError
-        With the file, the column, examples of the offending values and the fix.
-    """
-    cfg = config if isinstance(config, Config) else load_config(config)
-    geo = cfg["geography"]
-    checks: list[dict[str, Any]] = []
-    oa = _boundaries(geo["oa"], "oa")
-    lsoa = _boundaries(geo["lsoa"], "lsoa")
-    ward = _boundaries(geo["ward"], "ward")
-    if geo.get("lookup"):
-        lk = geo["lookup"]
-        lookup = read_lookup(
-            lk["path"],
-            oa=lk.get("oa"),
-            lsoa=lk.get("lsoa"),
-            ward=lk.get("ward"),
-            lsoa_name=lk.get("lsoa_name"),
-            ward_name=lk.get("ward_name"),
-        )
-        report: dict[str, Any] = {"source": lk["path"]}
-    else:
-        lookup, report = derive_lookup(oa, lsoa, ward)
-        report["source"] = "derived from the boundaries (representative point in polygon)"
-    lookup = lookup.drop_duplicates("oa_code").set_index("oa_code")
-    v = (oa.attrs.get("vintage"), None)
-    checks.append(
-        check_join(
-            oa["oa_code"],
-            lookup.index,
-            needed_label=f"the OA boundaries '{geo['oa']['path']}'",
-            available_label="the OA → LSOA → ward lookup",
-            what="OA",
-            vintages=v,
-            fix="Use a lookup of the same OA vintage as the boundaries (or leave [geography] "
-            "lookup out to derive it from the boundaries).",
-        )
-    )
-    lookup = lookup.loc[oa["oa_code"]]
-    checks.append(
-        check_join(
-            lookup["lsoa_code"],
-            lsoa["lsoa_code"],
-            needed_label="the lookup's LSOAs",
-            available_label=f"the LSOA boundaries '{geo['lsoa']['path']}'",
-            what="LSOA",
-            vintages=(None, lsoa.attrs.get("vintage")),
-            fix="Use LSOA boundaries of the same vintage and area as the OAs.",
-        )
-    )
-    checks.append(
-        check_join(
-            lookup["ward_code"],
-            ward["ward_code"],
-            needed_label="the lookup's wards",
-            available_label=f"the ward boundaries '{geo['ward']['path']}'",
-            what="ward",
-            vintages=(None, ward.attrs.get("vintage")),
-            fix="Use a lookup and ward boundaries of the same ward vintage (WD22CD, WD24CD, …).",
-        )
-    )
-    lsoa = lsoa[lsoa["lsoa_code"].isin(lookup["lsoa_code"])].reset_index(drop=True)
-    ward = ward[ward["ward_code"].isin(lookup["ward_code"])].reset_index(drop=True)
-
-    population = None
-    if geo.get("population"):
-        p = geo["population"]
-        population = read_population(p["path"], code=p.get("code"), column=p.get("column"))
-        checks.append(
-            check_join(
-                oa["oa_code"],
-                population.index,
-                needed_label="the OA boundaries",
-                available_label=f"the population file '{p['path']}'",
-                what="OA",
-                max_missing=0.05,
-                fix="Give adult population for the same OA vintage as the boundaries.",
-            )
-        )
-
-    sv = cfg["survey"]
-    survey = read_survey(
-        sv["path"],
-        prefix=sv.get("prefix"),
-        weight=sv.get("weight"),
-        levels=sv["levels"],
-        items=sv.get("items"),
-    )
-    survey_levels = list(survey.attrs["levels"])
-    classification = _classification(cfg, survey_levels)
-
-    crosswalk = None
-    if geo.get("vintage_lookup"):
-        vl = geo["vintage_lookup"]
-        links = read_crosswalk(
-            vl["path"], source=vl["source"], target=vl["target"], change=vl.get("change")
-        )
-        src_pop = population.reindex(classification.index) if population is not None else None
-        crosswalk = crosswalk_matrix(
-            links, pd.Index(oa["oa_code"]), pd.Index(classification.index), src_pop
-        )
-        logger.info(
-            "      vintage lookup: %s", ", ".join(f"{k} {v}" for k, v in crosswalk.counts.items())
-        )
-    else:
-        checks.append(
-            check_join(
-                oa["oa_code"],
-                classification.index,
-                needed_label="the OA boundaries",
-                available_label=f"the classification file '{cfg['classification']['path']}'",
-                what="OA",
-                vintages=(oa.attrs.get("vintage"), None),
-                fix="Give a classification for the boundaries' OAs, or add [geography] "
-                "vintage_lookup (the ONS OA 2011 → 2021 lookup) to carry it across vintages.",
-            )
-        )
-
-    lsoa_series = pd.Series(
-        lsoa["lsoa_code"].to_numpy(), name=lsoa.attrs.get("code_column") or "lsoa_code"
-    )
-    hard_cfg = cfg["hard"]
-    hard = read_hard_data(
-        hard_cfg["tables"],
-        lsoa_codes=lsoa_series,
-        max_unmatched=hard_cfg["max_unmatched"],
-        area_label=f"LSOA boundaries '{Path(geo['lsoa']['path']).name}'",
-    )
-    return Inputs(
-        cfg,
-        oa,
-        lsoa,
-        ward,
-        lookup,
-        report,
-        population,
-        classification,
-        crosswalk,
-        survey,
-        hard,
-        checks,
-    )
 
 
 # ------------------------------------------------------------------------ run
