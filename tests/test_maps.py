@@ -483,6 +483,19 @@ def test_unknown_indicator_label_column(frames, tmp_path):
         write_maps(tmp_path, *frames, indicator_labels={"nope": "Nope"})
 
 
+def test_frames_with_only_the_required_columns_still_map(frames, tmp_path):
+    oa, lsoa, ward = frames
+    oa = oa[["oa_code", "lsoa_code", "ward_code", *share_columns(), "resilience_score", "geometry"]]
+    lsoa = lsoa[["lsoa_code", "lsoa_name", "ward_code", "hard_index", "flag", "geometry"]]
+    ward = ward[["ward_code", "ward_name", "geometry"]]
+    result = write_maps(tmp_path, oa, lsoa, ward, mode="offline")
+    d = data_of(read(result["index"]))
+    assert [f["key"] for f in d["fields"]["lsoa"]] == ["hard_index", "flag"]
+    assert "lo" not in d["fields"]["oa"][1]
+    page = read(next(iter(result["wards"].values())))
+    assert "gives no figures" in page and '<table class="rz-figures"' not in page
+
+
 def test_all_missing_layer_is_grey_with_a_legend_saying_so(frames, tmp_path):
     oa, lsoa, ward = frames
     oa = oa.copy()

@@ -154,6 +154,19 @@ def _flagged_list(flagged: pd.DataFrame) -> str:
     return f'<ul class="rz-flagged">{"".join(items)}</ul>'
 
 
+def _figures_table(rows: list[str]) -> str:
+    if not rows:
+        return "<p>The ward table gives no figures (shares, score, index) to compare.</p>"
+    return (
+        '<table class="rz-figures"><thead><tr><th>Measure</th><th>Ward</th>'
+        "<th>Whole area</th><th>Rank</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        '<p class="rz-small">Bars: the ward; marks: the whole area. Whole area: '
+        "population-weighted mean of the wards (sums for counts). Rank: 1 = highest of "
+        "the wards.</p>"
+    )
+
+
 def ward_panel(
     ward: pd.Series,
     pos: int,
@@ -188,12 +201,7 @@ def ward_panel(
         f"<details open><summary>{esc(ward['ward_name'])} "
         f"<span class='rz-code'>{esc(ward['ward_code'])}</span></summary>"
         f'<p class="rz-note">{PREDICTED_NOTE}</p>'
-        '<table class="rz-figures"><thead><tr><th>Measure</th><th>Ward</th>'
-        "<th>Whole area</th><th>Rank</th></tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
-        '<p class="rz-small">Bars: the ward; marks: the whole area. Whole area: '
-        "population-weighted mean of the wards (sums for counts). Rank: 1 = highest of "
-        "the wards.</p>"
+        f"{_figures_table(body)}"
         f"<h3>Flagged LSOAs</h3>{_flagged_list(flagged)}"
         f"{_footer(attribution)}</details></div>"
     )
