@@ -1,0 +1,266 @@
+"""The map layers (one shown at a time) and the tooltip fields of each geography.
+
+Cluster shares and the resilience score are drawn by output area (OA), where they are
+predicted; the hard-data index, the flag and the gap cluster by LSOA, where hard data
+exist. Classes are computed once over the whole area and reused on every ward map, so the
+colours mean the same everywhere.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..clusters import CLUSTERS
+from ..errors import DataQualityWarning
+from ._classify import Classes, category_classes, quantile_classes
+from ._inputs import FLAGS, MapInputs
+from ._palettes import PALETTES
+
+__all__ = ["FLAG_LABELS", "LayerSpec", "build_layers", "class_index", "tooltip_fields"]
+
+FLAG_LABELS = {
+    "hard_worse": "Hard data show more need than predicted",
+    "agree": "Prediction and hard data agree",
+    "predicted_worse": "Prediction shows more need than hard data",
+}
+_MAX_CATEGORIES = len(PALETTES["tol_muted"])
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One choropleth layer.
+
+    Attributes
+    ----------
+    id : str
+        The column drawn (``share_isolation``, ``flag`` ...); also the layer's id in the page.
+    geo : {"oa", "lsoa"}
+        The geography it is drawn on.
+    name : str
+        Its name in the layer list.
+    title, subtitle : str
+        Legend heading and the line under it.
+    kind : {"pct", "signed", "category"}
+        How values are shown.
+    classes : Classes
+        Colours, legend labels and words.
+    suffix : str
+        Appended to the class word in tooltips ("very high" + " need").
+    predicted : bool
+        True for layers predicted from the survey (cluster shares, resilience score).
+    """
+
+    id: str
+    geo: str
+    name: str
+    title: str
+    subtitle: str
+    kind: str
+    classes: Classes
+    suffix: str
+    predicted: bool
+
+
+def _share_layers(oa: pd.DataFrame) -> list[LayerSpec]:
+    layers = []
+    for c in CLUSTERS:
+        col = f"share_{c.key}"
+        role = "an asset" if c.asset else "a vulnerability"
+        layers.append(
+            LayerSpec(
+                id=col,
+                geo="oa",
+                name=f"{c.label} (share, OA)",
+                title=f"{c.label}: predicted share of residents",
+                subtitle=f"By output area. {c.label} ({role}): {c.description}.",
+                kind="pct",
+                classes=quantile_classes(
+                    oa[col].to_numpy(),
+                    kind="pct",
+                    palette="YlGnBu" if c.asset else "RdPu",
+                    what="output areas",
+                ),
+                suffix=" share",
+                predicted=True,
+            )
+        )
+    return layers
+
+
+def _gap_cluster_layer(lsoa: pd.DataFrame) -> LayerSpec | None:
+    if "gap_cluster" not in lsoa.columns:
+        return None
+    values = lsoa["gap_cluster"]
+    present = values[values.notna()].astype(str).str.strip()
+    cats = sorted(c for c in present.unique() if c)
+    if not cats:
+        return None
+    if len(cats) > _MAX_CATEGORIES:
+        warnings.warn(
+            f"Column 'gap_cluster' of the lsoa frame has {len(cats)} distinct values; the "
+            f"maps can tell at most {_MAX_CATEGORIES} apart, so the layer was left out. "
+            "The values still appear in the LSOA tooltips.",
+            DataQualityWarning,
+            stacklevel=5,
+        )
+        return None
+    return LayerSpec(
+        id="gap_cluster",
+        geo="lsoa",
+        name="Gap cluster (LSOA)",
+        title="Gap cluster",
+        subtitle="By LSOA: the gap cluster of each LSOA, from the comparison of prediction "
+        "and hard data.",
+        kind="category",
+        classes=category_classes(
+            cats, cats, list(PALETTES["tol_muted"][: len(cats)]), "One colour per cluster."
+        ),
+        suffix="",
+        predicted=False,
+    )
+
+
+def build_layers(inputs: MapInputs) -> list[LayerSpec]:
+    """Layer specifications, classed over the whole area, in layer-list order."""
+    oa, lsoa = inputs.oa, inputs.lsoa
+    layers = [
+        LayerSpec(
+            id="resilience_score",
+            geo="oa",
+            name="Resilience score (OA)",
+            title="Resilience score (predicted)",
+            subtitle=(
+                "By output area: predicted share of residents in the three asset clusters "
+                "minus the three vulnerability clusters (−1 to 1; higher = more resilient)."
+            ),
+            kind="signed",
+            classes=quantile_classes(
+                oa["resilience_score"].to_numpy(),
+                kind="signed",
+                palette="viridis",
+                what="output areas",
+            ),
+            suffix=" resilience",
+            predicted=True,
+        ),
+        *_share_layers(oa),
+        LayerSpec(
+            id="hard_index",
+            geo="lsoa",
+            name="Hard-data need index (LSOA)",
+            title="Hard-data need index",
+            subtitle=(
+                "By LSOA: mean of the standardised hard-data indicators (z-scores within "
+                "the area; higher = more need)."
+            ),
+            kind="signed",
+            classes=quantile_classes(
+                lsoa["hard_index"].to_numpy(), kind="signed", palette="YlOrBr", what="LSOAs"
+            ),
+            suffix=" need",
+            predicted=False,
+        ),
+        LayerSpec(
+            id="flag",
+            geo="lsoa",
+            name="Prediction vs hard data: flag (LSOA)",
+            title="Where prediction and hard data disagree",
+            subtitle=(
+                "By LSOA: flagged where the predicted need quintile and the hard-data "
+                "quintile differ by two or more."
+            ),
+            kind="category",
+            classes=category_classes(
+                list(FLAGS),
+                [FLAG_LABELS[f] for f in FLAGS],
+                list(PALETTES["PuOr"][::2]),
+                "Quintile gap of two or more is flagged.",
+            ),
+            suffix="",
+            predicted=False,
+        ),
+    ]
+    gap = _gap_cluster_layer(lsoa)
+    if gap is not None:
+        layers.append(gap)
+    return layers
+
+
+def tooltip_fields(inputs: MapInputs, layers: list[LayerSpec]) -> dict[str, list[dict]]:
+    """Tooltip rows of each geography: column, label, format, decimals and layer for words.
+
+    Only columns present in the frames are listed.
+    """
+    by_id = {spec.id: spec for spec in layers}
+
+    def dp(col: str, default: int) -> int:
+        spec = by_id.get(col)
+        return spec.classes.decimals if spec is not None and spec.classes.breaks else default
+
+    def field(col, label, fmt, *, decimals=0, layer=None, interval=False, more=False):
+        out = {"key": col, "label": label, "fmt": fmt, "dp": decimals}
+        if more:
+            out["more"] = True
+        if layer is not None and layer in by_id:
+            out["layer"] = layer
+        if interval:
+            out["lo"], out["hi"] = f"{col}_lo", f"{col}_hi"
+        return out
+
+    oa_cols, lsoa_cols = set(inputs.oa.columns), set(inputs.lsoa.columns)
+    score_dp = dp("resilience_score", 2)
+    oa_fields = [field("resilience_score", "Resilience score", "signed", decimals=score_dp,
+                       layer="resilience_score")]  # fmt: skip
+    for c in CLUSTERS:
+        col = f"share_{c.key}"
+        interval = f"{col}_lo" in oa_cols and f"{col}_hi" in oa_cols
+        oa_fields.append(
+            field(col, c.label, "pct", decimals=dp(col, 0), layer=col, interval=interval)
+        )
+    oa_fields += [
+        field(col, label, fmt)
+        for col, label, fmt in (
+            ("dominant_cluster", "Largest cluster", "text"),
+            ("estimate_level", "Estimated from", "text"),
+            ("population", "Population", "int"),
+        )
+        if col in oa_cols
+    ]
+    gap_fmt = "cat" if "gap_cluster" in by_id else "text"
+    lsoa_rows = [  # column, label, format, decimals, layer for words
+        ("hard_index", "Hard-data need index", "signed", dp("hard_index", 2), "hard_index"),
+        ("flag", "Flag", "cat", 0, "flag"),
+        ("flag_confidence", "Flag confidence", "pct", 0, None),
+        ("predicted_quintile", "Predicted need quintile (1 = least, 5 = most)", "int", 0, None),
+        ("hard_quintile", "Hard-data quintile (1 = least, 5 = most need)", "int", 0, None),
+        ("gap", "Quintile gap (predicted − hard)", "int", 0, None),
+        ("gap_cluster", "Gap cluster", gap_fmt, 0, "gap_cluster"),
+        ("resilience_score", "Resilience score (predicted)", "signed", score_dp, None),
+    ]
+    lsoa_fields = [
+        field(col, label, fmt, decimals=d, layer=layer)
+        for col, label, fmt, d, layer in lsoa_rows
+        if col in lsoa_cols
+    ]
+    for c in CLUSTERS:  # in pop-ups only
+        col = f"share_{c.key}"
+        if col in lsoa_cols:
+            label = f"{c.label} (predicted)"
+            lsoa_fields.append(field(col, label, "pct", decimals=dp(col, 0), more=True))
+    if "population" in lsoa_cols:
+        lsoa_fields.append(field("population", "Population", "int", more=True))
+    lsoa_fields += [field(col, label, "num", more=True) for col, label in inputs.indicators.items()]
+    return {"oa": oa_fields, "lsoa": lsoa_fields}
+
+
+def class_index(spec: LayerSpec, values: pd.Series) -> np.ndarray:
+    """Class of every value of ``spec``'s column (-1 for missing)."""
+    if spec.kind == "category":
+        v = values.astype(object).where(values.notna(), None)
+        v = np.array([None if x is None else str(x).strip() for x in v], dtype=object)
+        return spec.classes.assign(v)
+    return spec.classes.assign(values.to_numpy(dtype=float))

@@ -1,0 +1,545 @@
+/* resilience map pages: choropleth layers, legend, tooltips, ward outlines, labels, search.
+ *
+ * Each page embeds one JSON document (script#rz-data) written by resilience.maps. Every
+ * string in it that comes from input data is already HTML-escaped, so it is inserted as
+ * HTML; text typed by the user is only ever set with textContent.
+ */
+(function () {
+  "use strict";
+
+  var MINUS = "\u2212";
+  var NODATA = '<span class="rz-nodata">No data / suppressed</span>';
+
+  function fmt(v, kind, dp) {
+    if (v === null || v === undefined) {
+      return null;
+    }
+    var s;
+    if (kind === "pct") {
+      return (v * 100).toFixed(dp) + "%";
+    }
+    if (kind === "signed") {
+      s = Math.abs(v).toFixed(dp);
+      return Number(s) === 0 ? s : (v < 0 ? MINUS : "+") + s;
+    }
+    if (kind === "int") {
+      s = Math.round(v).toLocaleString("en-GB");
+    } else {
+      var a = Math.abs(v);
+      s = a >= 1000 ? Math.round(v).toLocaleString("en-GB")
+        : a >= 10 ? v.toFixed(1) : String(Number(v.toPrecision(3)));
+    }
+    return s.replace("-", MINUS);
+  }
+
+  function textAt(col, i) {
+    var k = col.idx[i];
+    return k < 0 ? null : col.dict[k];
+  }
+
+  function plain(escaped) {
+    var t = document.createElement("textarea");
+    t.innerHTML = escaped;
+    return t.value;
+  }
+
+  function features(table) {
+    var out = new Array(table.n);
+    for (var i = 0; i < table.n; i++) {
+      out[i] = { type: "Feature", properties: { i: i }, geometry: table.geom[i] };
+    }
+    return { type: "FeatureCollection", features: out };
+  }
+
+  function domControl(el, position) {
+    var Ctl = L.Control.extend({
+      onAdd: function () {
+        L.DomEvent.disableClickPropagation(el);
+        L.DomEvent.disableScrollPropagation(el);
+        el.hidden = false;
+        return el;
+      }
+    });
+    return new Ctl({ position: position });
+  }
+
+  /* A base layer of the layer control: showing it restyles the shared geometry. */
+  var ChoroplethLayer = L.Layer.extend({
+    initialize: function (app, id) {
+      this._app = app;
+      this.rzId = id;
+    },
+    onAdd: function () {
+      this._app._show(this.rzId);
+    },
+    onRemove: function () {
+      this._app._hide(this.rzId);
+    }
+  });
+
+  function App(map, data) {
+    this.map = map;
+    this.data = data;
+    this.meta = data.meta;
+    this.layers = {};
+    for (var i = 0; i < data.layers.length; i++) {
+      this.layers[data.layers[i].id] = data.layers[i];
+    }
+    this.geo = {};
+    this._detailZoom = 12;
+    this.activeByGeo = {};
+    this.active = null;
+    map.createPane("rz-wards").style.zIndex = 450;
+    map.getPane("rz-wards").style.pointerEvents = "none";
+    map.createPane("rz-labels").style.zIndex = 640;
+    this.wardRenderer = L.canvas({ pane: "rz-wards" });
+    this.legendEl = document.getElementById("rz-legend");
+    this.panelEl = document.getElementById("rz-panel");
+    if (this.panelEl) {
+      domControl(this.panelEl, "topleft").addTo(map);
+    }
+    if (this.legendEl) {
+      domControl(this.legendEl, "bottomright").addTo(map);
+    }
+    if (map.attributionControl) {
+      map.attributionControl.addAttribution(this.meta.attribution);
+    }
+  }
+
+  App.prototype.layer = function (id) {
+    return new ChoroplethLayer(this, id);
+  };
+
+  /* Style of the areas of one geography; outlines thin out when areas get small. */
+  App.prototype._style = function (geo) {
+    var self = this;
+    var cls = this.data[geo].cls;
+    var full = geo === "oa" ? 0.35 : 0.7;
+    return function (f) {
+      var spec = self.activeByGeo[geo];
+      var c = spec ? cls[spec.id][f.properties.i] : -1;
+      var z = self.map.getZoom();
+      var weight = z >= self._detailZoom ? full : z >= self._detailZoom - 1.5 ? full / 2 : 0;
+      return {
+        fillColor: c >= 0 ? spec.colors[c] : self.meta.missing,
+        fillOpacity: self.meta.fillOpacity,
+        stroke: weight > 0,
+        color: "#4d4d4d",
+        opacity: 0.7,
+        weight: weight
+      };
+    };
+  };
+
+  App.prototype._geoLayer = function (geo) {
+    if (this.geo[geo]) {
+      return this.geo[geo];
+    }
+    var self = this;
+    var g = L.geoJSON(features(this.data[geo]), { style: this._style(geo) });
+    g.bindTooltip(function (layer) {
+      return self.describe(geo, layer.feature.properties.i, false);
+    }, { sticky: true, className: "rz-tooltip", opacity: 1 });
+    g.bindPopup(function (layer) {
+      return self.describe(geo, layer.feature.properties.i, true);
+    }, { maxWidth: 380, className: "rz-popup" });
+    g.on("mouseover", function (e) {
+      e.layer.setStyle({ weight: 2.5, color: "#000", opacity: 1 });
+      e.layer.bringToFront();
+    });
+    g.on("mouseout", function (e) {
+      g.resetStyle(e.layer);
+    });
+    g.on("popupopen", function () {
+      g.closeTooltip();
+    });
+    this.geo[geo] = g;
+    return g;
+  };
+
+  App.prototype._show = function (id) {
+    var spec = this.layers[id];
+    this.active = spec;
+    this.activeByGeo[spec.geo] = spec;
+    var g = this._geoLayer(spec.geo);
+    if (!this.map.hasLayer(g)) {
+      this.map.addLayer(g);
+    }
+    g.setStyle(g.options.style); // re-added paths keep their old style otherwise
+    g.bringToBack();
+    this.showLegend(id);
+  };
+
+  App.prototype._hide = function (id) {
+    var spec = this.layers[id];
+    var self = this;
+    if (this.activeByGeo[spec.geo] === spec) {
+      this.activeByGeo[spec.geo] = null;
+    }
+    // The layer control removes the old layer before adding the new one; drop the
+    // geometry only if no layer of the same geography replaced it.
+    Promise.resolve().then(function () {
+      var g = self.geo[spec.geo];
+      if (g && !self.activeByGeo[spec.geo] && self.map.hasLayer(g)) {
+        self.map.removeLayer(g);
+      }
+    });
+  };
+
+  App.prototype.showLegend = function (id) {
+    if (!this.legendEl) {
+      return;
+    }
+    var sections = this.legendEl.querySelectorAll("[data-layer]");
+    for (var i = 0; i < sections.length; i++) {
+      sections[i].hidden = sections[i].getAttribute("data-layer") !== id;
+    }
+  };
+
+  App.prototype._field = function (geo, key) {
+    var fields = this.data.fields[geo];
+    for (var i = 0; i < fields.length; i++) {
+      if (fields[i].key === key) {
+        return fields[i];
+      }
+    }
+    return null;
+  };
+
+  /* One value of one area as HTML: number, interval and class in words. */
+  App.prototype.value = function (geo, f, i) {
+    var t = this.data[geo];
+    var spec = f.layer ? this.layers[f.layer] : null;
+    var c;
+    if (spec && spec.geo === geo && spec.kind === "category") {
+      c = t.cls[f.layer][i];
+      return c >= 0 ? spec.words[c] : NODATA;
+    }
+    var col = t.cols[f.key];
+    if (!col) {
+      return NODATA;
+    }
+    if (f.fmt === "text" || f.fmt === "cat") {
+      var s = textAt(col, i);
+      return s === null ? NODATA : s;
+    }
+    var v = col[i];
+    if (v === null) {
+      return NODATA;
+    }
+    var out = fmt(v, f.fmt, f.dp);
+    if (f.lo && t.cols[f.lo] && t.cols[f.hi]) {
+      var lo = t.cols[f.lo][i];
+      var hi = t.cols[f.hi][i];
+      if (lo !== null && hi !== null) {
+        out += ' <span class="rz-int">(' + fmt(lo, f.fmt, f.dp) + "\u2013" +
+          fmt(hi, f.fmt, f.dp) + ")</span>";
+      }
+    }
+    if (spec && spec.geo === geo) {
+      c = t.cls[f.layer][i];
+      if (c >= 0) {
+        out += ' <span class="rz-word">' + spec.words[c] + spec.suffix + "</span>";
+      }
+    }
+    return out;
+  };
+
+  App.prototype.wardHref = function (w) {
+    var tpl = this.meta.wardHref;
+    return tpl ? tpl.replace("{code}", this.data.ward.code[w]) : null;
+  };
+
+  /* Tooltip (full = false) or popup (full = true) of one area. */
+  App.prototype.describe = function (geo, i, full) {
+    var d = this.data;
+    var t = d[geo];
+    var spec = this.activeByGeo[geo];
+    var h = [];
+    if (geo === "oa") {
+      h.push('<div class="rz-tt-h">Output area <span class="rz-code">' + t.code[i] +
+        "</span></div>");
+      var li = t.lsoa[i];
+      if (li >= 0) {
+        h.push('<div class="rz-tt-sub">LSOA: ' + d.lsoa.name[li] + ' <span class="rz-code">' +
+          d.lsoa.code[li] + "</span></div>");
+      }
+    } else {
+      h.push('<div class="rz-tt-h">' + t.name[i] + ' <span class="rz-code">' + t.code[i] +
+        "</span></div>");
+    }
+    var w = t.ward[i];
+    if (w >= 0) {
+      h.push('<div class="rz-tt-sub">Ward: ' + d.ward.name[w] + ' <span class="rz-code">' +
+        d.ward.code[w] + "</span></div>");
+    }
+    if (spec) {
+      var main = this._field(geo, spec.id);
+      if (main) {
+        h.push('<div class="rz-tt-main">' + spec.title + ": <b>" + this.value(geo, main, i) +
+          "</b></div>");
+      }
+    }
+    h.push('<table class="rz-tt-table">');
+    var fields = d.fields[geo];
+    for (var k = 0; k < fields.length; k++) {
+      var f = fields[k];
+      if ((f.more && !full) || (spec && f.key === spec.id)) {
+        continue;
+      }
+      h.push("<tr><th>" + f.label + "</th><td>" + this.value(geo, f, i) + "</td></tr>");
+    }
+    h.push("</table>");
+    if (t.cols.flag_reason) {
+      var reason = textAt(t.cols.flag_reason, i);
+      if (reason) {
+        h.push('<div class="rz-tt-reason"><b>Reason:</b> ' + reason + "</div>");
+      }
+    }
+    if (geo === "oa") {
+      h.push('<div class="rz-tt-note">Cluster shares and the score are predicted from ' +
+        "survey data, not measured.</div>");
+    }
+    if (full && w >= 0 && w !== d.ward.focus && this.wardHref(w)) {
+      h.push('<div class="rz-tt-link"><a href="' + this.wardHref(w) + '">Open the map of ' +
+        d.ward.name[w] + " ward</a></div>");
+    } else if (!full) {
+      h.push('<div class="rz-tt-hint">Click for more</div>');
+    }
+    return '<div class="rz-tt">' + h.join("") + "</div>";
+  };
+
+  App.prototype.wardOutlines = function () {
+    var d = this.data.ward;
+    var focus = d.focus;
+    var fc = features(d);
+    var base = { pane: "rz-wards", renderer: this.wardRenderer, interactive: false };
+    var halo = L.geoJSON(fc, L.extend({
+      style: function (f) {
+        return { color: "#ffffff", weight: f.properties.i === focus ? 7 : 3.5, opacity: 0.9,
+          fill: false };
+      }
+    }, base));
+    var lines = L.geoJSON(fc, L.extend({
+      style: function (f) {
+        var isFocus = f.properties.i === focus;
+        return {
+          color: "#111111",
+          weight: isFocus ? 3.5 : 1.5,
+          opacity: 1,
+          fill: false,
+          dashArray: focus >= 0 && !isFocus ? "5 4" : null
+        };
+      }
+    }, base));
+    this._wardLines = lines;
+    return L.layerGroup([halo, lines]);
+  };
+
+  App.prototype.wardLabels = function () {
+    var d = this.data.ward;
+    var group = L.layerGroup();
+    var order = [];
+    for (var i = 0; i < d.n; i++) {
+      var isFocus = i === d.focus;
+      var href = isFocus ? null : this.wardHref(i);
+      var inner = href
+        ? '<a href="' + href + '" title="Open the map of ' + d.name[i] + ' ward">' +
+          d.name[i] + "</a>"
+        : "<span>" + d.name[i] + "</span>";
+      var m = L.marker(d.label[i], {
+        icon: L.divIcon({
+          className: "rz-ward-label" + (isFocus ? " rz-focus" : ""),
+          html: inner,
+          iconSize: null
+        }),
+        pane: "rz-labels",
+        interactive: false,
+        keyboard: false
+      });
+      group.addLayer(m);
+      order.push({ marker: m, priority: isFocus ? Infinity : d.area[i] });
+    }
+    order.sort(function (a, b) {
+      return b.priority - a.priority;
+    });
+    this._labels = order;
+    var self = this;
+    var declutter = function () {
+      self.declutter();
+    };
+    group.on("add", declutter);
+    this.map.on("zoomend", declutter);
+    return group;
+  };
+
+  /* Hide ward labels that would overlap a label of a larger ward. */
+  App.prototype.declutter = function () {
+    var kept = [];
+    var labels = this._labels || [];
+    for (var i = 0; i < labels.length; i++) {
+      var el = labels[i].marker.getElement();
+      if (!el || !el.firstChild) {
+        continue;
+      }
+      var r = el.firstChild.getBoundingClientRect();
+      var clash = false;
+      for (var k = 0; k < kept.length && !clash; k++) {
+        var q = kept[k];
+        clash = r.left < q.right + 4 && r.right > q.left - 4 && r.top < q.bottom + 2 &&
+          r.bottom > q.top - 2;
+      }
+      el.firstChild.style.visibility = clash ? "hidden" : "visible";
+      if (!clash) {
+        kept.push(r);
+      }
+    }
+  };
+
+  App.prototype.zoomToWard = function (w) {
+    var shape = L.geoJSON(this.data.ward.geom[w], {
+      pane: "rz-wards",
+      renderer: this.wardRenderer,
+      interactive: false,
+      style: { color: "#000000", weight: 6, opacity: 0.9, fill: false }
+    });
+    this.map.fitBounds(shape.getBounds(), this._padding());
+    shape.addTo(this.map);
+    var map = this.map;
+    window.setTimeout(function () {
+      map.removeLayer(shape);
+    }, 2500);
+  };
+
+  App.prototype._search = function () {
+    var input = document.getElementById("rz-search");
+    var list = document.getElementById("rz-results");
+    if (!input || !list) {
+      return;
+    }
+    var d = this.data.ward;
+    var names = d.name.map(plain);
+    var codes = d.code.map(plain);
+    var self = this;
+    var run = function () {
+      var q = input.value.trim().toLowerCase();
+      list.textContent = "";
+      if (!q) {
+        return;
+      }
+      var n = 0;
+      for (var i = 0; i < d.n && n < 8; i++) {
+        if (names[i].toLowerCase().indexOf(q) < 0 && codes[i].toLowerCase().indexOf(q) < 0) {
+          continue;
+        }
+        n += 1;
+        var li = document.createElement("li");
+        var b = document.createElement("button");
+        b.type = "button";
+        b.textContent = names[i];
+        b.title = "Zoom to " + names[i];
+        b.addEventListener("click", self.zoomToWard.bind(self, i));
+        li.appendChild(b);
+        var href = self.wardHref(i);
+        if (href) {
+          var a = document.createElement("a");
+          a.href = href;
+          a.textContent = "ward map";
+          a.title = "Open the map of " + names[i] + " ward";
+          li.appendChild(document.createTextNode(" "));
+          li.appendChild(a);
+        }
+        list.appendChild(li);
+      }
+      if (!n) {
+        var none = document.createElement("li");
+        none.textContent = "No ward matches \u201c" + input.value.trim() + "\u201d";
+        list.appendChild(none);
+      }
+    };
+    input.addEventListener("input", run);
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") {
+        var first = list.querySelector("button");
+        if (first) {
+          first.click();
+        }
+      }
+    });
+  };
+
+  App.prototype._padding = function () {
+    var size = this.map.getSize();
+    var left = this.panelEl ? this.panelEl.offsetWidth + 20 : 20;
+    var right = this.legendEl ? this.legendEl.offsetWidth + 20 : 20;
+    return {
+      paddingTopLeft: [Math.min(left, size.x * 0.4), 20],
+      paddingBottomRight: [Math.min(right, size.x * 0.3), 20]
+    };
+  };
+
+  /* Called once every layer and the layer control exist. */
+  App.prototype.finish = function (control) {
+    var self = this;
+    this.control = control;
+    this.map.on("baselayerchange", function (e) {
+      if (e.layer && e.layer.rzId) {
+        self.showLegend(e.layer.rzId);
+      }
+    });
+    this.map.fitBounds(this.meta.bounds, L.extend({ animate: false }, this._padding()));
+    // Outlines at full strength from the zoom at which an output area of median size is
+    // about 20 px across, thinner below, none when areas are tiny; restyled on zoom.
+    this._detailZoom = this._zoomForSize(this.meta.areaSize || 300, 20);
+    this.map.on("zoomend", function () {
+      var spec = self.active;
+      var g = spec && self.geo[spec.geo];
+      if (g && self.map.hasLayer(g)) {
+        g.setStyle(g.options.style);
+      }
+    });
+    var first = this.active && this.geo[this.active.geo];
+    if (first) {
+      first.setStyle(first.options.style);
+    }
+    this._search();
+    this.declutter();
+  };
+
+  /* Zoom at which a length of `metres` spans `pixels` at the map's centre. */
+  App.prototype._zoomForSize = function (metres, pixels) {
+    var lat = this.map.getCenter().lat * Math.PI / 180;
+    var metresPerPixelAtZero = 156543.03 * Math.cos(lat);
+    return Math.log(metresPerPixelAtZero * pixels / metres) / Math.LN2;
+  };
+
+  /* For scripts and tests: the layer shown and how many areas it draws. */
+  App.prototype.activeLayerId = function () {
+    return this.active ? this.active.id : null;
+  };
+
+  App.prototype.featureCount = function () {
+    if (!this.active) {
+      return 0;
+    }
+    var g = this.geo[this.active.geo];
+    return g && this.map.hasLayer(g) ? g.getLayers().length : 0;
+  };
+
+  App.prototype.legendText = function () {
+    if (!this.legendEl) {
+      return "";
+    }
+    var s = this.legendEl.querySelector("[data-layer]:not([hidden])");
+    return s ? s.textContent.replace(/\s+/g, " ").trim() : "";
+  };
+
+  window.Resilience = {
+    init: function (map, data) {
+      var app = new App(map, data);
+      window.resilienceMap = app;
+      return app;
+    },
+    format: fmt
+  };
+})();

@@ -1,0 +1,92 @@
+"""Map-ready OA, LSOA and ward frames built from a synthetic borough, for the map tests.
+
+The frames have the SPEC section 4 columns the pipeline produces, filled from the
+borough's ground truth: shares with ±0.05 intervals, a few OAs suppressed (shares NaN),
+a hard-data index that mirrors the resilience score plus noise, flags from the planted
+disagreements, and names chosen to test escaping.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from resilience.clusters import CLUSTER_KEYS, share_columns
+from resilience.synthetic import make_borough
+
+SCRIPT_NAME = "<script>alert(1)</script>"
+AMP_NAME = "Mill & Marsh 001A"
+INDICATORS = {"income_rate": "Income Score (rate)", "crime_rank": "Crime <rank> & more"}
+
+
+def by(frame, key, col, how, order):
+    """``frame[col]`` aggregated by ``key`` with ``how``, in the order of ``order``."""
+    return frame.groupby(key)[col].agg(how).reindex(order).to_numpy()
+
+
+def map_frames(seed: int = 0, n_suppressed: int = 6, **sizes):
+    """Return (oa, lsoa, ward) GeoDataFrames ready for :func:`resilience.maps.write_maps`."""
+    b = make_borough(seed=seed, **sizes)
+    rng = np.random.default_rng(seed + 100)
+    shares = share_columns()
+    t = b.truth
+
+    oa = b.oa[["oa_code", "lsoa_code", "ward_code", "population", "geometry"]].join(
+        t.oa_shares, on="oa_code"
+    )
+    for col in shares:
+        oa[f"{col}_lo"] = (oa[col] - 0.05).clip(lower=0)
+        oa[f"{col}_hi"] = (oa[col] + 0.05).clip(upper=1)
+    oa["dominant_cluster"] = np.array(CLUSTER_KEYS)[oa[shares].to_numpy().argmax(axis=1)]
+    oa["estimate_level"] = rng.choice(["subgroup", "group", "supergroup"], len(oa))
+    suppressed = rng.choice(len(oa), n_suppressed, replace=False)
+    interval = [f"{c}_{s}" for c in shares for s in ("lo", "hi")]
+    oa.loc[oa.index[suppressed], [*shares, *interval, "resilience_score"]] = np.nan
+    oa.loc[oa.index[suppressed], ["dominant_cluster"]] = None
+    oa.loc[oa.index[suppressed], ["estimate_level"]] = "suppressed"
+
+    lsoa = b.lsoa[["lsoa_code", "lsoa_name", "ward_code", "geometry"]].join(
+        t.lsoa_shares[[*shares, "resilience_score"]], on="lsoa_code"
+    )
+    lsoa["population"] = (
+        oa.groupby("lsoa_code")["population"].sum().reindex(lsoa["lsoa_code"]).to_numpy()
+    )
+    lsoa["hard_index"] = -lsoa["resilience_score"] * 3 + rng.normal(0, 0.2, len(lsoa))
+    lsoa["income_rate"] = 0.1 + 0.05 * lsoa["hard_index"]
+    lsoa["crime_rank"] = rng.integers(1, 33000, len(lsoa))
+    pq = pd.qcut(-lsoa["resilience_score"], 5, labels=False) + 1
+    hq = pd.qcut(lsoa["hard_index"], 5, labels=False) + 1
+    lsoa["predicted_quintile"], lsoa["hard_quintile"] = pq, hq
+    lsoa["gap"] = pq - hq
+    planted = t.planted.set_index("lsoa_code")["direction"]
+    lsoa["flag"] = lsoa["lsoa_code"].map(planted).fillna("agree")
+    lsoa["flag_confidence"] = np.where(lsoa["flag"] == "agree", 0.95, 0.8)
+    lsoa["flag_reason"] = np.where(
+        lsoa["flag"] == "agree",
+        "",
+        "Income Score (rate) & Crime <rank> pull the hard data apart",
+    )
+    lsoa["gap_cluster"] = np.where(
+        lsoa["gap"] >= 1, "high-high", np.where(lsoa["gap"] <= -1, "low-low", "not significant")
+    )
+    lsoa.loc[lsoa.index[0], "lsoa_name"] = AMP_NAME
+
+    ward = b.ward[["ward_code", "ward_name", "geometry"]].copy()
+    w_shares = t.ward_shares[[*shares, "resilience_score"]]
+    ward = ward.join(w_shares, on="ward_code")
+    ward["population"] = (
+        oa.groupby("ward_code")["population"].sum().reindex(ward["ward_code"]).to_numpy()
+    )
+    ward["hard_index"] = (
+        lsoa.groupby("ward_code")["hard_index"].mean().reindex(ward["ward_code"]).to_numpy()
+    )
+    ward["n_lsoa"] = lsoa.groupby("ward_code").size().reindex(ward["ward_code"]).to_numpy()
+    ward["n_flagged"] = (
+        (lsoa["flag"] != "agree")
+        .groupby(lsoa["ward_code"])
+        .sum()
+        .reindex(ward["ward_code"])
+        .to_numpy()
+    )
+    ward.loc[ward.index[1], "ward_name"] = SCRIPT_NAME
+    return oa, lsoa, ward

@@ -1,0 +1,547 @@
+"""HTML maps: content of the borough and ward pages (no browser; see test_maps_browser)."""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import warnings
+
+import numpy as np
+import pytest
+import shapely
+from map_frames import AMP_NAME, INDICATORS, SCRIPT_NAME, map_frames
+
+from resilience.clusters import share_columns
+from resilience.errors import (
+    CodeMatchError,
+    ConfigError,
+    DataQualityWarning,
+    InputDataError,
+    ResilienceWarning,
+)
+from resilience.maps import ATTRIBUTION, MODES, write_maps
+from resilience.maps._classify import category_classes, format_value, quantile_classes
+from resilience.maps._geometry import prepare_geometry
+from resilience.maps._palettes import MISSING
+
+MB = 1024 * 1024
+LAYERS = ["resilience_score", *share_columns(), "hard_index", "flag", "gap_cluster"]
+OA_LAYERS = {"resilience_score", *share_columns()}
+DATA_RE = re.compile(r'<script type="application/json" id="rz-data">(.*?)</script>', re.S)
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return map_frames(seed=0)
+
+
+@pytest.fixture(scope="module")
+def maps(frames, tmp_path_factory):
+    """The maps of the synthetic borough in every mode: mode -> (result, folder)."""
+    out = {}
+    for mode in MODES:
+        folder = tmp_path_factory.mktemp(f"maps_{mode}")
+        out[mode] = (write_maps(folder, *frames, mode=mode, indicator_labels=INDICATORS), folder)
+    return out
+
+
+def read(path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def data_of(text: str) -> dict:
+    return json.loads(DATA_RE.search(text).group(1))
+
+
+def legend_sections(text: str) -> dict[str, str]:
+    return dict(re.findall(r'<section data-layer="([^"]+)"[^>]*>(.*?)</section>', text, re.S))
+
+
+@pytest.fixture(scope="module")
+def index(maps):
+    result, _ = maps["offline"]
+    return read(result["index"])
+
+
+# ---- files ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_writes_borough_map_and_one_map_per_ward_under_3_mb(maps, frames, mode):
+    result, folder = maps[mode]
+    ward = frames[2]
+    assert result["index"] == folder / "index.html"
+    assert set(result["wards"]) == set(ward["ward_code"])
+    for code, path in result["wards"].items():
+        assert path == folder / "wards" / f"{code}.html"
+    written = [result["index"], *result["wards"].values()]
+    assert set(result["bytes"]) == set(written)
+    for path in written:
+        assert result["bytes"][path] == path.stat().st_size
+        assert path.stat().st_size < 3 * MB
+
+
+def test_logs_the_size_of_every_file(frames, tmp_path, caplog):
+    with caplog.at_level(logging.INFO, logger="resilience"):
+        result = write_maps(tmp_path, *frames, mode="tileless")
+    logged = [r.getMessage() for r in caplog.records if r.name == "resilience"]
+    assert len(logged) == 1 + len(result["wards"])
+    assert (
+        logged[0] == f"Wrote {result['index']} ({result['bytes'][result['index']] / 1024:.0f} KB)"
+    )
+    assert all(re.fullmatch(r"Wrote .+\.html \(\d+ KB\)", m) for m in logged)
+
+
+def test_warns_about_pages_too_big_to_open_quickly(frames, tmp_path, monkeypatch):
+    import resilience.maps._write as writer
+
+    monkeypatch.setattr(writer, "LARGE_PAGE_BYTES", 200 * 1024)
+    with pytest.warns(ResilienceWarning, match=r"index\.html is \d+ KB; browsers may be slow"):
+        write_maps(tmp_path, *frames, mode="tileless", ward_pages=False)
+
+
+def test_rerun_writes_identical_files(frames, tmp_path):
+    a = write_maps(tmp_path / "a", *frames, mode="offline", ward_pages=False)
+    b = write_maps(tmp_path / "b", *frames, mode="offline", ward_pages=False)
+    assert a["index"].read_bytes() == b["index"].read_bytes()
+
+
+# ---- layers, features, classes ----------------------------------------------------------
+
+
+def test_every_layer_draws_every_area(index, frames):
+    oa, lsoa, ward = frames
+    d = data_of(index)
+    assert [layer["id"] for layer in d["layers"]] == LAYERS
+    for geo, frame, code in (("oa", oa, "oa_code"), ("lsoa", lsoa, "lsoa_code")):
+        t = d[geo]
+        assert t["n"] == len(frame) == len(t["geom"]) == len(t["code"])
+        assert t["code"] == frame[code].tolist()
+    for layer in d["layers"]:
+        assert layer["geo"] == ("oa" if layer["id"] in OA_LAYERS else "lsoa")
+        assert len(d[layer["geo"]]["cls"][layer["id"]]) == len(frame_of(frames, layer["geo"]))
+    assert d["ward"]["n"] == len(ward) == len(d["ward"]["geom"])
+    assert all(g["type"] in ("Polygon", "MultiPolygon") for g in d["oa"]["geom"])
+
+
+def frame_of(frames, geo):
+    return frames[0] if geo == "oa" else frames[1]
+
+
+def test_layer_control_offers_each_layer_once_and_ward_overlays(index):
+    d = data_of(index)
+    base = re.search(r"base_layers : \{(.*?)\},\s*overlays :\s*\{(.*?)\}", index, re.S)
+    for layer in d["layers"]:
+        assert base.group(1).count(json.dumps(layer["name"])) == 1
+    assert '"Ward boundaries"' in base.group(2) and '"Ward names"' in base.group(2)
+    assert "L.control.layers" in index and '"collapsed": false' in index
+    assert '"preferCanvas": true' in index
+
+
+def test_class_indices_follow_values_and_missing_is_minus_one(index, frames):
+    oa = frames[0]
+    d = data_of(index)
+    colours = {layer["id"]: layer["colors"] for layer in d["layers"]}
+    for col in share_columns():
+        cls = np.array(d["oa"]["cls"][col])
+        values = oa[col].to_numpy()
+        assert (cls == -1).sum() == np.isnan(values).sum() == 6
+        ok = cls >= 0
+        order = np.argsort(values[ok], kind="stable")
+        assert np.all(np.diff(cls[ok][order]) >= 0), col  # higher value, same or higher class
+        assert set(cls[ok]) == set(range(len(colours[col])))  # no empty class
+        assert 4 <= len(colours[col]) <= 5  # ties in the synthetic shares merge some
+        assert d["oa"]["cols"][col].count(None) == 6
+
+
+def test_flag_and_gap_cluster_classes(index, frames):
+    lsoa = frames[1]
+    d = data_of(index)
+    flag = {layer["id"]: layer for layer in d["layers"]}["flag"]
+    cls = d["lsoa"]["cls"]["flag"]
+    words = [flag["words"][c] for c in cls]
+    expected = lsoa["flag"].map(
+        {
+            "agree": "Prediction and hard data agree",
+            "hard_worse": "Hard data show more need than predicted",
+            "predicted_worse": "Prediction shows more need than hard data",
+        }
+    )
+    assert words == expected.tolist()
+    assert flag["colors"] == ["#e66101", "#f7f7f7", "#5e3c99"]  # ColorBrewer PuOr, diverging
+    gap = {layer["id"]: layer for layer in d["layers"]}["gap_cluster"]
+    assert gap["words"] == ["high-high", "low-low", "not significant"]
+
+
+# ---- legend -----------------------------------------------------------------------------
+
+
+def test_one_legend_per_layer_with_grey_no_data_swatch(index):
+    sections = legend_sections(index)
+    d = data_of(index)
+    assert list(sections) == LAYERS
+    visible = re.findall(r'<section data-layer="([^"]+)">', index)
+    assert visible == ["resilience_score"]  # the others carry `hidden`
+    for layer in d["layers"]:
+        body = sections[layer["id"]]
+        swatches = re.findall(r'class="rz-sw[^"]*" style="background:(#[0-9a-f]{6})"', body)
+        assert swatches == [*layer["colors"], MISSING]
+        assert "No data / suppressed" in body
+        assert ("Predicted, not measured." in body) == (layer["id"] in OA_LAYERS)
+    assert "branca" not in index and "d3.min.js" not in index
+
+
+def test_numeric_legend_labels_show_rounded_ranges_and_words(index):
+    body = legend_sections(index)["share_isolation"]
+    labels = re.findall(r"<li><span class=\"rz-sw\"[^>]*></span><span>([^<]+)</span>", body)
+    assert len(labels) == 5
+    assert all(re.fullmatch(r"\d+(\.\d+)?% to \d+(\.\d+)?%", label) for label in labels)
+    assert re.findall(r'<span class="rz-word">([^<]+)</span>', body) == [
+        "very low", "low", "middling", "high", "very high",
+    ]  # fmt: skip
+    assert "fifths (quintiles) of the 694 output areas" in body
+    score = legend_sections(index)["resilience_score"]
+    assert re.search(r"<span>[−+]\d\.\d\d to [−+]\d\.\d\d</span>", score)
+
+
+# ---- tooltips ---------------------------------------------------------------------------
+
+
+def test_tooltip_fields_name_values_intervals_and_reasons(index):
+    d = data_of(index)
+    oa_fields = {f["key"]: f for f in d["fields"]["oa"]}
+    assert set(oa_fields) == {
+        "resilience_score",
+        *share_columns(),
+        "dominant_cluster",
+        "estimate_level",
+        "population",
+    }
+    for col in share_columns():
+        assert oa_fields[col]["lo"] == f"{col}_lo" and oa_fields[col]["hi"] == f"{col}_hi"
+        assert oa_fields[col]["layer"] == col and oa_fields[col]["fmt"] == "pct"
+        assert len(d["oa"]["cols"][f"{col}_lo"]) == d["oa"]["n"]
+    lsoa_fields = {f["key"]: f for f in d["fields"]["lsoa"]}
+    for key in ("hard_index", "flag", "flag_confidence", "predicted_quintile", "gap"):
+        assert key in lsoa_fields
+    assert lsoa_fields["crime_rank"]["label"] == "Crime &lt;rank&gt; &amp; more"
+    assert lsoa_fields["income_rate"]["label"] == "Income Score (rate)"
+    reasons = d["lsoa"]["cols"]["flag_reason"]
+    flagged = [i for i, c in enumerate(d["lsoa"]["cls"]["flag"]) if c != 1]
+    assert flagged and all(reasons["idx"][i] >= 0 for i in flagged)
+    assert reasons["dict"] == [
+        "Income Score (rate) &amp; Crime &lt;rank&gt; pull the hard data apart"
+    ]
+    level = d["oa"]["cols"]["estimate_level"]
+    assert sorted(level["dict"]) == sorted(["group", "subgroup", "supergroup", "suppressed"])
+    assert d["lsoa"]["name"][0] == html.escape(AMP_NAME)
+    assert len(d["oa"]["lsoa"]) == d["oa"]["n"] and min(d["oa"]["lsoa"]) >= 0
+
+
+def test_script_describes_areas_with_names_codes_words_and_reasons():
+    from resilience.maps._page import _own_assets
+
+    js, _ = _own_assets()
+    for needle in (
+        "Output area",
+        "LSOA: ",
+        "Ward: ",
+        "rz-word",
+        "Reason:",
+        "No data / suppressed",
+        "not measured.",
+        'map.on("baselayerchange"'.replace("map.", "this.map."),
+    ):
+        assert needle in js
+
+
+# ---- escaping ---------------------------------------------------------------------------
+
+
+def test_names_from_data_are_escaped_everywhere(maps, frames):
+    ward = frames[2]
+    bad_code = ward.loc[ward["ward_name"] == SCRIPT_NAME, "ward_code"].item()
+    for mode in MODES:
+        result, _ = maps[mode]
+        for path in [result["index"], *result["wards"].values()]:
+            text = read(path)
+            assert SCRIPT_NAME not in text, path
+            assert "alert(1)</" not in text
+            assert AMP_NAME not in text
+        text = read(result["wards"][bad_code])
+        assert f"<title>{html.escape(SCRIPT_NAME)} ({bad_code})" in text
+        assert f"<summary>{html.escape(SCRIPT_NAME)} " in text
+        assert html.escape(SCRIPT_NAME) in data_of(read(result["index"]))["ward"]["name"]
+
+
+def test_title_is_escaped(frames, tmp_path):
+    result = write_maps(
+        tmp_path, *frames, mode="tileless", title="<b>Bold</b> & co", ward_pages=False
+    )
+    text = read(result["index"])
+    assert "<b>Bold</b>" not in text
+    assert "<title>&lt;b&gt;Bold&lt;/b&gt; &amp; co</title>" in text
+
+
+# ---- modes ------------------------------------------------------------------------------
+
+REMOTE = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.I)
+
+
+def test_offline_pages_load_nothing_from_the_network(maps):
+    result, _ = maps["offline"]
+    for path in [result["index"], *result["wards"].values()]:
+        text = read(path)
+        assert not REMOTE.search(text), path
+        assert "<script src" not in text and '<link rel="stylesheet"' not in text
+        assert "L.tileLayer" not in text
+        assert "url(images/" not in text  # Leaflet's images are inlined too
+    text = read(result["index"])
+    assert "Leaflet 1.9.3" in text or '"1.9.3"' in text  # Leaflet itself is in the file
+
+
+def test_tileless_has_no_tile_layer_but_loads_leaflet(maps):
+    text = read(maps["tileless"][0]["index"])
+    assert "L.tileLayer" not in text and "tile.openstreetmap.org" not in text
+    scripts = re.findall(r'<script src="([^"]+)"', text)
+    assert scripts == ["https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"]
+    assert "jquery" not in text.lower() and "bootstrap" not in text.lower()
+
+
+def test_tiles_mode_has_an_attributed_tile_layer(maps):
+    text = read(maps["tiles"][0]["index"])
+    assert text.count("L.tileLayer(") == 1
+    assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in text
+    assert "OpenStreetMap" in text and "referrerPolicy" in text
+
+
+def test_custom_tiles_need_an_attribution(frames, tmp_path):
+    with pytest.raises(ConfigError, match="tiles_attribution"):
+        write_maps(tmp_path, *frames, tiles="https://example.org/{z}/{x}/{y}.png")
+    result = write_maps(
+        tmp_path, *frames, tiles="https://example.org/{z}/{x}/{y}.png",
+        tiles_attribution="© Example", ward_pages=False,
+    )  # fmt: skip
+    assert "https://example.org/{z}/{x}/{y}.png" in read(result["index"])
+
+
+def test_unknown_mode_lists_the_choices(frames, tmp_path):
+    with pytest.raises(ConfigError, match="'tiles', 'tileless', 'offline'"):
+        write_maps(tmp_path, *frames, mode="satellite")
+
+
+def test_attribution_and_prediction_note_are_visible(index):
+    assert html.escape(ATTRIBUTION) in index
+    assert data_of(index)["meta"]["attribution"] == html.escape(ATTRIBUTION)
+    assert "addAttribution" in index
+    panel = re.search(r'<div id="rz-panel".*?</div>', index, re.S).group(0)
+    assert "predictions from survey data" in panel and "not measurements" in panel
+
+
+# ---- ward pages and links ---------------------------------------------------------------
+
+
+def test_links_between_maps_are_relative_and_resolve(maps, frames):
+    result, folder = maps["offline"]
+    d = data_of(read(result["index"]))
+    assert d["meta"]["wardHref"] == "wards/{code}.html"
+    for code in d["ward"]["code"]:
+        assert (folder / d["meta"]["wardHref"].format(code=code)).is_file()
+    for path in result["wards"].values():
+        text = read(path)
+        home = re.search(r'<a href="([^"]+)">← Map of all wards</a>', text).group(1)
+        assert (path.parent / home).resolve() == result["index"].resolve()
+        wd = data_of(text)
+        assert wd["meta"]["wardHref"] == "{code}.html"
+        for code in wd["ward"]["code"]:
+            assert (path.parent / f"{code}.html").is_file()
+
+
+def test_ward_page_draws_its_areas_and_compares_with_the_whole_area(maps, frames):
+    oa, lsoa, ward = frames
+    result, _ = maps["tileless"]
+    flagged = lsoa[lsoa["flag"] != "agree"]
+    code = flagged["ward_code"].iloc[0]
+    text = read(result["wards"][code])
+    d = data_of(text)
+    assert sorted(d["oa"]["code"]) == sorted(oa.loc[oa["ward_code"] == code, "oa_code"])
+    assert set(lsoa.loc[lsoa["ward_code"] == code, "lsoa_code"]) <= set(d["lsoa"]["code"])
+    assert d["ward"]["code"][d["ward"]["focus"]] == code
+    assert len(d["ward"]["code"]) > 1  # neighbours for context
+    assert [layer["id"] for layer in d["layers"]] == LAYERS
+    assert legend_sections(text) == legend_sections(read(result["index"]))  # same classes
+    row = ward.set_index("ward_code").loc[code]
+    panel = re.search(r'<div id="rz-panel".*?</details></div>', text, re.S).group(0)
+    rows = dict(re.findall(r"<tr><th>([^<]+)(?:<span.*?</span>)?</th><td>([^<]+)</td>", panel))
+    assert rows["Isolation"] == format_value(row["share_isolation"], "pct", 0)
+    assert rows["Resilience score"] == format_value(row["resilience_score"], "signed", 2)
+    assert rows["Flagged LSOAs"] == str(int(row["n_flagged"]))
+    for name in flagged.loc[flagged["ward_code"] == code, "lsoa_name"]:
+        assert html.escape(name) in panel
+    assert "Whole area" in panel and "of 20" in panel
+
+
+def test_without_ward_pages_there_are_no_links(frames, tmp_path):
+    result = write_maps(tmp_path, *frames, mode="offline", ward_pages=False)
+    assert result["wards"] == {} and not (tmp_path / "wards").exists()
+    assert data_of(read(result["index"]))["meta"]["wardHref"] is None
+
+
+# ---- geometry ---------------------------------------------------------------------------
+
+
+def test_geometry_is_coverage_simplified_and_rounded_to_5_decimals(frames):
+    oa = frames[0]
+    geom = prepare_geometry(oa, 5.0)
+    before = shapely.get_num_coordinates(oa.geometry.values).sum()
+    after = shapely.get_num_coordinates(geom.projected).sum()
+    assert after < 0.9 * before
+    assert bool(shapely.coverage_is_valid(geom.projected))  # neighbours still share edges
+    union = shapely.union_all(geom.projected)
+    assert abs(union.area - shapely.area(geom.projected).sum()) < 1.0  # no overlaps
+    assert abs(union.area - shapely.union_all(oa.geometry.values).area) < 0.01 * union.area
+    numbers = re.findall(r"-?\d+\.(\d+)", "".join(geom.geojson))
+    assert numbers and max(len(n) for n in numbers) <= 5
+
+
+def test_simplify_zero_keeps_vertices_and_bad_tolerances_are_rejected(frames, tmp_path):
+    oa = frames[0]
+    geom = prepare_geometry(oa, 0.0)
+    assert (
+        shapely.get_num_coordinates(geom.projected).sum()
+        == shapely.get_num_coordinates(oa.geometry.values).sum()
+    )
+    with pytest.raises(ConfigError, match="must be 0 or more"):
+        write_maps(tmp_path, *frames, simplify=-1)
+    with pytest.raises(ConfigError, match="unknown geographies 'msoa'"):
+        write_maps(tmp_path, *frames, simplify={"msoa": 5})
+
+
+def test_overlapping_boundaries_warn_and_still_map(frames, tmp_path):
+    oa, lsoa, ward = frames
+    ward = ward.copy()
+    ward["geometry"] = ward.geometry.buffer(30)
+    with pytest.warns(DataQualityWarning, match="ward boundaries overlap"):
+        result = write_maps(tmp_path, oa, lsoa, ward, mode="tileless", ward_pages=False)
+    assert data_of(read(result["index"]))["ward"]["n"] == len(ward)
+
+
+def test_other_crs_is_reprojected(frames, tmp_path):
+    oa, lsoa, ward = (f.to_crs(4326) for f in frames)
+    result = write_maps(tmp_path, oa, lsoa, ward, mode="tileless", ward_pages=False)
+    (s, w), (n, e) = data_of(read(result["index"]))["meta"]["bounds"]
+    assert 51.3 < s < n < 51.7 and -0.6 < w < e < 0.0
+
+
+# ---- input errors -----------------------------------------------------------------------
+
+
+def test_missing_column_names_frame_and_column(frames, tmp_path):
+    oa, lsoa, ward = frames
+    with pytest.raises(InputDataError, match=r"lsoa frame has no column 'flag'"):
+        write_maps(tmp_path, oa, lsoa.drop(columns="flag"), ward)
+
+
+def test_unknown_flag_values_are_listed(frames, tmp_path):
+    oa, lsoa, ward = frames
+    lsoa = lsoa.copy()
+    lsoa.loc[lsoa.index[:2], "flag"] = "maybe"
+    with pytest.raises(InputDataError, match=r"holds 'maybe'; allowed values are 'hard_worse'"):
+        write_maps(tmp_path, oa, lsoa, ward)
+
+
+def test_unmatched_codes_are_an_error(frames, tmp_path):
+    oa, lsoa, ward = frames
+    with pytest.raises(CodeMatchError, match=r"1 OA-to-ward code\(s\).*'E05999999'"):
+        oa = oa.copy()
+        oa.loc[oa.index[0], "ward_code"] = "E05999999"
+        write_maps(tmp_path, oa, lsoa, ward)
+
+
+def test_ward_codes_must_be_safe_file_names(frames, tmp_path):
+    oa, lsoa, ward = (f.copy() for f in frames)
+    old = ward["ward_code"].iloc[0]
+    for frame in (oa, lsoa, ward):
+        frame.loc[frame["ward_code"] == old, "ward_code"] = "../evil"
+    with pytest.raises(InputDataError, match=r"'\.\./evil'"):
+        write_maps(tmp_path, oa, lsoa, ward)
+    assert not list(tmp_path.rglob("*.html"))
+
+
+def test_frames_without_crs_or_geometry_are_rejected(frames, tmp_path):
+    oa, lsoa, ward = frames
+    with pytest.raises(InputDataError, match="no coordinate reference system"):
+        write_maps(tmp_path, oa.set_crs(None, allow_override=True), lsoa, ward)
+    with pytest.raises(InputDataError, match="must be a GeoDataFrame"):
+        write_maps(tmp_path, oa, lsoa, ward.drop(columns="geometry").copy())
+
+
+def test_unknown_indicator_label_column(frames, tmp_path):
+    with pytest.raises(ConfigError, match="indicator_labels names column"):
+        write_maps(tmp_path, *frames, indicator_labels={"nope": "Nope"})
+
+
+def test_frames_with_only_the_required_columns_still_map(frames, tmp_path):
+    oa, lsoa, ward = frames
+    oa = oa[["oa_code", "lsoa_code", "ward_code", *share_columns(), "resilience_score", "geometry"]]
+    lsoa = lsoa[["lsoa_code", "lsoa_name", "ward_code", "hard_index", "flag", "geometry"]]
+    ward = ward[["ward_code", "ward_name", "geometry"]]
+    result = write_maps(tmp_path, oa, lsoa, ward, mode="offline")
+    d = data_of(read(result["index"]))
+    assert [f["key"] for f in d["fields"]["lsoa"]] == ["hard_index", "flag"]
+    assert "lo" not in d["fields"]["oa"][1]
+    page = read(next(iter(result["wards"].values())))
+    assert "gives no figures" in page and '<table class="rz-figures"' not in page
+
+
+def test_all_missing_layer_is_grey_with_a_legend_saying_so(frames, tmp_path):
+    oa, lsoa, ward = frames
+    oa = oa.copy()
+    oa["share_competence"] = np.nan
+    result = write_maps(tmp_path, oa, lsoa, ward, mode="tileless", ward_pages=False)
+    text = read(result["index"])
+    assert set(data_of(text)["oa"]["cls"]["share_competence"]) == {-1}
+    body = legend_sections(text)["share_competence"]
+    assert "No values for any of the output areas." in body and "No data / suppressed" in body
+
+
+def test_gap_cluster_is_optional_and_many_categories_drop_the_layer(frames, tmp_path):
+    oa, lsoa, ward = frames
+    result = write_maps(tmp_path / "a", oa, lsoa.drop(columns="gap_cluster"), ward,
+                        mode="tileless", ward_pages=False)  # fmt: skip
+    assert "gap_cluster" not in [x["id"] for x in data_of(read(result["index"]))["layers"]]
+    many = lsoa.copy()
+    many["gap_cluster"] = [f"c{i % 12}" for i in range(len(many))]
+    with pytest.warns(DataQualityWarning, match="12 distinct values"):
+        result = write_maps(tmp_path / "b", oa, many, ward, mode="tileless", ward_pages=False)
+    assert "gap_cluster" not in [x["id"] for x in data_of(read(result["index"]))["layers"]]
+
+
+# ---- classes ----------------------------------------------------------------------------
+
+
+def test_quantile_classes_round_breaks_and_merge_ties():
+    c = quantile_classes(np.linspace(0, 1, 101), kind="pct", palette="viridis", what="areas")
+    assert c.breaks == (0.2, 0.4, 0.6, 0.8) and c.decimals == 0
+    assert c.colors == ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
+    ties = np.array([0.1] * 50 + [0.2] * 50)
+    t = quantile_classes(ties, kind="pct", palette="YlGnBu", what="areas")
+    assert t.labels == ("10% to 20%", "20% to 20%") and t.words == ("lower", "higher")
+    assert t.method.startswith("2 quantile classes") and "ties merged" in t.method
+    fine = quantile_classes(np.linspace(0.1, 0.104, 50), kind="pct", palette="RdPu", what="a")
+    assert fine.decimals == 2 and len(fine.labels) == 5
+
+
+def test_format_value_and_categories():
+    assert format_value(-0.004, "signed", 2) == "0.00"
+    assert format_value(0.125, "pct", 1) == "12.5%"
+    c = category_classes(["x", "y"], ["X", "Y"], ["#000000", "#ffffff"], "Two.")
+    assert c.assign(np.array(["y", "z", None], dtype=object)).tolist() == [1, -1, -1]
+
+
+def test_writer_is_quiet_on_clean_input(frames, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_maps(tmp_path, *frames, mode="offline", ward_pages=False)
