@@ -34,7 +34,8 @@ def _add_output(p: argparse.ArgumentParser, default: Path | None) -> None:
         "--map-mode",
         choices=("tiles", "tileless", "offline"),
         default=None,
-        help="web tiles (default), no tiles, or fully offline maps with Leaflet inlined",
+        help="web tiles (the default of run), no tiles, or fully offline maps with Leaflet "
+        "inlined (the default of demo)",
     )
     p.add_argument("--no-maps", action="store_true", help="skip the HTML maps")
 
@@ -107,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
                 overwrite=args.overwrite,
                 maps=not args.no_maps,
-                map_mode=args.map_mode,
+                map_mode=args.map_mode or "offline",
             )
             return 0
         if args.command == "run":

@@ -31,7 +31,9 @@ top level
 ``[compare]`` (optional)
     ``quintile_gap``, ``permutations``, ``alpha``, ``fdr``.
 ``[maps]`` (optional)
-    ``mode`` (``tiles``, ``tileless``, ``offline``), ``ward_pages``.
+    ``mode`` (``tiles``, ``tileless``, ``offline``), ``ward_pages``, ``tiles`` (a folium
+    tile name or a URL template such as a council's own tile server) and
+    ``tiles_attribution``.
 """
 
 from __future__ import annotations
@@ -143,6 +145,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "maps": {
         "mode": ((str,), "tiles", ""),
         "ward_pages": ((bool,), True, ""),
+        "tiles": ((str,), "OpenStreetMap", ""),
+        "tiles_attribution": ((str,), None, ""),
     },
 }
 _REQUIRED_SECTIONS = ("geography", "classification", "survey", "hard")

@@ -19,12 +19,13 @@ def run_demo(
     seed: int = 0,
     overwrite: bool = False,
     maps: bool = True,
-    map_mode: str | None = None,
+    map_mode: str | None = "offline",
 ) -> Result:
     """Write the synthetic borough's files under ``out/input`` and run the pipeline on them.
 
     Every output of a real run lands in ``out``; the borough's ground truth is in
-    ``out/input/truth``. Nothing is left behind if a stage fails.
+    ``out/input/truth``. Nothing is left behind if a stage fails. The maps default to
+    offline mode (Leaflet inlined, no tiles) so that the demo works with no internet.
     """
     progress = Progress(STAGES + 3)  # building and writing the borough, the run, the outputs
 

@@ -88,10 +88,8 @@ def test_logs_the_size_of_every_file(frames, tmp_path, caplog):
         result = write_maps(tmp_path, *frames, mode="tileless")
     logged = [r.getMessage() for r in caplog.records if r.name == "resilience"]
     assert len(logged) == 1 + len(result["wards"])
-    assert (
-        logged[0] == f"Wrote {result['index']} ({result['bytes'][result['index']] / 1024:.0f} KB)"
-    )
-    assert all(re.fullmatch(r"Wrote .+\.html \(\d+ KB\)", m) for m in logged)
+    assert logged[0] == f"      maps/index.html: {result['bytes'][result['index']] / 1024:.0f} KB"
+    assert all(re.fullmatch(r" +maps/(wards/E05\d{6}|index)\.html: \d+ KB", m) for m in logged)
 
 
 def test_warns_about_pages_too_big_to_open_quickly(frames, tmp_path, monkeypatch):
@@ -545,3 +543,12 @@ def test_writer_is_quiet_on_clean_input(frames, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         write_maps(tmp_path, *frames, mode="offline", ward_pages=False)
+
+
+def test_a_notice_explains_a_map_that_cannot_load_leaflet(frames, tmp_path):
+    for mode in ("tiles", "offline"):
+        result = write_maps(tmp_path / mode, *frames, mode=mode, ward_pages=False)
+        html = result["index"].read_text(encoding="utf-8")
+        assert 'id="rz-noleaflet"' in html and "--map-mode offline" in html
+        # the page removes the notice once Leaflet is there
+        assert 'if (window.L) { document.getElementById("rz-noleaflet").remove(); }' in html

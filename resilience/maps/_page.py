@@ -82,6 +82,18 @@ def _leaflet_inline() -> tuple[str, str]:
     return js.replace("</script", "<\\/script"), css
 
 
+#: Shown when the Leaflet library could not be loaded (removed by the page once it is).
+NO_LEAFLET_NOTICE = (
+    '<div id="rz-noleaflet" role="alert" style="position:absolute;top:35%;left:10%;right:10%;'
+    "z-index:5000;font:16px/1.4 sans-serif;background:#fff3cd;border:1px solid #c9a227;"
+    'padding:1em">The map could not start: the browser could not load the Leaflet map '
+    "library from the internet. Open this file on a computer with internet access, or make "
+    "the maps again with <code>--map-mode offline</code> (or <code>mode = "
+    '"offline"</code> in the [maps] section of the config), which puts everything the map '
+    "needs inside the file.</div>"
+)
+
+
 class _Page(Figure):
     """The HTML document, with a language and an escaped title."""
 
@@ -93,11 +105,14 @@ class _Page(Figure):
         "    {{ this.header.render(**kwargs) }}\n"
         "</head>\n"
         "<body>\n"
+        f"{NO_LEAFLET_NOTICE}\n"
         "    {{ this.html.render(**kwargs) }}\n"
         "</body>\n"
         "<script>\n"
         "    {{ this.script.render(**kwargs) }}\n"
         "</script>\n"
+        # the notice stays only when Leaflet could not be loaded (no internet, blocked CDN)
+        '<script>if (window.L) { document.getElementById("rz-noleaflet").remove(); }</script>\n'
         "</html>\n"
     )
 

@@ -67,7 +67,9 @@ def _write(path: Path, text: str, sizes: dict[Path, int]) -> None:
     data = text.encode("utf-8")
     path.write_bytes(data)
     sizes[path] = len(data)
-    logger.info("Wrote %s (%s)", path, _size(len(data)))
+    # name the file by its place in the maps folder (the folder itself may be temporary)
+    shown = Path(*path.parts[-2:]) if path.parent.name == "wards" else Path(path.name)
+    logger.info("      maps/%s: %s", shown.as_posix(), _size(len(data)))
     if len(data) > LARGE_PAGE_BYTES:
         warnings.warn(
             f"The map {path} is {_size(len(data))}; browsers may be slow to open it. "

@@ -151,6 +151,8 @@ def save_result(
                 title=result.config["title"],
                 indicator_labels=labels,
                 ward_pages=result.config["maps"]["ward_pages"],
+                tiles=result.config["maps"]["tiles"],
+                tiles_attribution=result.config["maps"]["tiles_attribution"],
             )
             paths["map_index"] = folder / "maps" / "index.html"
             paths.update(
