@@ -11,6 +11,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
+from threadpoolctl import threadpool_limits
 
 from ..clusters import CLUSTER_KEYS, PROFILE_MATRIX
 from ..errors import (
@@ -28,6 +29,20 @@ __all__ = ["SurveyModel"]
 
 #: A matched cluster whose centroid has a cosine similarity below this with its profile warns.
 POOR_MATCH = 0.5
+
+
+def _single_thread() -> threadpool_limits:
+    """Limit BLAS and OpenMP (k-means) to one thread while the model is fitted.
+
+    The matrices are small (respondents x 22 items, x 5 factor scores), so threads gain
+    little; on a two-core machine with other work running, OpenBLAS and OpenMP threads
+    spin-waiting against each other made the fit 10-35 times slower (40,000 respondents:
+    3.5-4 s on one thread, 49-136 s with the default two; see benchmarks/README.md). With
+    one thread the results are also the same whatever the number of cores: with more
+    threads the floating-point sums run in another order and the loadings differ in the
+    ninth decimal place.
+    """
+    return threadpool_limits(limits=1)
 
 
 class _Prepared:
@@ -305,7 +320,15 @@ class SurveyModel:
         Returns
         -------
         self
+
+        Notes
+        -----
+        The fit runs with BLAS and OpenMP limited to one thread (see :func:`_single_thread`).
         """
+        with _single_thread():
+            return self._fit(survey)
+
+    def _fit(self, survey: pd.DataFrame) -> SurveyModel:
         items = self._check_params()
         seed = self.random_state
         w_all = self._weights(survey)
@@ -406,7 +429,7 @@ class SurveyModel:
                 f"most on other factors ({', '.join(fac.names)}). Cluster profiles still use "
                 "every construct's own items.",
                 PoorLabelMatchWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         poor = self.match_[self.match_["similarity"] < POOR_MATCH]
         if len(poor):
@@ -415,7 +438,7 @@ class SurveyModel:
                 + ", ".join(f"{k} (similarity {v:.2f})" for k, v in poor["similarity"].items())
                 + f" (below {POOR_MATCH}). Check profiles_ before relying on the labels.",
                 PoorLabelMatchWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         self.stability_ = self._stability(z, w, cs, items, raw)
         return self
