@@ -1,23 +1,31 @@
 """Performance changes keep the results: each optimised path against the path it replaced.
 
-The survey model is fitted with BLAS and OpenMP limited to one thread
-(``resilience.models.survey_model._single_thread``). The path before the change is the
-same code with the thread pools left as they are (the limit replaced by a null context).
-Everything downstream of the cluster labels must come out identical; the factor loadings
-may differ in the ninth decimal place because sums run in another order on several threads.
+* The survey model is fitted with BLAS and OpenMP limited to one thread
+  (``resilience.models.survey_model._single_thread``). The path before the change is the
+  same code with the thread pools left as they are (the limit replaced by a null context).
+  Everything downstream of the cluster labels must come out identical; the factor loadings
+  may differ in the ninth decimal place because sums run in another order on several
+  threads.
+* The GeoPackage is written through pyogrio's Arrow path when pyarrow is installed
+  (``resilience.outputs.gpkg._USE_ARROW``): same field types, values and geometry as the
+  plain path.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+from contextlib import closing
 
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 from threadpoolctl import threadpool_info
 
 from resilience.config import load_config
 from resilience.models import survey_model
+from resilience.outputs import gpkg
 from resilience.pipeline import run
 from resilience.synthetic import make_borough
 
@@ -73,3 +81,42 @@ def test_model_identical(runs):
         optimised.loadings_.to_numpy(), before.loadings_.to_numpy(), rtol=0, atol=1e-7
     )
     assert list(optimised.loadings_.columns) == list(before.loadings_.columns)
+
+
+# --------------------------------------------------------------- GeoPackage Arrow path
+_TIMESTAMPS = ["last_change", "update_time", "timestamp"]  # set by the writer at write time
+
+
+def _sqlite_rows(path, table: str) -> list[tuple]:
+    with closing(sqlite3.connect(path)) as con:
+        cur = con.execute(f'SELECT * FROM "{table}"')
+        keep = [i for i, d in enumerate(cur.description) if d[0] not in _TIMESTAMPS]
+        return [tuple(row[i] for i in keep) for row in cur.fetchall()]
+
+
+def test_geopackage_arrow_path_writes_the_same_file(runs, tmp_path, monkeypatch):
+    pytest.importorskip("pyarrow")
+    result = runs[1]
+    layers = {"oa": result.oa, "lsoa": result.lsoa, "ward": result.ward}
+    tables = {"factor_loadings": result.model.loadings_}
+    paths = {}
+    for arrow in (False, True):
+        monkeypatch.setattr(gpkg, "_USE_ARROW", arrow)
+        paths[arrow] = gpkg.write_geopackage(
+            tmp_path / f"arrow_{arrow}.gpkg", layers, tables, about={"title": "t", "seed": 1}
+        )
+    plain, arrow = paths[False], paths[True]
+    names = pyogrio.list_layers(plain)[:, 0].tolist()
+    assert names == pyogrio.list_layers(arrow)[:, 0].tolist()
+    assert {"oa", "lsoa", "ward", "factor_loadings", "about"} <= set(names)
+    for name in names:
+        a, b = pyogrio.read_info(plain, layer=name), pyogrio.read_info(arrow, layer=name)
+        for key in ("fields", "dtypes", "ogr_types", "ogr_subtypes"):
+            np.testing.assert_array_equal(a[key], b[key], err_msg=f"{name}: {key}")
+        for key in ("geometry_type", "crs", "features", "fid_column", "geometry_name"):
+            assert a[key] == b[key], f"{name}: {key}"
+        frames = [pd.DataFrame(pyogrio.read_dataframe(p, layer=name)) for p in (plain, arrow)]
+        frames = [f.drop(columns=_TIMESTAMPS, errors="ignore") for f in frames]
+        pd.testing.assert_frame_equal(*frames, check_exact=True)
+    for table in ("gpkg_contents", "gpkg_geometry_columns", "layer_styles"):
+        assert _sqlite_rows(plain, table) == _sqlite_rows(arrow, table), table

@@ -35,6 +35,7 @@ import tempfile
 from collections.abc import Mapping
 from contextlib import closing
 from datetime import date, datetime
+from importlib.util import find_spec
 from pathlib import Path
 
 import geopandas as gpd
@@ -412,12 +413,19 @@ def _about_text(value: object) -> str:
 # ------------------------------------------------------------------------- writing
 
 
+#: Write through pyogrio's Arrow path when it is available (pyarrow installed, GDAL 3.8 or
+#: later): the same file (field types, values and geometry), written about a quarter faster
+#: (national layers: 2.0 s instead of 2.6 s; see benchmarks/README.md).
+_USE_ARROW = find_spec("pyarrow") is not None and pyogrio.__gdal_version__ >= (3, 8, 0)
+
+
 def _write_frame(path: Path, name: str, frame: pd.DataFrame, title: str, description: str) -> None:
     pyogrio.write_dataframe(
         frame,
         path,
         layer=name,
         driver="GPKG",
+        use_arrow=_USE_ARROW,
         layer_options={"IDENTIFIER": title, "DESCRIPTION": description},
     )
 
