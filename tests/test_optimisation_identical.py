@@ -9,23 +9,29 @@
 * The GeoPackage is written through pyogrio's Arrow path when pyarrow is installed
   (``resilience.outputs.gpkg._USE_ARROW``): same field types, values and geometry as the
   plain path.
+* QGIS style class edges come from ``mapclassify.classifiers.quantile`` instead of
+  ``mapclassify.Quantiles(y, k).bins``: the same edges.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
+import warnings
 from contextlib import closing
 
+import mapclassify
 import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from threadpoolctl import threadpool_info
 
 from resilience.config import load_config
 from resilience.models import survey_model
-from resilience.outputs import gpkg
+from resilience.outputs import gpkg, qml
 from resilience.pipeline import run
 from resilience.synthetic import make_borough
 
@@ -120,3 +126,43 @@ def test_geopackage_arrow_path_writes_the_same_file(runs, tmp_path, monkeypatch)
         pd.testing.assert_frame_equal(*frames, check_exact=True)
     for table in ("gpkg_contents", "gpkg_geometry_columns", "layer_styles"):
         assert _sqlite_rows(plain, table) == _sqlite_rows(arrow, table), table
+
+
+# ------------------------------------------------------------------ style class edges
+def _breaks_before(values, k):
+    """quantile_breaks as it was: edges from mapclassify.Quantiles(y, k).bins."""
+    y = pd.to_numeric(pd.Series(values, dtype="object"), errors="coerce").to_numpy(float)
+    y = y[np.isfinite(y)]
+    if y.size == 0:
+        return None
+    k = max(1, min(k, np.unique(y).size))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Not enough unique values", category=UserWarning)
+        bins = np.asarray(mapclassify.Quantiles(y, k=k).bins, dtype=float)
+    low = float(y.min())
+    edges = [low, *(b for b in np.unique(bins).tolist() if b > low)]
+    return edges if len(edges) > 1 else [low, low]
+
+
+def test_quantile_breaks_same_as_quantiles_class_on_outputs(runs):
+    oa = runs[1].oa
+    columns = [c for c in oa.columns if c.startswith("share_") or c == "resilience_score"]
+    assert len(columns) == 19
+    for col in columns:
+        for k in (5, 7):
+            assert qml.quantile_breaks(oa[col], k) == _breaks_before(oa[col], k), col
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([0.0, 0.1, 0.25, 1.0, float("nan"), float("inf")]),
+            st.floats(-1e6, 1e6, allow_nan=False),
+        ),
+        max_size=40,
+    ),
+    st.integers(1, 9),
+)
+def test_quantile_breaks_same_as_quantiles_class(values, k):
+    assert qml.quantile_breaks(values, k) == _breaks_before(values, k)
