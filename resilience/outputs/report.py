@@ -537,7 +537,7 @@ th, td { border-bottom: 1px solid var(--line); padding: 0.25rem 0.4rem; text-ali
 thead th { background: var(--band); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .code { font-family: ui-monospace, Consolas, monospace; font-size: 0.9em; color: var(--muted); }
-.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
+.pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(32rem, 1fr)); gap: 1rem; }
 .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr));
   gap: 0.8rem; }
 figure { margin: 0; }
