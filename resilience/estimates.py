@@ -37,14 +37,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
+from sklearn.base import BaseEstimator
 
+from ._estimator import forget_fit, int_seed
 from .clusters import CLUSTER_KEYS, resilience_score, share_columns
 from .errors import (
     ConfigError,
@@ -111,7 +112,7 @@ def _fit_alpha(counts: np.ndarray, totals: np.ndarray, prior: np.ndarray) -> flo
     return float(np.exp(res.x))
 
 
-class AreaEstimator:
+class AreaEstimator(BaseEstimator):
     """Cluster shares per classification category, shrunk, protected and bootstrapped.
 
     Parameters
@@ -229,6 +230,7 @@ class AreaEstimator:
         -------
         self
         """
+        forget_fit(self)
         levels = self._check_params()
         missing = [lv for lv in levels if lv not in survey.columns]
         if missing:
@@ -236,6 +238,19 @@ class AreaEstimator:
                 f"The survey has no classification column(s) {format_examples(missing)}; its "
                 f"columns are {format_examples(list(survey.columns), 12)}."
             )
+        if not survey.index.is_unique:
+            dup = survey.index[survey.index.duplicated()].unique()
+            raise InputDataError(
+                f"The survey has repeated respondent identifiers, e.g. "
+                f"{format_examples(list(dup))}; give one row per respondent."
+            )
+        if not isinstance(labels, pd.Series):
+            if len(labels) != len(survey):
+                raise InputDataError(
+                    f"labels must be a Series indexed like the survey, or one label per survey "
+                    f"row; got {len(labels)} labels for {len(survey)} rows."
+                )
+            labels = pd.Series(np.asarray(labels, dtype=object), index=survey.index)
         lab = labels.reindex(survey.index)
         unknown = set(lab.dropna().unique()) - set(CLUSTER_KEYS)
         if unknown:
@@ -243,6 +258,11 @@ class AreaEstimator:
                 f"Labels must be cluster keys; got {format_examples(sorted(unknown))}."
             )
         wname = survey.attrs.get("weight")
+        if wname and wname not in survey.columns:
+            raise InputDataError(
+                f"The survey has no weight column {wname!r} (named in its attrs['weight']); its "
+                f"columns are {format_examples(list(survey.columns), 12)}."
+            )
         w = survey[wname].to_numpy(dtype=float) if wname else np.ones(len(survey))
         codes = {lv: normalise_category(survey[lv]) for lv in levels}
         use = lab.notna().to_numpy() & (w > 0)
@@ -305,7 +325,7 @@ class AreaEstimator:
         # bootstrap
         reps = np.empty((self.n_boot, n_cat, len(CLUSTER_KEYS)), dtype=np.float32)
         if self.n_boot:
-            rng = np.random.default_rng(self.random_state)
+            rng = np.random.default_rng(int_seed(self.random_state))
             n = len(y)
             for b in range(self.n_boot):
                 m = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
@@ -572,14 +592,3 @@ class AreaEstimator:
         for b in range(self.n_boot):
             out[b] = M @ self.replicates_[b]
         return out
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters (for the manifest)."""
-        return {
-            "levels": list(self.levels),
-            "min_respondents": self.min_respondents,
-            "n_boot": self.n_boot,
-            "interval": self.interval,
-            "shrinkage": self.shrinkage,
-            "random_state": self.random_state,
-        }

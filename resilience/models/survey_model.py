@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
+from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
+from .._estimator import forget_fit, int_seed
 from ..clusters import CLUSTER_KEYS, PROFILE_MATRIX
 from ..errors import (
     ConfigError,
@@ -39,7 +41,7 @@ class _Prepared:
         self.construct_scores = construct_scores
 
 
-class SurveyModel:
+class SurveyModel(BaseEstimator):
     """Factor analysis and k-means clustering of survey answers into six resilience clusters.
 
     The model follows the product specification (section 3.2):
@@ -306,8 +308,9 @@ class SurveyModel:
         -------
         self
         """
+        forget_fit(self)
         items = self._check_params()
-        seed = self.random_state
+        seed = int_seed(self.random_state)
         w_all = self._weights(survey)
         x = self._item_matrix(survey, items)
         zero = w_all == 0
@@ -384,7 +387,7 @@ class SurveyModel:
         self.cluster_sizes_ = sizes
 
         n_pa, eig, thr = parallel_analysis(
-            np.corrcoef(z, rowvar=False), n_used, seed=0 if seed is None else int(seed)
+            np.corrcoef(z, rowvar=False), n_used, seed=0 if seed is None else seed
         )
         self.diagnostics_ = {
             "n_respondents": len(survey),
@@ -417,7 +420,7 @@ class SurveyModel:
                 PoorLabelMatchWarning,
                 stacklevel=2,
             )
-        self.stability_ = self._stability(z, w, cs, items, raw)
+        self.stability_ = self._stability(z, w, cs, items, raw, seed)
         return self
 
     def _stability(
@@ -427,11 +430,12 @@ class SurveyModel:
         cs: np.ndarray,
         items: Sequence[Item],
         raw: np.ndarray,
+        seed: int | None,
     ) -> dict[str, Any]:
         full = self.cluster_keys_[raw]
         if not self.n_boot:
             return {"n_boot": 0}
-        rng = np.random.default_rng(self.random_state)
+        rng = np.random.default_rng(seed)
         n = len(z)
         aris, agree = [], []
         relabelled = 0

@@ -369,10 +369,7 @@ def _flagged(flags: pd.DataFrame, lsoa: pd.DataFrame, ward: pd.DataFrame, info: 
             f"<section>{heading}<p>No LSOA is flagged: the predicted and hard-data quintiles "
             f"differ by less than {info.quintile_gap} everywhere.</p></section>"
         )
-    if "gap" in f.columns:
-        f = f.assign(_abs=pd.to_numeric(f["gap"], errors="coerce").abs())
-        keys = ["_abs"] + (["flag_confidence"] if "flag_confidence" in f.columns else [])
-        f = f.sort_values(keys, ascending=False, kind="stable")
+    # the shortlist keeps the order of flags.csv (most confident, then largest gap, first)
     shown = f.head(_MAX_FLAGGED_ROWS)
     rows = []
     for _, r in shown.iterrows():
