@@ -15,12 +15,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .clusters import CLUSTER_KEYS, resilience_score, share_columns
+from ._intervals import summary_columns
+from .clusters import share_columns
 from .errors import DataQualityWarning, InputDataError, format_examples
 
 __all__ = ["Aggregate", "aggregate", "population_weights"]
-
-_SIGNS = resilience_score(np.eye(len(CLUSTER_KEYS)))
 
 
 @dataclass
@@ -164,8 +163,6 @@ def aggregate(
         pop = pop.mask(incomplete)
     out.insert(0, "population", pop.astype(float))
     out.insert(1, "n_oa", groups[ok].value_counts().reindex(codes).astype(int))
-    score = shares @ _SIGNS
-    score_reps = np.empty((0, len(codes)))
     if membership is not None and category_replicates is not None and len(category_replicates):
         GM = sparse.csr_matrix(G @ membership)
         replicates = None
@@ -174,16 +171,5 @@ def aggregate(
         reps = np.stack([G @ r for r in replicates]).astype(np.float32)
     else:
         reps = None
-    if reps is not None and len(reps):
-        lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
-        lo = np.minimum(np.quantile(reps, lo_q, axis=0), shares)
-        hi = np.maximum(np.quantile(reps, hi_q, axis=0), shares)
-        out[share_columns("_lo")] = lo
-        out[share_columns("_hi")] = hi
-        score_reps = reps @ _SIGNS.astype(np.float32)
-    out["dominant_cluster"] = np.asarray(CLUSTER_KEYS, dtype=object)[shares.argmax(axis=1)]
-    out["resilience_score"] = score
-    if len(score_reps):
-        out["resilience_score_lo"] = np.minimum(np.quantile(score_reps, lo_q, axis=0), score)
-        out["resilience_score_hi"] = np.maximum(np.quantile(score_reps, hi_q, axis=0), score)
-    return Aggregate(out, score_reps)
+    cols, score_reps = summary_columns(shares, reps, interval)
+    return Aggregate(out.assign(**cols), score_reps)

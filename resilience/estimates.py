@@ -46,7 +46,8 @@ from scipy.special import gammaln
 from sklearn.base import BaseEstimator
 
 from ._estimator import forget_fit, int_seed
-from .clusters import CLUSTER_KEYS, resilience_score, share_columns
+from ._intervals import summary_columns
+from .clusters import CLUSTER_KEYS, share_columns
 from .errors import (
     ConfigError,
     DisclosureWarning,
@@ -58,7 +59,6 @@ from .errors import (
 __all__ = ["AreaEstimator", "n_band", "normalise_category"]
 
 ALL = "all"
-_SIGNS = resilience_score(np.eye(len(CLUSTER_KEYS)))
 
 
 def normalise_category(codes: pd.Series) -> pd.Series:
@@ -136,7 +136,7 @@ class AreaEstimator(BaseEstimator):
     ----------
     estimates_ : DataFrame
         One row per category with its own estimate, indexed by (``level``, ``code``):
-        ``parent``, ``respondents`` (a band), ``effective_n`` (rounded), ``alpha``,
+        ``parent``, ``respondents`` (a band), ``alpha``,
         ``share_<cluster>`` with ``_lo``/``_hi``, and ``resilience_score`` with its
         interval. The whole sample is the row (``all``, ``all``).
     alpha_ : dict
@@ -401,7 +401,6 @@ class AreaEstimator(BaseEstimator):
 
     def _summarise(self, own: np.ndarray) -> pd.DataFrame:
         table = self._table
-        lo_q, hi_q = (1 - self.interval) / 2, 1 - (1 - self.interval) / 2
         shares = self._point[own]
         frame = pd.DataFrame(
             {
@@ -416,16 +415,9 @@ class AreaEstimator(BaseEstimator):
             }
         )
         frame[share_columns()] = shares
-        if self.n_boot:
-            reps = self._reps_all[:, own, :]
-            frame[share_columns("_lo")] = np.quantile(reps, lo_q, axis=0)
-            frame[share_columns("_hi")] = np.quantile(reps, hi_q, axis=0)
-            score_reps = reps @ _SIGNS
-            frame["resilience_score"] = shares @ _SIGNS
-            frame["resilience_score_lo"] = np.quantile(score_reps, lo_q, axis=0)
-            frame["resilience_score_hi"] = np.quantile(score_reps, hi_q, axis=0)
-        else:
-            frame["resilience_score"] = shares @ _SIGNS
+        reps = self._reps_all[:, own, :] if self.n_boot else None
+        cols, _ = summary_columns(shares, reps, self.interval)
+        frame = frame.assign(**cols).drop(columns="dominant_cluster")
         return frame.set_index(["level", "code"])
 
     # ----------------------------------------------------------------- predict
@@ -564,18 +556,10 @@ class AreaEstimator(BaseEstimator):
         point = self.estimates_[share_columns()].to_numpy()
         shares_u = np.asarray(U @ point)
         frame = pd.DataFrame(shares_u, columns=share_columns())
-        if self.n_boot:
-            reps = self.replicates(U)
-            lo_q, hi_q = (1 - self.interval) / 2, 1 - (1 - self.interval) / 2
-            frame[share_columns("_lo")] = np.minimum(np.quantile(reps, lo_q, axis=0), shares_u)
-            frame[share_columns("_hi")] = np.maximum(np.quantile(reps, hi_q, axis=0), shares_u)
-        frame["dominant_cluster"] = np.asarray(CLUSTER_KEYS, dtype=object)[shares_u.argmax(axis=1)]
-        frame["resilience_score"] = shares_u @ _SIGNS
-        if self.n_boot:
-            sreps = reps @ _SIGNS.astype(np.float32)
-            score = frame["resilience_score"].to_numpy()
-            frame["resilience_score_lo"] = np.minimum(np.quantile(sreps, lo_q, axis=0), score)
-            frame["resilience_score_hi"] = np.maximum(np.quantile(sreps, hi_q, axis=0), score)
+        cols, _ = summary_columns(
+            shares_u, self.replicates(U) if self.n_boot else None, self.interval
+        )
+        frame = frame.assign(**cols)
         out = frame.iloc[row_of].reset_index(drop=True)
         out.index = index
         return out
