@@ -15,12 +15,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .clusters import CLUSTER_KEYS, resilience_score, share_columns
+from ._intervals import summary_columns
+from .clusters import share_columns
 from .errors import DataQualityWarning, InputDataError, format_examples
 
 __all__ = ["Aggregate", "aggregate", "population_weights"]
-
-_SIGNS = resilience_score(np.eye(len(CLUSTER_KEYS)))
 
 
 @dataclass
@@ -103,8 +102,9 @@ def _group_matrix(groups: pd.Series, weights: pd.Series) -> tuple[sparse.csr_mat
 def aggregate(
     oa: pd.DataFrame,
     groups: pd.Series,
-    population: pd.Series,
+    weights: pd.Series,
     *,
+    population: pd.Series | None = None,
     replicates: np.ndarray | None = None,
     membership: sparse.spmatrix | None = None,
     category_replicates: np.ndarray | None = None,
@@ -118,8 +118,12 @@ def aggregate(
         OA estimates indexed by OA code, with the six ``share_<cluster>`` columns.
     groups : Series
         Group code of every OA (same index as ``oa``; missing = in no group).
-    population : Series
+    weights : Series
         Weight of every OA (same index), e.g. from :func:`population_weights`.
+    population : Series, optional
+        The OAs' population as known (missing where unknown). A group's ``population`` is
+        its sum, and missing when any of its OAs' is unknown: weights made up for missing
+        populations are never reported as population.
     replicates : ndarray of shape (n_boot, n_oa, 6), optional
         Bootstrap replicates of the OA shares, in the order of ``oa``.
     membership, category_replicates : optional
@@ -139,22 +143,27 @@ def aggregate(
     >>> oa = pd.DataFrame(np.tile([0.5, 0.1, 0.1, 0.1, 0.1, 0.1], (3, 1)),
     ...                   index=["a", "b", "c"], columns=share_columns())
     >>> oa.iloc[2] = [0.1, 0.5, 0.1, 0.1, 0.1, 0.1]
-    >>> agg = aggregate(oa, pd.Series(["L1", "L1", "L2"], index=oa.index),
-    ...                 pd.Series([100.0, 300.0, 50.0], index=oa.index))
+    >>> pop = pd.Series([100.0, 300.0, 50.0], index=oa.index)
+    >>> agg = aggregate(oa, pd.Series(["L1", "L1", "L2"], index=oa.index), pop, population=pop)
     >>> agg.frame.loc["L1", "population"], agg.frame.loc["L2", "dominant_cluster"]
     (np.float64(400.0), 'high_wellbeing')
     """
-    if not oa.index.equals(groups.index) or not oa.index.equals(population.index):
-        raise ValueError("oa, groups and population must share one index (OA codes).")
-    G, codes = _group_matrix(groups, population)
+    if not oa.index.equals(groups.index) or not oa.index.equals(weights.index):
+        raise ValueError("oa, groups and weights must share one index (OA codes).")
+    G, codes = _group_matrix(groups, weights)
     shares = G @ oa[share_columns()].to_numpy(dtype=float)
     out = pd.DataFrame(shares, index=codes, columns=share_columns())
     ok = groups.notna()
-    out.insert(0, "population", population[ok].groupby(groups[ok]).sum().reindex(codes))
+    if population is None:
+        pop = pd.Series(np.nan, index=codes)
+    else:
+        known = population.reindex(oa.index)
+        pop = known[ok].groupby(groups[ok]).sum().reindex(codes)
+        incomplete = known[ok].isna().groupby(groups[ok]).any().reindex(codes)
+        pop = pop.mask(incomplete)
+    out.insert(0, "population", pop.astype(float))
     out.insert(1, "n_oa", groups[ok].value_counts().reindex(codes).astype(int))
-    score = shares @ _SIGNS
-    score_reps = np.empty((0, len(codes)))
-    if membership is not None and category_replicates is not None:
+    if membership is not None and category_replicates is not None and len(category_replicates):
         GM = sparse.csr_matrix(G @ membership)
         replicates = None
         reps = np.stack([GM @ r for r in category_replicates]).astype(np.float32)
@@ -162,16 +171,5 @@ def aggregate(
         reps = np.stack([G @ r for r in replicates]).astype(np.float32)
     else:
         reps = None
-    if reps is not None and len(reps):
-        lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
-        lo = np.minimum(np.quantile(reps, lo_q, axis=0), shares)
-        hi = np.maximum(np.quantile(reps, hi_q, axis=0), shares)
-        out[share_columns("_lo")] = lo
-        out[share_columns("_hi")] = hi
-        score_reps = reps @ _SIGNS.astype(np.float32)
-    out["dominant_cluster"] = np.asarray(CLUSTER_KEYS, dtype=object)[shares.argmax(axis=1)]
-    out["resilience_score"] = score
-    if len(score_reps):
-        out["resilience_score_lo"] = np.minimum(np.quantile(score_reps, lo_q, axis=0), score)
-        out["resilience_score_hi"] = np.maximum(np.quantile(score_reps, hi_q, axis=0), score)
-    return Aggregate(out, score_reps)
+    cols, score_reps = summary_columns(shares, reps, interval)
+    return Aggregate(out.assign(**cols), score_reps)

@@ -133,9 +133,12 @@ def _coverage(
     cfg: Config,
     survey: pd.DataFrame,
     classification: pd.DataFrame,
-    oa: Any,
 ) -> None:
-    """How much of the area the survey covers at the finest level; unknown top-level codes."""
+    """How much of the area the survey covers at the finest level; unknown top-level codes.
+
+    ``classification`` holds the study area's OAs only (those of the boundaries, or the
+    classification OAs linked to them by the vintage lookup).
+    """
     from .estimates import normalise_category
 
     min_n = cfg["survey"]["min_respondents"]
@@ -144,8 +147,6 @@ def _coverage(
     used = survey if not weight else survey[survey[weight] > 0]
     n = normalise_category(used[finest]).value_counts()
     area_codes = normalise_category(classification[finest])
-    if oa is not None and not cfg["geography"].get("vintage_lookup"):
-        area_codes = area_codes.reindex(oa["oa_code"])
     own = area_codes.map(n).fillna(0) >= min_n
     absent = sorted(set(area_codes.dropna()) - set(n.index))
     report.add(
@@ -228,16 +229,20 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
         report.add(section, "ok", f"{len(classification):,} OAs; categories per level: {counts}")
         if oa is not None and not geo.get("vintage_lookup"):
             _attempt(report, section, inputs.classification_join(cfg, oa, classification))
-        _coverage(report, section, cfg, survey, classification, oa)
+        area = classification
+        if oa is not None and not geo.get("vintage_lookup"):
+            area = classification.reindex(oa["oa_code"]).dropna(how="all")
         if geo.get("vintage_lookup") and oa is not None:
-            section = f"Vintage lookup: {geo['vintage_lookup']['path']}"
+            xw_section = f"Vintage lookup: {geo['vintage_lookup']['path']}"
             xw = _attempt(
                 report,
-                section,
+                xw_section,
                 lambda: inputs.read_config_crosswalk(cfg, oa, classification, population),
             )
             if xw is not None:
-                report.add(section, "ok", ", ".join(f"{k} {v}" for k, v in xw.counts.items()))
+                report.add(xw_section, "ok", ", ".join(f"{k} {v}" for k, v in xw.counts.items()))
+                area = classification.loc[xw.sources]
+        _coverage(report, section, cfg, survey, area)
 
     section = "Hard data: " + ", ".join(Path(t["path"]).name for t in cfg["hard"]["tables"])
     if lsoa is not None and lookup is not None:

@@ -94,6 +94,15 @@ SCHEMA: dict[str, dict[str, Any]] = {
                 "source": ((str,), _REQ, ""),
                 "target": ((str,), _REQ, ""),
                 "change": ((str,), None, ""),
+                "population": (
+                    (dict,),
+                    None,
+                    {
+                        "path": ((str,), _REQ, "path"),
+                        "code": ((str,), None, ""),
+                        "column": ((str,), None, ""),
+                    },
+                ),
             },
         ),
     },
@@ -317,8 +326,8 @@ def _validate_hard(hard: dict[str, Any], base: Path, check: bool) -> dict[str, A
 def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) -> dict[str, Any]:
     """Validate a parsed config; return it with defaults filled in and paths resolved."""
     raw = dict(raw)
-    top = {k: v for k, v in raw.items() if not isinstance(v, (dict, list))}
-    sections = {k: v for k, v in raw.items() if isinstance(v, (dict, list))}
+    top = {k: v for k, v in raw.items() if k in SCHEMA[""]}
+    sections = {k: v for k, v in raw.items() if k not in SCHEMA[""]}
     unknown = [k for k in sections if k not in SCHEMA] + [k for k in top if k not in SCHEMA[""]]
     if unknown:
         known = [k for k in SCHEMA if k] + list(SCHEMA[""])
@@ -360,9 +369,81 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
             "'mode' in [maps] must be 'tiles', 'tileless' or 'offline'; got "
             f"{out['maps']['mode']!r}."
         )
-    if out["survey"]["min_respondents"] < 1:
-        raise ConfigError("'min_respondents' in [survey] must be at least 1.")
+    _check_ranges(out)
+    if out["survey"]["items"] is not None:
+        out["survey"]["items"] = _check_items(out["survey"]["items"])
     return out
+
+
+_ROTATIONS = ("oblimin", "promax", "varimax", "quartimax", "quartimin", "oblimax", "equamax",
+              "geomin_obl", "geomin_ort", "none")  # fmt: skip
+_RANGES: list[tuple[str, str, Any, str]] = [
+    # section, key, test, what it must be
+    ("", "seed", lambda v: v >= 0, "0 or more"),
+    ("survey", "min_respondents", lambda v: v >= 1, "at least 1"),
+    ("model", "n_factors", lambda v: v >= 1, "at least 1"),
+    ("model", "n_clusters", lambda v: v == 6, "6 (one cluster per resilience profile)"),
+    ("model", "rotation", lambda v: v in _ROTATIONS, "one of " + ", ".join(_ROTATIONS)),
+    ("model", "method", lambda v: v in ("minres", "ml", "principal"), "minres, ml or principal"),
+    ("model", "n_init", lambda v: v >= 1, "at least 1"),
+    ("model", "n_boot", lambda v: v >= 0, "0 or more (0 skips the stability check)"),
+    ("model", "max_missing", lambda v: 0 < v < 1, "between 0 and 1"),
+    ("estimates", "n_boot", lambda v: v >= 0, "0 or more (0 gives no intervals)"),
+    ("estimates", "interval", lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.9)"),
+    (
+        "estimates",
+        "shrinkage",
+        lambda v: v == "empirical_bayes" or (not isinstance(v, str) and v >= 0),
+        "'empirical_bayes' or a number of pseudo-respondents, 0 or more",
+    ),
+    ("compare", "quintile_gap", lambda v: 1 <= v <= 4, "1, 2, 3 or 4"),
+    ("compare", "permutations", lambda v: v >= 99, "at least 99"),
+    ("compare", "alpha", lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.05)"),
+    ("hard", "max_unmatched", lambda v: 0 <= v < 1, "between 0 and 1 (a share)"),
+]
+
+
+def _check_ranges(out: Mapping[str, Any]) -> None:
+    for section, key, ok, what in _RANGES:
+        value = out[key] if not section else out[section][key]
+        if not ok(value):
+            raise ConfigError(f"{_where(section, key)} must be {what}; got {value!r}.")
+
+
+_ITEM_KEYS = {"name": str, "construct": str, "low": int, "high": int, "better": str,
+              "description": str}  # fmt: skip
+
+
+def _check_items(items: list[Any]) -> list[dict[str, Any]]:
+    """Each ``[survey] items`` entry is a table of known keys with values of the right type."""
+    for i, item in enumerate(items):
+        where = f"item {i + 1} of 'items' in [survey]"
+        if not isinstance(item, dict):
+            raise ConfigError(
+                f'{where.capitalize()} must be a table like {{ name = "sclfsato", construct = '
+                f'"wellbeing", low = 1, high = 7, better = "higher" }}; got {item!r}.'
+            )
+        unknown = [k for k in item if k not in _ITEM_KEYS]
+        if unknown:
+            raise ConfigError(
+                f"Unknown key {format_examples(unknown)} in {where}. Allowed keys: "
+                f"{', '.join(_ITEM_KEYS)}."
+            )
+        for key, kind in _ITEM_KEYS.items():
+            if key == "description" and key not in item:
+                continue
+            if key not in item:
+                raise ConfigError(f"'{key}' is missing from {where}.")
+            if not isinstance(item[key], kind) or isinstance(item[key], bool):
+                raise ConfigError(
+                    f"'{key}' of {where} must be {'a whole number' if kind is int else 'text'}; "
+                    f"got {item[key]!r}."
+                )
+        if item["better"] not in ("higher", "lower"):
+            raise ConfigError(
+                f"'better' of {where} must be 'higher' or 'lower'; got {item['better']!r}."
+            )
+    return items
 
 
 def load_config(source: str | Path | Mapping[str, Any], *, check_files: bool = True) -> Config:

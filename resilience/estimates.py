@@ -37,15 +37,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
+from sklearn.base import BaseEstimator
 
-from .clusters import CLUSTER_KEYS, resilience_score, share_columns
+from ._estimator import forget_fit, int_seed
+from ._intervals import summary_columns
+from .clusters import CLUSTER_KEYS, share_columns
 from .errors import (
     ConfigError,
     DisclosureWarning,
@@ -57,7 +59,6 @@ from .errors import (
 __all__ = ["AreaEstimator", "n_band", "normalise_category"]
 
 ALL = "all"
-_SIGNS = resilience_score(np.eye(len(CLUSTER_KEYS)))
 
 
 def normalise_category(codes: pd.Series) -> pd.Series:
@@ -111,7 +112,7 @@ def _fit_alpha(counts: np.ndarray, totals: np.ndarray, prior: np.ndarray) -> flo
     return float(np.exp(res.x))
 
 
-class AreaEstimator:
+class AreaEstimator(BaseEstimator):
     """Cluster shares per classification category, shrunk, protected and bootstrapped.
 
     Parameters
@@ -135,7 +136,7 @@ class AreaEstimator:
     ----------
     estimates_ : DataFrame
         One row per category with its own estimate, indexed by (``level``, ``code``):
-        ``parent``, ``respondents`` (a band), ``effective_n`` (rounded), ``alpha``,
+        ``parent``, ``respondents`` (a band), ``alpha``,
         ``share_<cluster>`` with ``_lo``/``_hi``, and ``resilience_score`` with its
         interval. The whole sample is the row (``all``, ``all``).
     alpha_ : dict
@@ -229,6 +230,7 @@ class AreaEstimator:
         -------
         self
         """
+        forget_fit(self)
         levels = self._check_params()
         missing = [lv for lv in levels if lv not in survey.columns]
         if missing:
@@ -236,6 +238,19 @@ class AreaEstimator:
                 f"The survey has no classification column(s) {format_examples(missing)}; its "
                 f"columns are {format_examples(list(survey.columns), 12)}."
             )
+        if not survey.index.is_unique:
+            dup = survey.index[survey.index.duplicated()].unique()
+            raise InputDataError(
+                f"The survey has repeated respondent identifiers, e.g. "
+                f"{format_examples(list(dup))}; give one row per respondent."
+            )
+        if not isinstance(labels, pd.Series):
+            if len(labels) != len(survey):
+                raise InputDataError(
+                    f"labels must be a Series indexed like the survey, or one label per survey "
+                    f"row; got {len(labels)} labels for {len(survey)} rows."
+                )
+            labels = pd.Series(np.asarray(labels, dtype=object), index=survey.index)
         lab = labels.reindex(survey.index)
         unknown = set(lab.dropna().unique()) - set(CLUSTER_KEYS)
         if unknown:
@@ -243,6 +258,11 @@ class AreaEstimator:
                 f"Labels must be cluster keys; got {format_examples(sorted(unknown))}."
             )
         wname = survey.attrs.get("weight")
+        if wname and wname not in survey.columns:
+            raise InputDataError(
+                f"The survey has no weight column {wname!r} (named in its attrs['weight']); its "
+                f"columns are {format_examples(list(survey.columns), 12)}."
+            )
         w = survey[wname].to_numpy(dtype=float) if wname else np.ones(len(survey))
         codes = {lv: normalise_category(survey[lv]) for lv in levels}
         use = lab.notna().to_numpy() & (w > 0)
@@ -305,7 +325,7 @@ class AreaEstimator:
         # bootstrap
         reps = np.empty((self.n_boot, n_cat, len(CLUSTER_KEYS)), dtype=np.float32)
         if self.n_boot:
-            rng = np.random.default_rng(self.random_state)
+            rng = np.random.default_rng(int_seed(self.random_state))
             n = len(y)
             for b in range(self.n_boot):
                 m = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
@@ -381,7 +401,6 @@ class AreaEstimator:
 
     def _summarise(self, own: np.ndarray) -> pd.DataFrame:
         table = self._table
-        lo_q, hi_q = (1 - self.interval) / 2, 1 - (1 - self.interval) / 2
         shares = self._point[own]
         frame = pd.DataFrame(
             {
@@ -396,16 +415,9 @@ class AreaEstimator:
             }
         )
         frame[share_columns()] = shares
-        if self.n_boot:
-            reps = self._reps_all[:, own, :]
-            frame[share_columns("_lo")] = np.quantile(reps, lo_q, axis=0)
-            frame[share_columns("_hi")] = np.quantile(reps, hi_q, axis=0)
-            score_reps = reps @ _SIGNS
-            frame["resilience_score"] = shares @ _SIGNS
-            frame["resilience_score_lo"] = np.quantile(score_reps, lo_q, axis=0)
-            frame["resilience_score_hi"] = np.quantile(score_reps, hi_q, axis=0)
-        else:
-            frame["resilience_score"] = shares @ _SIGNS
+        reps = self._reps_all[:, own, :] if self.n_boot else None
+        cols, _ = summary_columns(shares, reps, self.interval)
+        frame = frame.assign(**cols).drop(columns="dominant_cluster")
         return frame.set_index(["level", "code"])
 
     # ----------------------------------------------------------------- predict
@@ -544,18 +556,10 @@ class AreaEstimator:
         point = self.estimates_[share_columns()].to_numpy()
         shares_u = np.asarray(U @ point)
         frame = pd.DataFrame(shares_u, columns=share_columns())
-        if self.n_boot:
-            reps = self.replicates(U)
-            lo_q, hi_q = (1 - self.interval) / 2, 1 - (1 - self.interval) / 2
-            frame[share_columns("_lo")] = np.minimum(np.quantile(reps, lo_q, axis=0), shares_u)
-            frame[share_columns("_hi")] = np.maximum(np.quantile(reps, hi_q, axis=0), shares_u)
-        frame["dominant_cluster"] = np.asarray(CLUSTER_KEYS, dtype=object)[shares_u.argmax(axis=1)]
-        frame["resilience_score"] = shares_u @ _SIGNS
-        if self.n_boot:
-            sreps = reps @ _SIGNS.astype(np.float32)
-            score = frame["resilience_score"].to_numpy()
-            frame["resilience_score_lo"] = np.minimum(np.quantile(sreps, lo_q, axis=0), score)
-            frame["resilience_score_hi"] = np.maximum(np.quantile(sreps, hi_q, axis=0), score)
+        cols, _ = summary_columns(
+            shares_u, self.replicates(U) if self.n_boot else None, self.interval
+        )
+        frame = frame.assign(**cols)
         out = frame.iloc[row_of].reset_index(drop=True)
         out.index = index
         return out
@@ -572,14 +576,3 @@ class AreaEstimator:
         for b in range(self.n_boot):
             out[b] = M @ self.replicates_[b]
         return out
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters (for the manifest)."""
-        return {
-            "levels": list(self.levels),
-            "min_respondents": self.min_respondents,
-            "n_boot": self.n_boot,
-            "interval": self.interval,
-            "shrinkage": self.shrinkage,
-            "random_state": self.random_state,
-        }

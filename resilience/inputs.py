@@ -7,6 +7,7 @@ check the files in exactly the same way.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from .boundaries import read_boundaries
 from .codes import normalise_codes
 from .config import Config, load_config
 from .crosswalk import Crosswalk, crosswalk_matrix, read_crosswalk
-from .errors import InputDataError, format_examples
+from .errors import DataQualityWarning, InputDataError, format_examples
 from .hard import HardData, read_hard_data
 from .lookup import derive_lookup, read_lookup
 from .population import read_population
@@ -245,8 +246,32 @@ def read_config_crosswalk(
     links = read_crosswalk(
         vl["path"], source=vl["source"], target=vl["target"], change=vl.get("change")
     )
-    src_pop = population.reindex(classification.index) if population is not None else None
-    return crosswalk_matrix(links, pd.Index(oa["oa_code"]), pd.Index(classification.index), src_pop)
+    targets = pd.Index(oa["oa_code"])
+    # only the classification's OAs linked to the study area's OAs take part
+    linked = pd.Index(links.loc[links["target"].isin(targets), "source"].unique())
+    sources = pd.Index(classification.index).intersection(linked)
+    if vl.get("population"):
+        p = vl["population"]
+        src_pop = read_population(p["path"], code=p.get("code"), column=p.get("column"))
+    else:
+        # codes that did not change are the same in both vintages; the others are unknown
+        src_pop = population.reindex(sources) if population is not None else None
+    xw = crosswalk_matrix(links, targets, sources, src_pop)
+    # the classification OAs that merged or irregular OAs are made from need a population
+    mixed = xw.change.isin(["M", "X"])
+    parts = pd.Index(links.loc[links["target"].isin(xw.targets[mixed.to_numpy()]), "source"])
+    parts = parts.unique().intersection(sources)
+    known = src_pop.reindex(parts).notna() if src_pop is not None else pd.Series(False, parts)
+    if len(parts) and not known.all():
+        warnings.warn(
+            f"{int(mixed.sum())} merged or irregular OA(s) are made from classification OAs "
+            f"without a population ({int((~known).sum())} of {len(parts)} such OAs have none), "
+            "so their parts weigh the same. Give the population of the classification's OAs in "
+            "[geography] vintage_lookup population = { path = ... }.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return xw
 
 
 def read_config_hard(cfg: Config, lsoa: gpd.GeoDataFrame | None) -> HardData:
@@ -293,6 +318,7 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
     if crosswalk is None:
         checks.append(classification_join(cfg, oa, classification)())
     else:
+        classification = classification.loc[crosswalk.sources]
         logger.info(
             "      vintage lookup: %s", ", ".join(f"{k} {v}" for k, v in crosswalk.counts.items())
         )

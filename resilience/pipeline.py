@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from scipy import sparse
 
@@ -104,7 +105,10 @@ class Result:
         from ._outdir import staged_output
         from .outputs.save import save_result
 
-        with staged_output(Path(out), overwrite) as tmp:
+        protect = [*self.config.input_files().values()]
+        if self.config.path:
+            protect.append(self.config.path)
+        with staged_output(Path(out), overwrite, protect) as tmp:
             paths = save_result(
                 self, tmp, maps=maps, map_mode=map_mode, progress=progress, label=out
             )
@@ -118,6 +122,20 @@ def _ward_of_lsoa(lookup: pd.DataFrame, pop: pd.Series) -> pd.Series:
     total = frame.groupby(["lsoa", "ward"], sort=True)["p"].sum().reset_index()
     total = total.sort_values(["lsoa", "p", "ward"], ascending=[True, False, True])
     return total.drop_duplicates("lsoa").set_index("lsoa")["ward"]
+
+
+def _names(
+    shapes: gpd.GeoDataFrame, lookup: pd.DataFrame, level: str, codes: pd.Index
+) -> pd.Series:
+    """Area names from the boundaries, else from the lookup, else the code itself."""
+    name, code = f"{level}_name", f"{level}_code"
+    found = pd.Series(np.nan, index=codes, dtype=object)
+    if name in shapes:
+        found = shapes.set_index(code)[name].reindex(codes)
+    if found.isna().any() and name in lookup:
+        by_lookup = lookup.drop_duplicates(code).set_index(code)[name]
+        found = found.fillna(by_lookup.reindex(codes))
+    return found.fillna(pd.Series(codes, index=codes)).astype(str)
 
 
 def _geo_frame(table: pd.DataFrame, shapes: gpd.GeoDataFrame, key: str) -> gpd.GeoDataFrame:
@@ -223,12 +241,19 @@ def run(
         )
 
     with progress.stage("Aggregating to LSOAs, wards and the whole area", key="aggregation"):
-        pop = population_weights(oa_codes, inp.population)
+        weights = population_weights(oa_codes, inp.population)
+        known = inp.population.reindex(oa_codes) if inp.population is not None else None
         lk = inp.lookup.reindex(oa_codes)
-        reps = {"membership": M, "category_replicates": est.replicates_, "interval": e["interval"]}
-        lsoa_agg: Aggregate = aggregate(oa_table, lk["lsoa_code"], pop, **reps)
-        ward_agg: Aggregate = aggregate(oa_table, lk["ward_code"], pop, **reps)
-        area_agg = aggregate(oa_table, pd.Series("all", index=oa_codes, name="area"), pop, **reps)
+        reps = {
+            "membership": M,
+            "category_replicates": est.replicates_,
+            "interval": e["interval"],
+            "population": known,
+        }
+        lsoa_agg: Aggregate = aggregate(oa_table, lk["lsoa_code"], weights, **reps)
+        ward_agg: Aggregate = aggregate(oa_table, lk["ward_code"], weights, **reps)
+        whole = pd.Series("all", index=oa_codes, name="area")
+        area_agg = aggregate(oa_table, whole, weights, **reps)
 
     with progress.stage("Building the hard-data index", key="hard_index"):
         hard = hard_index(inp.hard, method=cfg["hard"]["method"])
@@ -264,13 +289,15 @@ def run(
     for src, dst in zip(levels, cfg["classification"]["levels"], strict=True):
         oa_out[dst] = cls_codes[src].to_numpy()
     oa_out = oa_out.join(oa_table)
-    oa_out["population"] = pop
+    # name the level by the classification's own column names, like the columns beside it
+    level_names = dict(zip(levels, cfg["classification"]["levels"], strict=True))
+    oa_out["estimate_level"] = oa_out["estimate_level"].map(lambda v: level_names.get(v, v))
+    oa_out["population"] = known if known is not None else float("nan")
     oa_gdf = _geo_frame(oa_out, inp.oa, "oa_code")
 
-    ward_of = _ward_of_lsoa(lk, pop)
-    names = inp.lsoa.set_index("lsoa_code")["lsoa_name"] if "lsoa_name" in inp.lsoa else None
+    ward_of = _ward_of_lsoa(lk, weights)
     lsoa_out = pd.DataFrame(index=lsoa_agg.frame.index)
-    lsoa_out["lsoa_name"] = names.reindex(lsoa_out.index) if names is not None else lsoa_out.index
+    lsoa_out["lsoa_name"] = _names(inp.lsoa, inp.lookup, "lsoa", lsoa_out.index)
     lsoa_out["ward_code"] = ward_of.reindex(lsoa_out.index)
     lsoa_out = lsoa_out.join(lsoa_agg.frame.drop(columns=["dominant_cluster"]))
     raw_values = inp.hard.values.reindex(lsoa_out.index)
@@ -282,11 +309,8 @@ def run(
     lsoa_gdf = _geo_frame(lsoa_out, inp.lsoa, "lsoa_code")
 
     ward_out = ward_agg.frame.drop(columns=["dominant_cluster", "n_oa"]).copy()
-    names = inp.ward.set_index("ward_code")["ward_name"] if "ward_name" in inp.ward else None
-    ward_out.insert(
-        0, "ward_name", names.reindex(ward_out.index) if names is not None else ward_out.index
-    )
-    lsoa_pop = lsoa_out["population"]
+    ward_out.insert(0, "ward_name", _names(inp.ward, inp.lookup, "ward", ward_out.index))
+    lsoa_pop = weights.groupby(lk["lsoa_code"]).sum().reindex(lsoa_out.index)
     by_ward = lsoa_out.groupby("ward_code")
     hard_w = (lsoa_out["hard_index"] * lsoa_pop).groupby(
         lsoa_out["ward_code"]

@@ -31,10 +31,11 @@ def run_to_folder(
     input files there).
     """
     out = Path(out)
-    check_output_folder(out, overwrite)
+    protect = list(cfg.input_files().values()) + ([cfg.path] if cfg.path else []) if cfg else []
+    check_output_folder(out, overwrite, protect)
     progress = progress or Progress(STAGES + 1 + extra_stages)
     start = time.perf_counter()
-    with staged_output(out, overwrite) as tmp:
+    with staged_output(out, overwrite, protect) as tmp:
         handler = file_handler(tmp / "run.log")
         logger.addHandler(handler)
         try:

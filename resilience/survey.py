@@ -34,7 +34,7 @@ from ._io import file_label
 from .errors import DataQualityWarning, InputDataError, format_examples
 from .items import Item, items_by_construct, parse_items
 
-__all__ = ["detect_prefix", "read_survey", "survey_meta"]
+__all__ = ["describe_missing", "detect_prefix", "read_survey"]
 
 _PREFIX_RE = re.compile(r"^([a-z]{1,2}_)(.+)$")
 _MISSING_MEANINGS = {
@@ -98,11 +98,19 @@ def _read_columns(path: Path) -> list[str]:
     )
 
 
-def _read_frame(path: Path, usecols: list[str]) -> pd.DataFrame:
+def _read_frame(path: Path, usecols: list[str], text: list[str]) -> pd.DataFrame:
+    """Read ``usecols``; the ``text`` columns (classification codes) as strings."""
     ext = path.suffix.lower()
     if ext in (".tab", ".tsv", ".csv", ".txt"):
         sep = "," if ext in (".csv", ".txt") else "\t"
-        return pd.read_csv(path, sep=sep, usecols=usecols, encoding="utf-8-sig", low_memory=False)
+        return pd.read_csv(
+            path,
+            sep=sep,
+            usecols=usecols,
+            encoding="utf-8-sig",
+            low_memory=False,
+            dtype=dict.fromkeys(text, str),
+        )
     if ext == ".dta":
         return pd.read_stata(path, columns=usecols, convert_categoricals=False)
     return pd.read_parquet(path, columns=usecols)
@@ -256,7 +264,7 @@ def read_survey(
     usecols = list(
         dict.fromkeys([c for c in [id_col, weight_col, *found.values(), *level_cols] if c])
     )
-    raw = _read_frame(p, usecols)
+    raw = _read_frame(p, usecols, level_cols)
     if len(raw) == 0:
         raise InputDataError(f"The survey file {file_label(p)} has a header but no rows.")
 
@@ -325,7 +333,7 @@ def read_survey(
     level_names = []
     for col in level_cols:
         name = strip(col)
-        codes = raw[col].astype("string").str.strip()
+        codes = _code_text(raw[col])
         codes = codes.mask(codes.isin(["", "nan"]) | codes.str.match(r"^-\d+$", na=False))
         out[name] = codes
         level_names.append(name)
@@ -347,15 +355,21 @@ def read_survey(
     return out
 
 
-def survey_meta(survey: pd.DataFrame) -> dict[str, object]:
-    """The read_survey attributes of a frame (empty values when it was built by hand)."""
-    a = survey.attrs
-    return {
-        "weight": a.get("weight"),
-        "levels": list(a.get("levels") or []),
-        "items": list(a.get("items") or []),
-        "missing_codes": dict(a.get("missing_codes") or {}),
-    }
+def _code_text(values: pd.Series) -> pd.Series:
+    """Classification codes as text; whole numbers stored as floats lose their ``.0``.
+
+    Stata and Parquet files (and CSVs read by other tools) may hold numeric codes, as
+    floats when some are missing: ``4.0`` must match the area classification's ``4``.
+    """
+    if pd.api.types.is_float_dtype(values):
+        known = values.dropna()
+        if len(known) and (known == known.round()).all():
+            values = values.astype("Int64")
+    text = values.astype("string").str.strip()
+    known_text = text.dropna()
+    if len(known_text) and known_text.str.fullmatch(r"-?\d+\.0+").all():
+        text = text.str.replace(r"\.0+$", "", regex=True)
+    return text
 
 
 def describe_missing(missing_codes: Mapping[str, Mapping[int, int]]) -> pd.DataFrame:

@@ -228,3 +228,22 @@ def test_demo_end_to_end(tmp_path, capsys):
                  "model/diagnostics.json", "input/truth/planted.csv", "run.log"]:  # fmt: skip
         assert (out / name).is_file(), name
     assert main(["demo", "--out", str(out), "--no-maps", "-q"]) == 2
+
+
+def test_overwrite_never_deletes_a_folder_that_is_not_an_earlier_output(case, capsys, monkeypatch):
+    # an input folder, and the current folder, are refused even with --overwrite
+    monkeypatch.chdir(case)
+    code = main(["run", "resilience.toml", "--out", "data", "--no-maps", "--overwrite"])
+    assert code == 2
+    assert "Refusing to overwrite 'data'" in capsys.readouterr().err
+    assert (case / "data" / "oac.csv").is_file()
+    code = main(["run", "resilience.toml", "--out", ".", "--no-maps", "--overwrite"])
+    assert code == 2 and (case / "resilience.toml").is_file()
+    # a folder of someone else's files is refused too
+    other = case.parent / "notes"
+    other.mkdir()
+    (other / "minutes.docx").write_text("keep me")
+    code = main(["run", "resilience.toml", "--out", str(other), "--no-maps", "--overwrite"])
+    assert code == 2
+    assert "not a folder resilience wrote earlier" in capsys.readouterr().err
+    assert (other / "minutes.docx").read_text() == "keep me"

@@ -88,3 +88,55 @@ def test_toml_syntax_error_and_missing_file(tmp_path):
         load_config(bad)
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("", "seed", -1, "'seed' at the top level must be 0 or more"),
+        ("model", "n_init", 0, "'n_init' in \\[model\\] must be at least 1"),
+        ("model", "n_boot", -1, "'n_boot' in \\[model\\] must be 0 or more"),
+        ("model", "rotation", "sideways", "'rotation' in \\[model\\] must be one of oblimin"),
+        ("estimates", "interval", 1.5, "'interval' in \\[estimates\\] must be between 0 and 1"),
+        ("estimates", "shrinkage", "lots", "'shrinkage' in \\[estimates\\]"),
+        ("compare", "quintile_gap", 0, "'quintile_gap' in \\[compare\\] must be 1, 2, 3 or 4"),
+        ("compare", "alpha", 5, "'alpha' in \\[compare\\] must be a number"),
+        ("survey", "min_respondents", 0, "'min_respondents' in \\[survey\\] must be at least 1"),
+    ],
+)
+def test_values_out_of_range_are_caught_before_fitting(raw, section, key, value, message):
+    data, path = raw
+    (data if not section else data.setdefault(section, {}))[key] = value
+    with pytest.raises(ConfigError, match=message):
+        validate(data, path.parent)
+
+
+def test_custom_items_are_checked(raw):
+    data, path = raw
+    good = {"name": "sclfsato", "construct": "wellbeing", "low": 1, "high": 7, "better": "higher"}
+    data["survey"]["items"] = [good]
+    assert validate(data, path.parent)["survey"]["items"] == [good]
+    for bad, message in [
+        (["sclfsato"], "must be a table like"),
+        ([{**good, "bettr": "higher"}], "Unknown key 'bettr' in item 1"),
+        (
+            [{**good, "low": "a"}],
+            "'low' of item 1 of 'items' in \\[survey\\] must be a whole number",
+        ),
+        ([{**good, "low": 1.9}], "'low' of item 1"),
+        (
+            [{k: v for k, v in good.items() if k != "construct"}],
+            "'construct' is missing from item 1",
+        ),
+        ([{**good, "better": "up"}], "'better' of item 1"),
+    ]:
+        data["survey"]["items"] = bad
+        with pytest.raises(ConfigError, match=message):
+            validate(data, path.parent)
+
+
+def test_a_top_level_key_of_the_wrong_type_is_named_as_such(raw):
+    data, path = raw
+    data["title"] = ["Northbridge"]
+    with pytest.raises(ConfigError, match="'title' at the top level must be text"):
+        validate(data, path.parent)

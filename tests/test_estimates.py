@@ -228,7 +228,7 @@ def test_lsoa_and_ward_intervals_come_from_replicates(fitted, areas, borough):
     reps = est.replicates(M)
     oa = borough.oa.set_index("oa_code").loc[areas.index]
     pop = population_weights(areas.index, oa["population"])
-    lsoa = aggregate(pred, oa["lsoa_code"], pop, replicates=reps)
+    lsoa = aggregate(pred, oa["lsoa_code"], pop, replicates=reps, population=pop)
     assert len(lsoa.frame) == 140
     assert lsoa.score_replicates.shape == (200, 140)
     assert lsoa.frame["population"].sum() == oa["population"].sum()
@@ -260,7 +260,7 @@ def test_aggregation_conserves_population_weighted_totals(groups, pops, seed):
     pop = pd.Series(pops[:n], index=idx)
     g = pd.Series([f"L{x}" for x in groups], index=idx)
     reps = rng.dirichlet(np.ones(6), (7, n)).astype(np.float32)
-    agg = aggregate(oa, g, pop, replicates=reps).frame
+    agg = aggregate(oa, g, pop, replicates=reps, population=pop).frame
     np.testing.assert_allclose(agg[SHARES].sum(axis=1), 1.0, atol=1e-9)
     for code, members in g.groupby(g).groups.items():
         p = pop.loc[members].to_numpy()
@@ -401,3 +401,53 @@ def test_real_london_borough_gets_a_prediction_for_every_oa_and_ward(realdata):
     )
     assert set(wards.frame.index) == set(lookup["ward_code"])
     assert len(wards.frame) == 17
+
+
+def test_population_is_reported_only_where_known():
+    idx = pd.Index(["a", "b", "c", "d"])
+    oa = pd.DataFrame(np.full((4, 6), 1 / 6), index=idx, columns=SHARES)
+    groups = pd.Series(["L1", "L1", "L2", "L2"], index=idx)
+    known = pd.Series([100.0, 200.0, 50.0, np.nan], index=idx)
+    with pytest.warns(DataQualityWarning):
+        weights = population_weights(idx, known)
+    agg = aggregate(oa, groups, weights, population=known).frame
+    assert agg.loc["L1", "population"] == 300.0
+    assert np.isnan(agg.loc["L2", "population"])  # the made-up weight is not a population
+    assert aggregate(oa, groups, weights).frame["population"].isna().all()
+
+
+def test_no_bootstrap_gives_estimates_without_intervals(fitted, areas):
+    survey, model, _ = fitted
+    est = AreaEstimator(LEVELS, n_boot=0, random_state=0).fit(survey, model.labels_)
+    M, _ = est.membership(areas)
+    pred = est.shares_from_membership(M, areas.index)
+    assert "share_isolation_lo" not in pred.columns
+    pop = pd.Series(1.0, index=areas.index)
+    agg = aggregate(
+        pred, pd.Series("all", index=areas.index), pop, membership=M,
+        category_replicates=est.replicates_,
+    )  # fmt: skip
+    assert agg.score_replicates.shape == (0, 1)
+    np.testing.assert_allclose(agg.frame[SHARES].sum(axis=1), 1.0)
+
+
+def test_scikit_learn_contract_and_input_checks(fitted):
+    from sklearn.base import clone
+
+    survey, model, est = fitted
+    assert clone(est).get_params() == est.get_params()
+    with pytest.raises(InputDataError, match="no weight column 'w'"):
+        s = survey.copy()
+        s.attrs = {**survey.attrs, "weight": "w"}
+        AreaEstimator(LEVELS, n_boot=0).fit(s, model.labels_)
+    with pytest.raises(InputDataError, match="repeated respondent identifiers"):
+        AreaEstimator(LEVELS, n_boot=0).fit(
+            pd.concat([survey.iloc[:5], survey.iloc[:5]]), model.labels_
+        )
+    labels = model.labels_.reindex(survey.index).to_numpy()
+    as_array = AreaEstimator(LEVELS, n_boot=0).fit(survey, labels)
+    pd.testing.assert_frame_equal(
+        as_array.estimates_, AreaEstimator(LEVELS, n_boot=0).fit(survey, model.labels_).estimates_
+    )
+    with pytest.raises(InputDataError, match="one label per survey row"):
+        AreaEstimator(LEVELS, n_boot=0).fit(survey, labels[:10])

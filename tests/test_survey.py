@@ -139,3 +139,17 @@ def test_out_of_range_values_are_missing_with_a_warning(raw, tmp_path):
     with pytest.warns(DataQualityWarning, match="finnow \\(4\\)"):
         s = read_survey(_write(bad, tmp_path / "s.tab"), weight="f_indscui_xw")
     assert s["finnow"].iloc[:4].isna().all()
+
+
+@pytest.mark.parametrize("ext", [".tab", ".dta", ".parquet"])
+def test_numeric_classification_codes_with_blanks_stay_whole(raw, tmp_path, ext):
+    df = raw.copy()
+    df["oac_supergroup"] = pd.to_numeric(df["oac_supergroup"]).astype(float)
+    df.loc[df.index[:5], "oac_supergroup"] = np.nan  # respondents not matched to an OA
+    s = read_survey(
+        _write(df, tmp_path / f"s{ext}"), weight="f_indscui_xw", levels=["oac_supergroup"]
+    )
+    codes = s["oac_supergroup"].dropna()
+    assert not codes.str.contains(".", regex=False).any()
+    assert set(codes) <= {str(i) for i in range(1, 10)}
+    assert s["oac_supergroup"].isna().sum() == 5

@@ -200,3 +200,20 @@ def test_a_construct_without_its_own_factor_is_reported(survey):
     assert any("No factor was named after" in str(w.message) for w in caught)
     # clusters are still profiled on every construct
     assert list(m.profiles_.columns) == list(CONSTRUCTS)
+
+
+def test_scikit_learn_contract(survey, model):
+    from sklearn.base import clone
+
+    m = SurveyModel(n_factors=4, random_state=3)
+    assert clone(m).get_params() == m.get_params()
+    assert m.get_params()["n_factors"] == 4
+    # a failed refit leaves no half-updated model behind
+    fitted = clone(model).set_params(n_boot=0, n_init=5).fit(survey)
+    with pytest.raises(ConfigError):
+        fitted.set_params(n_clusters=5).fit(survey)
+    with pytest.raises(NotFittedError):
+        fitted.predict(survey)
+    # a RandomState instance is accepted as random_state
+    rs = SurveyModel(random_state=np.random.RandomState(0), n_boot=2, n_init=2).fit(survey)
+    assert len(rs.labels_) == model.diagnostics_["n_used"]

@@ -8,6 +8,7 @@ import shapely
 
 import resilience as rs
 from resilience.clusters import share_columns
+from resilience.errors import DataQualityWarning
 from resilience.synthetic import make_borough
 
 SHARES = share_columns()
@@ -87,7 +88,12 @@ def test_pipeline_carries_classifications_across_vintages(two_vintages):
     config, changed = two_vintages
     report = rs.check(config)
     assert report.ok, str(report)
-    result = rs.run(config)
+    with pytest.warns(
+        DataQualityWarning,
+        match=r"2 merged or irregular OA\(s\) are made from classification OAs without a "
+        r"population \(4 of 4",
+    ):
+        result = rs.run(config)
     oa = result.oa.set_index("oa_code")
     assert oa.loc["E00990001", "vintage_change"] == "S"
     assert oa.loc["E00990003", "vintage_change"] == "M"
@@ -119,3 +125,32 @@ def test_pipeline_carries_classifications_across_vintages(two_vintages):
         oa.loc["E00990004", SHARES].to_numpy(float), parts.loc[best, SHARES].to_numpy(float)
     )
     assert len(result.lsoa) == 30 and result.lsoa["flag"].notna().all()
+
+
+def test_merges_are_population_weighted_with_the_source_population(two_vintages, tmp_path):
+    config, changed = two_vintages
+    data = config.parent / "data"
+    a, b = changed["merge"]
+    x_a, x_b = changed["x"]
+    pop11 = pd.DataFrame({"OA11CD": [a, b, x_a, x_b], "adults": [300, 100, 50, 250]})
+    pop11.to_csv(data / "oa11_population.csv", index=False)
+    text = config.read_text().replace(
+        'target = "OA21CD" }',
+        'target = "OA21CD", population = { path = "data/oa11_population.csv", '
+        'code = "OA11CD", column = "adults" } }',
+    )
+    cfg2 = config.with_name("weighted.toml")
+    cfg2.write_text(text)
+    result = rs.run(cfg2)
+    oa = result.oa.set_index("oa_code")
+    cls = pd.read_csv(data / "oac.csv", dtype=str).set_index("OA11CD")
+    est = result.estimator
+    parts = est.predict(
+        cls.rename(columns=dict(zip(["supergroup", "group", "subgroup"], est.levels, strict=True)))
+    )
+    mix = 0.75 * parts.loc[a, SHARES].to_numpy(float) + 0.25 * parts.loc[b, SHARES].to_numpy(float)
+    np.testing.assert_allclose(oa.loc["E00990003", SHARES].to_numpy(float), mix)
+    # the irregular OA takes the part with the larger population
+    np.testing.assert_allclose(
+        oa.loc["E00990004", SHARES].to_numpy(float), parts.loc[x_b, SHARES].to_numpy(float)
+    )

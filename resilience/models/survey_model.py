@@ -9,10 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
+from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
+from .._estimator import forget_fit, int_seed
 from ..clusters import CLUSTER_KEYS, PROFILE_MATRIX
 from ..errors import (
     ConfigError,
@@ -54,7 +56,7 @@ class _Prepared:
         self.construct_scores = construct_scores
 
 
-class SurveyModel:
+class SurveyModel(BaseEstimator):
     """Factor analysis and k-means clustering of survey answers into six resilience clusters.
 
     The model follows the product specification (section 3.2):
@@ -325,12 +327,13 @@ class SurveyModel:
         -----
         The fit runs with BLAS and OpenMP limited to one thread (see :func:`_single_thread`).
         """
+        forget_fit(self)
         with _single_thread():
             return self._fit(survey)
 
     def _fit(self, survey: pd.DataFrame) -> SurveyModel:
         items = self._check_params()
-        seed = self.random_state
+        seed = int_seed(self.random_state)
         w_all = self._weights(survey)
         x = self._item_matrix(survey, items)
         zero = w_all == 0
@@ -407,7 +410,7 @@ class SurveyModel:
         self.cluster_sizes_ = sizes
 
         n_pa, eig, thr = parallel_analysis(
-            np.corrcoef(z, rowvar=False), n_used, seed=0 if seed is None else int(seed)
+            np.corrcoef(z, rowvar=False), n_used, seed=0 if seed is None else seed
         )
         self.diagnostics_ = {
             "n_respondents": len(survey),
@@ -440,7 +443,7 @@ class SurveyModel:
                 PoorLabelMatchWarning,
                 stacklevel=3,
             )
-        self.stability_ = self._stability(z, w, cs, items, raw)
+        self.stability_ = self._stability(z, w, cs, items, raw, seed)
         return self
 
     def _stability(
@@ -450,11 +453,12 @@ class SurveyModel:
         cs: np.ndarray,
         items: Sequence[Item],
         raw: np.ndarray,
+        seed: int | None,
     ) -> dict[str, Any]:
         full = self.cluster_keys_[raw]
         if not self.n_boot:
             return {"n_boot": 0}
-        rng = np.random.default_rng(self.random_state)
+        rng = np.random.default_rng(seed)
         n = len(z)
         aris, agree = [], []
         relabelled = 0

@@ -369,10 +369,7 @@ def _flagged(flags: pd.DataFrame, lsoa: pd.DataFrame, ward: pd.DataFrame, info: 
             f"<section>{heading}<p>No LSOA is flagged: the predicted and hard-data quintiles "
             f"differ by less than {info.quintile_gap} everywhere.</p></section>"
         )
-    if "gap" in f.columns:
-        f = f.assign(_abs=pd.to_numeric(f["gap"], errors="coerce").abs())
-        keys = ["_abs"] + (["flag_confidence"] if "flag_confidence" in f.columns else [])
-        f = f.sort_values(keys, ascending=False, kind="stable")
+    # the shortlist keeps the order of flags.csv (most confident, then largest gap, first)
     shown = f.head(_MAX_FLAGGED_ROWS)
     rows = []
     for _, r in shown.iterrows():
@@ -537,7 +534,7 @@ th, td { border-bottom: 1px solid var(--line); padding: 0.25rem 0.4rem; text-ali
 thead th { background: var(--band); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .code { font-family: ui-monospace, Consolas, monospace; font-size: 0.9em; color: var(--muted); }
-.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
+.pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(32rem, 1fr)); gap: 1rem; }
 .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr));
   gap: 0.8rem; }
 figure { margin: 0; }

@@ -50,6 +50,10 @@ def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
     model = result.model
     est = result.estimator.estimates_.reset_index()
     est = est[est["level"] != "all"].rename(columns={"code": "category"})
+    names = dict(
+        zip(result.estimator.levels, result.config["classification"]["levels"], strict=True)
+    )
+    est["level"] = est["level"].map(lambda v: names.get(v, v))
     loadings = model.loadings_.reset_index()
     profiles = model.profiles_.reset_index()
     sizes = model.cluster_sizes_.reset_index()
@@ -194,5 +198,16 @@ def save_result(
         "compare": result.config["compare"],
         "min_respondents": result.config["survey"]["min_respondents"],
     }
-    paths["manifest"] = write_manifest(folder / "manifest.json", manifest)
+    paths["manifest"] = write_manifest(folder / "manifest.json", _relative(manifest, folder))
     return paths
+
+
+def _relative(value: Any, folder: Path) -> Any:
+    """Paths inside the (possibly temporary) output folder, written relative to it."""
+    if isinstance(value, dict):
+        return {k: _relative(v, folder) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_relative(v, folder) for v in value]
+    if isinstance(value, str) and value.startswith(str(folder) + "/"):
+        return str(Path(value).relative_to(folder))
+    return value

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyogrio
 
-from ..errors import OutputExistsError
+from .._outdir import staged_output
 from ._hard import file7_columns
 
 if TYPE_CHECKING:
@@ -99,11 +96,6 @@ def config_text(b: SyntheticBorough, files: dict[str, str]) -> str:
 def write_borough(b: SyntheticBorough, folder: Path, *, overwrite: bool = False) -> dict[str, Path]:
     """Write every file of ``b`` into ``folder`` (created; replaced only with ``overwrite``)."""
     folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()) and not overwrite:
-        raise OutputExistsError(
-            f"Folder {str(folder)!r} already exists and is not empty. Choose another folder "
-            "or pass overwrite=True."
-        )
     c = column_names(b.vintage)
     rel = {
         "oa": "data/oa.gpkg",
@@ -116,10 +108,7 @@ def write_borough(b: SyntheticBorough, folder: Path, *, overwrite: bool = False)
         "hard": f"data/imd{2019 if b.vintage == 2011 else 2025}_file7.csv",
         "config": "resilience.toml",
     }
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    os.chmod(tmp, 0o755)
-    try:
+    with staged_output(folder, overwrite, markers=("resilience.toml",)) as tmp:
         (tmp / "data").mkdir()
         (tmp / "truth").mkdir()
         lsoa_names = b.lsoa.set_index("lsoa_code")["lsoa_name"]
@@ -186,12 +175,6 @@ def write_borough(b: SyntheticBorough, folder: Path, *, overwrite: bool = False)
         t.planted.to_csv(tmp / "truth/planted.csv", index=False)
 
         (tmp / rel["config"]).write_text(config_text(b, rel), encoding="utf-8")
-        if folder.exists():
-            shutil.rmtree(folder)
-        tmp.rename(folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     out = {k: folder / v for k, v in rel.items()}
     out["truth"] = folder / "truth"
     return out
