@@ -34,10 +34,9 @@ SCALES: dict[str, dict[str, float]] = {
 }  # fmt: skip
 
 #: Config variants measured besides the defaults: the cost of the resampling steps.
-#: (``[estimates] n_boot = 0`` fails in ``aggregate``, so one replicate stands in for none.)
 VARIANTS = {
     "model_n_boot_0": "[model]\nn_boot = 0\n",
-    "estimates_n_boot_1": "[estimates]\nn_boot = 1\n",
+    "estimates_n_boot_0": "[estimates]\nn_boot = 0\n",
 }
 
 #: Coverage-simplification tolerance as a share of the OA spacing (sqrt of the OA area);

@@ -193,8 +193,8 @@ def derived(stages: dict, variants: dict[str, dict], read_floor: dict) -> dict:
         out["model_refits_s"] = round(
             stages["survey_model"]["wall_s"] - v["survey_model"]["wall_s"], 3
         )
-    if "estimates_n_boot_1" in variants:
-        v = variants["estimates_n_boot_1"]
+    if "estimates_n_boot_0" in variants:
+        v = variants["estimates_n_boot_0"]
         out["estimate_bootstrap_s"] = round(_sum(stages, resample) - _sum(v, resample), 3)
     return out
 
