@@ -306,8 +306,9 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
     checks = [join() for join in geography_joins(cfg, oa, lsoa, ward, lookup)]
     lookup = lookup.loc[oa["oa_code"]]
     # the study area is what the OAs cover; LSOA and ward files may hold more
-    lsoa = lsoa[lsoa["lsoa_code"].isin(lookup["lsoa_code"])].reset_index(drop=True)
-    ward = ward[ward["ward_code"].isin(lookup["ward_code"])].reset_index(drop=True)
+    # (isin against the unique codes: far faster on pandas' text columns)
+    lsoa = lsoa[lsoa["lsoa_code"].isin(lookup["lsoa_code"].unique())].reset_index(drop=True)
+    ward = ward[ward["ward_code"].isin(lookup["ward_code"].unique())].reset_index(drop=True)
 
     population = read_config_population(cfg)
     if population is not None:

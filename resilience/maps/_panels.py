@@ -138,6 +138,8 @@ def _flagged_list(flagged: pd.DataFrame) -> str:
     if flagged.empty:
         return "<p>No LSOA of this ward is flagged.</p>"
     items = []
+    wanted = ["lsoa_name", "lsoa_code", "flag", "flag_confidence", "flag_reason"]
+    flagged = flagged[[c for c in wanted if c in flagged.columns]]  # itertuples is per column
     for row in flagged.itertuples(index=False):
         conf = getattr(row, "flag_confidence", np.nan)
         conf_text = f", confidence {conf * 100:.0f}%" if np.isfinite(conf) else ""
