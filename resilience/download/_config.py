@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Mapping, Sequence
 
-__all__ = ["config_text", "toml_value"]
+from .._toml import geography_lines, toml_value
 
-
-def toml_value(value: object) -> str:
-    """A TOML literal for a string, number, boolean, list or inline table.
-
-    Examples
-    --------
-    >>> toml_value({"path": "oa.gpkg", "code": "OA21CD"})
-    '{ path = "oa.gpkg", code = "OA21CD" }'
-    >>> toml_value(["a", 2, True])
-    '["a", 2, true]'
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, Sequence):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML literal for {type(value).__name__}")
+__all__ = ["config_text", "toml_value"]  # toml_value re-exported for callers
 
 
 _USER_SECTIONS = """\
@@ -85,17 +63,7 @@ def config_text(
     ``columns`` maps ``oa``, ``lsoa``, ``lsoa_name``, ``ward`` and ``ward_name`` to column
     names in those files.
     """
-    c = columns
-    geography = [
-        "[geography]",
-        f"oa = {toml_value({'path': files['oa'], 'code': c['oa']})}",
-        "lsoa = " + toml_value({"path": files["lsoa"], "code": c["lsoa"], "name": c["lsoa_name"]}),
-        "ward = " + toml_value({"path": files["ward"], "code": c["ward"], "name": c["ward_name"]}),
-        "lookup = "
-        + toml_value(
-            {"path": files["lookup"], "oa": c["oa"], "lsoa": c["lsoa"], "ward": c["ward"]}
-        ),
-    ]
+    geography = geography_lines(files, columns)
     header = [
         f"# Written by `resilience download boundaries {' '.join(lad_codes)} --vintage {vintage}`",
         f"# on {created} (resilience {version}).",
@@ -109,4 +77,4 @@ def config_text(
         'output = "out"',
         "",
     ]
-    return "\n".join([*header, *geography, "", _USER_SECTIONS.format(oa=c["oa"])])
+    return "\n".join([*header, *geography, "", _USER_SECTIONS.format(oa=columns["oa"])])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyogrio
 
 from .._outdir import staged_output
+from .._toml import geography_lines, toml_value
 from ._hard import file7_columns
 
 if TYPE_CHECKING:
@@ -32,58 +32,35 @@ def column_names(vintage: int) -> dict[str, str]:
     }
 
 
-def _toml_value(v: object) -> str:
-    if isinstance(v, str):
-        return json.dumps(v)
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    raise TypeError(type(v))
-
-
 def config_text(b: SyntheticBorough, files: dict[str, str]) -> str:
     """The SPEC section 6 config for the written borough (paths relative to it)."""
     c = column_names(b.vintage)
     hard_code = file7_columns(b.vintage)["code"]
     lines = [
         f"# Synthetic demo borough {b.name} (seed {b.seed}), written by resilience.synthetic.",
-        f"title = {_toml_value(f'{b.name} community resilience (synthetic demo)')}",
+        f"title = {toml_value(f'{b.name} community resilience (synthetic demo)')}",
         f"seed = {b.seed}",
         'output = "out"',
         "",
-        "[geography]",
-        f"oa = {_toml_value({'path': files['oa'], 'code': c['oa']})}",
-        "lsoa = " + _toml_value({"path": files["lsoa"], "code": c["lsoa"], "name": c["lsoa_name"]}),
-        "ward = " + _toml_value({"path": files["ward"], "code": c["ward"], "name": c["ward_name"]}),
-        "lookup = "
-        + _toml_value(
-            {"path": files["lookup"], "oa": c["oa"], "lsoa": c["lsoa"], "ward": c["ward"]}
-        ),
-        "population = "
-        + _toml_value({"path": files["population"], "code": c["oa"], "column": "adults"}),
+        *geography_lines(files, c),
         "",
         "[classification]",
-        f"path = {_toml_value(files['classification'])}",
-        f"code = {_toml_value(c['oa'])}",
-        f"levels = {_toml_value(list(b.levels))}",
+        f"path = {toml_value(files['classification'])}",
+        f"code = {toml_value(c['oa'])}",
+        f"levels = {toml_value(list(b.levels))}",
         "",
         "[survey]",
-        f"path = {_toml_value(files['survey'])}",
-        f"prefix = {_toml_value(b.prefix)}",
-        f"weight = {_toml_value(b.prefix + 'indscui_xw')}",
-        f"levels = {_toml_value([f'oac_{lv}' for lv in b.levels])}",
+        f"path = {toml_value(files['survey'])}",
+        f"prefix = {toml_value(b.prefix)}",
+        f"weight = {toml_value(b.prefix + 'indscui_xw')}",
+        f"levels = {toml_value([f'oac_{lv}' for lv in b.levels])}",
         "min_respondents = 10",
         "",
         "[hard]",
-        f"path = {_toml_value(files['hard'])}",
-        f"code = {_toml_value(hard_code)}",
+        f"path = {toml_value(files['hard'])}",
+        f"code = {toml_value(hard_code)}",
         "indicators = [",
-        *[f"  {_toml_value(ind)}," for ind in b.indicators],
+        *[f"  {toml_value(ind)}," for ind in b.indicators],
         "]",
         "",
         "[compare]",
