@@ -235,6 +235,9 @@ def run(
             M, info = est.membership(areas)
             oa_table = est.shares_from_membership(M, oa_codes).join(info)
             cls_codes = areas
+        # name the level by the classification's own column names, like the OA layer's columns
+        level_names = dict(zip(levels, cfg["classification"]["levels"], strict=True))
+        oa_table["estimate_level"] = oa_table["estimate_level"].map(lambda v: level_names.get(v, v))
         logger.info(
             "      estimate levels: %s",
             ", ".join(f"{k} {v}" for k, v in oa_table["estimate_level"].value_counts().items()),
@@ -289,9 +292,6 @@ def run(
     for src, dst in zip(levels, cfg["classification"]["levels"], strict=True):
         oa_out[dst] = cls_codes[src].to_numpy()
     oa_out = oa_out.join(oa_table)
-    # name the level by the classification's own column names, like the columns beside it
-    level_names = dict(zip(levels, cfg["classification"]["levels"], strict=True))
-    oa_out["estimate_level"] = oa_out["estimate_level"].map(lambda v: level_names.get(v, v))
     oa_out["population"] = known if known is not None else float("nan")
     oa_gdf = _geo_frame(oa_out, inp.oa, "oa_code")
 

@@ -217,3 +217,14 @@ def test_scikit_learn_contract(survey, model):
     # a RandomState instance is accepted as random_state
     rs = SurveyModel(random_state=np.random.RandomState(0), n_boot=2, n_init=2).fit(survey)
     assert len(rs.labels_) == model.diagnostics_["n_used"]
+
+
+def test_a_saved_model_labels_another_wave_without_refitting(model, survey, tmp_path):
+    import joblib
+
+    path = tmp_path / "model.joblib"
+    joblib.dump(model, path)
+    loaded = joblib.load(path)
+    other_wave = survey.sample(frac=0.5, random_state=1)
+    pd.testing.assert_series_equal(loaded.predict(other_wave), model.predict(other_wave))
+    pd.testing.assert_frame_equal(loaded.predict_proba(other_wave), model.predict_proba(other_wave))

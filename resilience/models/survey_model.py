@@ -78,6 +78,11 @@ class SurveyModel(BaseEstimator):
        and is compared with the full fit by the adjusted Rand index (and by the share of
        respondents keeping their label, which needs the label matching).
 
+    A fitted model keeps what it needs to label another wave without refitting (item
+    means and standard deviations, factor score weights, centroids): ``predict`` a later
+    wave read with :func:`resilience.read_survey`, or save the model with ``joblib.dump``
+    and load it next year.
+
     Parameters
     ----------
     n_factors : int, default=5
