@@ -78,10 +78,10 @@ def format_examples(values: Iterable[object], limit: int = 5) -> str:
 
     Examples
     --------
-    >>> format_examples(["E01000001", "E01000002"])
-    "'E01000001', 'E01000002'"
-    >>> format_examples(range(8), limit=3)
-    "0, 1, 2 (and 5 more)"
+    >>> print(format_examples(["E01000001", "E01000002"]))
+    'E01000001', 'E01000002'
+    >>> print(format_examples(range(8), limit=3))
+    0, 1, 2 (and 5 more)
     """
     values = list(values)
     shown = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values[:limit])
