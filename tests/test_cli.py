@@ -5,6 +5,7 @@ offending values, say how to fix it, and leave no output folder behind. ``resili
 check`` must explain the same problems.
 """
 
+import re
 import shutil
 import tomllib
 import warnings
@@ -221,13 +222,20 @@ def test_check_reports_several_problems_at_once(case, capsys):
 
 def test_demo_end_to_end(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--no-maps", "-q"]) == 0
+    assert main(["demo", "--out", str(out), "-q"]) == 0
     config = tomllib.loads((out / "input" / "resilience.toml").read_text())
     assert config["survey"]["weight"] == "f_indscui_xw"
     for name in ["resilience.gpkg", "report.html", "manifest.json", "tables/flags.csv",
-                 "model/diagnostics.json", "input/truth/planted.csv", "run.log"]:  # fmt: skip
+                 "tables/resilience.xlsx", "model/diagnostics.json", "input/truth/planted.csv",
+                 "run.log", "styles/oa.qml", "maps/index.html"]:  # fmt: skip
         assert (out / name).is_file(), name
-    assert main(["demo", "--out", str(out), "--no-maps", "-q"]) == 2
+    # the demo's maps are offline (it must work with no internet), one per ward, < 3 MB
+    index = (out / "maps" / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?:", index)
+    assert (out / "maps" / "index.html").stat().st_size < 3 * 2**20
+    assert len(list((out / "maps" / "wards").glob("E05*.html"))) == 20
+    assert "Northbridge" in index and "Predicted, not measured" in index
+    assert main(["demo", "--out", str(out), "-q"]) == 2
 
 
 def test_overwrite_never_deletes_a_folder_that_is_not_an_earlier_output(case, capsys, monkeypatch):
