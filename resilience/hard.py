@@ -31,9 +31,7 @@ from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from ._codematch import LOOKUP_NAME, MatchReport, match_codes
 from ._file7 import (
@@ -44,6 +42,7 @@ from ._file7 import (
     normalise_header,
     plain_name,
 )
+from ._hard_index import METHODS, hard_index, slug
 from ._io import file_label, read_table, to_numeric
 from .codes import column_vintage, detect_geography, find_code_column, normalise_codes
 from .errors import ConfigError, DataQualityWarning, InputDataError, format_examples
@@ -63,15 +62,9 @@ __all__ = [
 
 #: Allowed values of ``Indicator.higher_is``.
 HIGHER_IS = ("worse", "better")
-#: Standardisation methods of :func:`hard_index`.
-METHODS = ("zscore", "rank", "exponential")
 _TABLE_KEYS = ("path", "code", "sheet", "layer", "indicators")
 _INDICATOR_KEYS = ("column", "higher_is", "weight", "domain", "label")
 _RANKED = re.compile(r"\b(rank|decile)\b.*where 1 is most deprived")
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", normalise_header(text)).strip("_")
 
 
 @dataclass(frozen=True)
@@ -129,7 +122,7 @@ class Indicator:
                 raise ConfigError(
                     f"Indicator {self.column!r}: {key} must be a non-empty text; got {v!r}."
                 )
-        if self.domain is not None and _slug(self.domain) in ("", "index"):
+        if self.domain is not None and slug(self.domain) in ("", "index"):
             raise ConfigError(
                 f"Indicator {self.column!r}: domain {self.domain!r} cannot be used (its "
                 "score column would clash with hard_index). Choose another name."
@@ -159,7 +152,7 @@ class Indicator:
     @property
     def slug(self) -> str:
         """lower_snake_case form of the column title, used for output columns."""
-        return _slug(self.column)
+        return slug(self.column)
 
     @property
     def plain_name(self) -> str:
@@ -539,114 +532,3 @@ def _warn_missing_values(
                 DataQualityWarning,
                 stacklevel=3,
             )
-
-
-# --------------------------------------------------------------------- standardising
-
-
-def _standardise(x: pd.Series, method: str, ind: Indicator) -> pd.Series:
-    ok = x.notna()
-    n = int(ok.sum())
-    if n and x[ok].nunique() == 1:
-        warnings.warn(
-            f"Hard-data indicator {ind.column!r} has the same value ({x[ok].iloc[0]:g}) in "
-            f"all {n} LSOAs with data, so it cannot tell them apart; its standardised "
-            "value is the same everywhere.",
-            DataQualityWarning,
-            stacklevel=3,
-        )
-    if method == "zscore":
-        sd = float(x.std(ddof=0)) if n else 0.0
-        if not sd:
-            return x.where(~ok, 0.0)
-        return (x - x.mean()) / sd
-    r = x.rank(method="average")  # 1 = least need; NaN stays NaN
-    if method == "rank":
-        return pd.Series(norm.ppf((r - 0.5) / n), index=x.index).where(ok)
-    # exponential: R = rank / n, with R = 1/n for the least and 1 for the most need
-    big_r = r / n
-    return -23.0 * np.log(1.0 - big_r * (1.0 - math.exp(-100.0 / 23.0)))
-
-
-def _weighted_mean(frame: pd.DataFrame, weights: Sequence[float]) -> pd.Series:
-    w = np.asarray(weights, dtype=float)
-    x = frame.to_numpy(dtype=float)
-    avail = ~np.isnan(x)
-    wsum = (avail * w).sum(axis=1)
-    total = np.where(avail, x, 0.0) @ w
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(wsum > 0, total / wsum, np.nan)
-    return pd.Series(out, index=frame.index)
-
-
-def hard_index(data: HardData, *, method: str = "zscore") -> pd.DataFrame:
-    """Align, standardise, weight and combine the indicators into ``hard_index``.
-
-    Every indicator is turned round where ``higher_is = "better"`` so that higher always
-    means more need, then standardised within the LSOAs of ``data`` (the study area):
-
-    - ``"zscore"`` (default, SPEC §3.2): (x − mean) / standard deviation (population
-      form, ddof = 0).
-    - ``"rank"``: rank-based normal scores Φ⁻¹((r − ½) / n), r the rank from least to
-      most need (ties take their average rank). Robust to outliers and skew.
-    - ``"exponential"``: the exponential transformation of the English Indices of
-      Deprivation, X = −23 ln(1 − R(1 − e^(−100/23))), R = r / n the rank scaled to
-      (0, 1] with 1/n for the least and 1 for the most need; X runs up to 100 and about
-      10 % of areas score above 50, so a high value on one indicator is not cancelled
-      out by low values on others. Source: McLennan et al. (2019), *The English Indices
-      of Deprivation 2019: Technical report*, MHCLG, which combines its domains this
-      way; the formula as published for the Scottish Indices of Deprivation 2003
-      (Appendix 5, http://scotland.gov.uk/Publications/2003/02/16377/18206).
-
-    ``hard_index`` is the weighted mean of the standardised indicators, with the weights
-    normalised to sum to one. Where an LSOA lacks some indicator values, the mean is
-    taken over the indicators it has (their weights renormalised); an LSOA with none gets
-    a missing ``hard_index``.
-
-    Parameters
-    ----------
-    data : HardData
-    method : {"zscore", "rank", "exponential"}, default="zscore"
-
-    Returns
-    -------
-    DataFrame
-        Indexed like ``data.values`` (``lsoa_code``): ``<slug>_need`` for each indicator
-        (aligned and standardised, higher = more need), ``hard_index``, and
-        ``hard_<domain>`` for each domain named in the indicators (same rule within the
-        domain). ``attrs["indicators"]`` lists, per indicator, its need column,
-        plain-English name, domain and weight; ``attrs["method"]`` the method.
-    """
-    if method not in METHODS:
-        raise ConfigError(
-            f"The hard-data standardisation method must be one of {', '.join(METHODS)}; "
-            f"got {method!r}."
-        )
-    if not data.indicators:
-        raise ConfigError("hard_index needs at least one indicator.")
-    vals = data.values
-    out = pd.DataFrame(index=vals.index)
-    for ind in data.indicators:
-        x = vals[ind.slug].astype(float)
-        aligned = x if ind.higher_is == "worse" else -x
-        out[ind.need_column] = _standardise(aligned, method, ind)
-    need_cols = [i.need_column for i in data.indicators]
-    out["hard_index"] = _weighted_mean(out[need_cols], [i.weight for i in data.indicators])
-    domains = list(dict.fromkeys(_slug(i.domain) for i in data.indicators if i.domain))
-    for dom in domains:
-        members = [i for i in data.indicators if i.domain and _slug(i.domain) == dom]
-        out[f"hard_{dom}"] = _weighted_mean(
-            out[[i.need_column for i in members]], [i.weight for i in members]
-        )
-    out.attrs["method"] = method
-    out.attrs["indicators"] = [
-        {
-            "column": i.need_column,
-            "slug": i.slug,
-            "name": i.plain_name,
-            "domain": i.domain,
-            "weight": i.weight,
-        }
-        for i in data.indicators
-    ]
-    return out
