@@ -6,8 +6,9 @@ import os
 import platform
 import statistics
 import subprocess
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+from resilience.outputs.manifest import dependency_versions
 
 __all__ = ["ANALYSIS", "check_targets", "machine_info", "markdown", "summarise"]
 
@@ -18,21 +19,6 @@ ANALYSIS = (
     "aggregation",
     "hard_index",
     "comparison",
-)
-PACKAGES = (
-    "numpy",
-    "pandas",
-    "scipy",
-    "scikit-learn",
-    "factor_analyzer",
-    "geopandas",
-    "shapely",
-    "pyogrio",
-    "pyarrow",
-    "folium",
-    "esda",
-    "libpysal",
-    "threadpoolctl",
 )
 
 
@@ -49,12 +35,7 @@ def _proc(path: str, key: str) -> str | None:
 def machine_info(root: Path) -> dict:
     """CPU, cores, memory, Python and package versions, the code's commit and the load."""
     mem = _proc("/proc/meminfo", "MemTotal")
-    versions = {}
-    for pkg in PACKAGES:
-        try:
-            versions[pkg] = version(pkg)
-        except PackageNotFoundError:
-            versions[pkg] = None
+    versions = dependency_versions()  # the packages the run's manifest records
     try:
         import pyogrio
 

@@ -67,6 +67,9 @@ DEPENDENCIES: tuple[str, ...] = (
     "matplotlib",
     "pyreadstat",
     "xstatic-leaflet",
+    "requests",
+    "threadpoolctl",
+    "pyarrow",
 )
 
 _CHUNK = 1 << 20
