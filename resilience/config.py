@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, format_examples
+from .hard import INDICATOR_KEYS, TABLE_KEYS
 
 __all__ = ["SCHEMA", "Config", "load_config"]
 
@@ -159,8 +160,6 @@ SCHEMA: dict[str, dict[str, Any]] = {
     },
 }
 _REQUIRED_SECTIONS = ("geography", "classification", "survey", "hard")
-_TABLE_KEYS = {"path", "code", "sheet", "layer", "indicators"}
-_INDICATOR_KEYS = {"column", "higher_is", "weight", "domain", "label"}
 
 
 @dataclass
@@ -272,17 +271,17 @@ def _validate_hard(hard: dict[str, Any], base: Path, check: bool) -> dict[str, A
     if tables is None:
         if hard.get("path") is None:
             raise ConfigError("'path' in [hard] is required (or a 'tables' list).")
-        tables = [{k: hard[k] for k in _TABLE_KEYS if hard.get(k) is not None}]
+        tables = [{k: hard[k] for k in TABLE_KEYS if hard.get(k) is not None}]
     checked = []
     for i, t in enumerate(tables):
         where = f"hard.tables[{i + 1}]" if hard.get("tables") is not None else "hard"
         if not isinstance(t, dict):
             raise ConfigError(f"Each entry of [hard] tables must be a table {{ ... }}; got {t!r}.")
-        unknown = [k for k in t if k not in _TABLE_KEYS]
+        unknown = [k for k in t if k not in TABLE_KEYS]
         if unknown:
             raise ConfigError(
                 f"Unknown key {format_examples(unknown)} in [{where}]. Allowed keys: "
-                f"{', '.join(sorted(_TABLE_KEYS))}."
+                f"{', '.join(sorted(TABLE_KEYS))}."
             )
         if "path" not in t:
             raise ConfigError(f"'path' in [{where}] is required but missing.")
@@ -296,11 +295,11 @@ def _validate_hard(hard: dict[str, Any], base: Path, check: bool) -> dict[str, A
         for j, ind in enumerate(inds):
             if not isinstance(ind, dict):
                 raise ConfigError(f"Indicator {j + 1} in [{where}] must be a table {{ ... }}.")
-            bad = [k for k in ind if k not in _INDICATOR_KEYS]
+            bad = [k for k in ind if k not in INDICATOR_KEYS]
             if bad:
                 raise ConfigError(
                     f"Unknown key {format_examples(bad)} in indicator {j + 1} of [{where}]. "
-                    f"Allowed keys: {', '.join(sorted(_INDICATOR_KEYS))}."
+                    f"Allowed keys: {', '.join(sorted(INDICATOR_KEYS))}."
                 )
             for key in ("column", "higher_is"):
                 if key not in ind:
@@ -314,7 +313,7 @@ def _validate_hard(hard: dict[str, Any], base: Path, check: bool) -> dict[str, A
         if check:
             entry["path"] = _resolve_path(t["path"], base, where, "path")
         checked.append(entry)
-    out = {k: v for k, v in hard.items() if k not in _TABLE_KEYS and k != "tables"}
+    out = {k: v for k, v in hard.items() if k not in TABLE_KEYS and k != "tables"}
     out["tables"] = checked
     if out["method"] not in ("zscore", "rank", "exponential"):
         raise ConfigError(

@@ -62,8 +62,9 @@ __all__ = [
 
 #: Allowed values of ``Indicator.higher_is``.
 HIGHER_IS = ("worse", "better")
-_TABLE_KEYS = ("path", "code", "sheet", "layer", "indicators")
-_INDICATOR_KEYS = ("column", "higher_is", "weight", "domain", "label")
+#: Keys of a hard-data table entry and of an indicator entry (also checked by the config).
+TABLE_KEYS = ("path", "code", "sheet", "layer", "indicators")
+INDICATOR_KEYS = ("column", "higher_is", "weight", "domain", "label")
 _RANKED = re.compile(r"\b(rank|decile)\b.*where 1 is most deprived")
 
 
@@ -138,11 +139,11 @@ class Indicator:
                 f"Each hard-data indicator{where} must be a table like "
                 f'{{ column = "Income Score (rate)", higher_is = "worse" }}; got {spec!r}.'
             )
-        unknown = [k for k in spec if k not in _INDICATOR_KEYS]
+        unknown = [k for k in spec if k not in INDICATOR_KEYS]
         if unknown:
             raise ConfigError(
                 f"Unknown key {format_examples(unknown)} in a hard-data indicator{where}. "
-                f"Allowed keys: {', '.join(_INDICATOR_KEYS)}."
+                f"Allowed keys: {', '.join(INDICATOR_KEYS)}."
             )
         for key in ("column", "higher_is"):
             if key not in spec:
@@ -247,11 +248,11 @@ def _table_spec(spec: Mapping[str, object], i: int) -> tuple[dict, list[Indicato
     where = f" (hard-data table {i + 1})"
     if not isinstance(spec, Mapping):
         raise ConfigError(f"Each hard-data table{where} must be a table of settings; got {spec!r}.")
-    unknown = [k for k in spec if k not in _TABLE_KEYS]
+    unknown = [k for k in spec if k not in TABLE_KEYS]
     if unknown:
         raise ConfigError(
             f"Unknown key {format_examples(unknown)} in the [hard] settings{where}. "
-            f"Allowed keys: {', '.join(_TABLE_KEYS)}."
+            f"Allowed keys: {', '.join(TABLE_KEYS)}."
         )
     if "path" not in spec:
         raise ConfigError(f"The [hard] settings{where} have no 'path'.")
