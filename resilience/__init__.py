@@ -9,10 +9,10 @@ from .check import check
 from .clusters import CLUSTER_KEYS, CLUSTERS, resilience_score
 from .config import load_config
 from .errors import InputDataError, ResilienceError
-from .estimates import AreaEstimator
+from .inputs.survey import read_survey
 from .models import SurveyModel
+from .models.area_estimator import AreaEstimator
 from .pipeline import Result, run
-from .survey import read_survey
 
 try:
     __version__ = version("community-resilience")

@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import inputs
-from .codes import detect_geography
 from .config import Config, load_config
 from .errors import ResilienceError, format_examples
+from .inputs import load as inputs
+from .inputs.codes import detect_geography
 
 __all__ = ["CheckReport", "check"]
 
@@ -139,7 +139,7 @@ def _coverage(
     ``classification`` holds the study area's OAs only (those of the boundaries, or the
     classification OAs linked to them by the vintage lookup).
     """
-    from .estimates import normalise_category
+    from .models.area_estimator import normalise_category
 
     min_n = cfg["survey"]["min_respondents"]
     finest, top = classification.columns[-1], classification.columns[0]

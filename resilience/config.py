@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, format_examples
-from .hard import INDICATOR_KEYS, TABLE_KEYS
+from .inputs.hard import INDICATOR_KEYS, TABLE_KEYS
 
 __all__ = ["SCHEMA", "Config", "load_config"]
 

@@ -21,14 +21,14 @@ import pandas as pd
 from scipy import sparse
 
 from ._progress import Progress, logger
-from .aggregate import Aggregate, aggregate, population_weights
-from .compare import compare, shortlist
+from .compare.flags import compare, shortlist
+from .compare.spatial import gap_clusters
 from .config import Config, load_config
-from .estimates import AreaEstimator
-from .hard import HardData, hard_index
-from .inputs import Inputs, load_inputs
+from .inputs.hard import HardData, hard_index
+from .inputs.load import Inputs, load_inputs
 from .models import SurveyModel
-from .spatial import gap_clusters
+from .models.aggregate import Aggregate, aggregate, population_weights
+from .models.area_estimator import AreaEstimator
 
 __all__ = ["Inputs", "Result", "load_inputs", "run"]
 

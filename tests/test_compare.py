@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import resilience.compare
-from resilience.compare import compare, quintiles, shortlist
+import resilience.compare.flags
+from resilience.compare.flags import compare, quintiles, shortlist
 from resilience.errors import ConfigError, DataQualityWarning, InputDataError
-from resilience.hard import hard_index
+from resilience.inputs.hard import hard_index
 
 CODES = pd.Index([f"E0100000{i}" for i in range(10)], name="lsoa_code")
 
@@ -204,7 +204,7 @@ def test_shortlist_orders_by_confidence_then_gap_then_code():
 
 
 def test_planted_disagreements_are_found_in_the_right_direction(borough, tmp_path):
-    from resilience.hard import read_hard_data
+    from resilience.inputs.hard import read_hard_data
 
     path = tmp_path / "file7.csv"
     borough.hard.to_csv(path, index=False, encoding="utf-8-sig")
@@ -246,5 +246,5 @@ def test_planted_disagreements_are_found_in_the_right_direction(borough, tmp_pat
 
 
 def test_docstring_examples():
-    result = doctest.testmod(resilience.compare, optionflags=doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(resilience.compare.flags, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

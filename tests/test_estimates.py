@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resilience.aggregate import aggregate, population_weights
 from resilience.clusters import CLUSTER_KEYS, share_columns
 from resilience.errors import (
     CodeMatchError,
@@ -18,8 +17,9 @@ from resilience.errors import (
     InputDataError,
     NotFittedError,
 )
-from resilience.estimates import AreaEstimator, n_band, normalise_category
 from resilience.models import SurveyModel
+from resilience.models.aggregate import aggregate, population_weights
+from resilience.models.area_estimator import AreaEstimator, n_band, normalise_category
 
 LEVELS = ["oac_supergroup", "oac_group", "oac_subgroup"]
 SHARES = share_columns()
@@ -284,7 +284,7 @@ def test_missing_population_warns_and_falls_back():
 
 # ------------------------------------------------------------------ vintages
 def test_u_s_m_x_carry_over_on_a_hand_made_lookup():
-    from resilience.crosswalk import crosswalk_matrix
+    from resilience.inputs.crosswalk import crosswalk_matrix
 
     links = pd.DataFrame(
         [
@@ -316,7 +316,7 @@ def test_u_s_m_x_carry_over_on_a_hand_made_lookup():
 
 
 def test_estimates_carried_across_vintages(fitted):
-    from resilience.crosswalk import crosswalk_matrix
+    from resilience.inputs.crosswalk import crosswalk_matrix
 
     _, _, est = fitted
     codes = est.estimates_.loc["oac_subgroup"].index[:2]
@@ -349,7 +349,7 @@ def test_estimates_carried_across_vintages(fitted):
 
 
 def test_read_crosswalk(tmp_path):
-    from resilience.crosswalk import read_crosswalk
+    from resilience.inputs.crosswalk import read_crosswalk
 
     path = tmp_path / "oa11_oa21.csv"
     path.write_text(
@@ -366,7 +366,7 @@ def test_read_crosswalk(tmp_path):
 def test_real_london_borough_gets_a_prediction_for_every_oa_and_ward(realdata):
     import pyogrio
 
-    from resilience.geography import read_boundaries, read_lookup
+    from resilience.inputs import read_boundaries, read_lookup
     from resilience.synthetic import make_survey
 
     lad = "E09000002"  # Barking and Dagenham

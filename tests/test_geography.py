@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from resilience.errors import ConfigError, DataQualityWarning, InputDataError
-from resilience.geography import (
+from resilience.inputs import (
     derive_lookup,
     normalise_header,
     read_boundaries,

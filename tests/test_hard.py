@@ -12,12 +12,12 @@ import pytest
 from scipy.stats import norm
 from shapely.geometry import box
 
-import resilience._codematch
-import resilience._file7
-import resilience.hard
-from resilience._file7 import detect_release
+import resilience.inputs._codematch
+import resilience.inputs._file7
+import resilience.inputs.hard
 from resilience.errors import CodeMatchError, ConfigError, DataQualityWarning, InputDataError
-from resilience.hard import (
+from resilience.inputs._file7 import detect_release
+from resilience.inputs.hard import (
     HardData,
     Indicator,
     MatchReport,
@@ -396,7 +396,9 @@ def test_release_detection():
 
 
 @pytest.mark.parametrize(
-    "module", [resilience.hard, resilience._file7, resilience._codematch], ids=lambda m: m.__name__
+    "module",
+    [resilience.inputs.hard, resilience.inputs._file7, resilience.inputs._codematch],
+    ids=lambda m: m.__name__,
 )
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

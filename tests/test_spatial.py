@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from resilience.compare.spatial import CLUSTER_LABELS, gap_clusters
 from resilience.errors import ConfigError, InputDataError
-from resilience.spatial import CLUSTER_LABELS, gap_clusters
 
 
 def grid(values, *, island=None):

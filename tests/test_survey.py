@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from resilience.errors import DataQualityWarning, InputDataError
+from resilience.inputs.survey import describe_missing, detect_prefix, read_survey
 from resilience.items import DEFAULT_ITEMS
-from resilience.survey import describe_missing, detect_prefix, read_survey
 
 LEVELS = ["oac_supergroup", "oac_group", "oac_subgroup"]
 

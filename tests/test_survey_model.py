@@ -9,9 +9,9 @@ from sklearn.metrics import adjusted_rand_score
 
 from resilience.clusters import CLUSTER_KEYS, CONSTRUCTS, PROFILE_MATRIX
 from resilience.errors import ConfigError, NotFittedError
+from resilience.inputs.survey import read_survey
 from resilience.items import DEFAULT_ITEMS, Item
 from resilience.models import SurveyModel
-from resilience.survey import read_survey
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .._progress import Progress, logger
-from ..codes import GEOGRAPHY_PREFIXES
 from ..errors import ConfigError, OutputExistsError, format_examples
+from ..inputs.codes import GEOGRAPHY_PREFIXES
 from ._client import ArcGISClient
 from ._errors import DownloadError, ServiceNotFoundError
 from ._fetch import Fetched, check_prefix, fetch, field_of, in_clauses, require_codes, utc_now

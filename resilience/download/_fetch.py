@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from ..codes import GEOGRAPHY_PREFIXES
 from ..errors import ConfigError, format_examples
+from ..inputs.codes import GEOGRAPHY_PREFIXES
 from ._client import ArcGISClient
 from ._errors import DownloadError, ServiceNotFoundError
 from ._services import PRODUCTS, Service

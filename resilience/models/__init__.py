@@ -1,7 +1,11 @@
-"""Statistical models: the survey model (factor analysis and clustering)."""
+"""Statistical models: the survey model (factor analysis and clustering), the small-area
+estimator (cluster shares per classification category, shrunk and bootstrapped) and the
+population-weighted aggregation of its estimates to LSOAs, wards and the whole area."""
 
 from __future__ import annotations
 
+from .aggregate import Aggregate, aggregate, population_weights
+from .area_estimator import AreaEstimator
 from .survey_model import SurveyModel
 
-__all__ = ["SurveyModel"]
+__all__ = ["Aggregate", "AreaEstimator", "SurveyModel", "aggregate", "population_weights"]

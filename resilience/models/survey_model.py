@@ -14,7 +14,6 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
-from .._estimator import forget_fit, int_seed
 from ..clusters import CLUSTER_KEYS, PROFILE_MATRIX
 from ..errors import (
     ConfigError,
@@ -25,6 +24,7 @@ from ..errors import (
     format_examples,
 )
 from ..items import Item, items_by_construct, parse_items
+from ._base import forget_fit, int_seed
 from ._factor import FactorFit, adequacy, fit_factors, parallel_analysis
 
 __all__ = ["SurveyModel"]

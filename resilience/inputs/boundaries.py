@@ -19,6 +19,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from ..errors import ConfigError, DataQualityWarning, InputDataError, format_examples
 from ._areacodes import (
     LEVEL_LABELS,
     check_level_codes,
@@ -28,7 +29,6 @@ from ._areacodes import (
 )
 from ._io import file_label
 from .codes import column_vintage
-from .errors import ConfigError, DataQualityWarning, InputDataError, format_examples
 
 __all__ = ["BNG", "LEVELS", "read_boundaries"]
 

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ..clusters import share_columns
+from ..errors import DataQualityWarning, InputDataError, format_examples
 from ._intervals import summary_columns
-from .clusters import share_columns
-from .errors import DataQualityWarning, InputDataError, format_examples
 
 __all__ = ["Aggregate", "aggregate", "population_weights"]
 

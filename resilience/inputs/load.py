@@ -16,14 +16,14 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from .._progress import logger
+from ..config import Config, load_config
+from ..errors import DataQualityWarning, InputDataError, format_examples
 from ._io import read_table, require_columns
 from ._match import check_join
-from ._progress import logger
 from .boundaries import read_boundaries
 from .codes import normalise_codes
-from .config import Config, load_config
 from .crosswalk import Crosswalk, crosswalk_matrix, read_crosswalk
-from .errors import DataQualityWarning, InputDataError, format_examples
 from .hard import HardData, read_hard_data
 from .lookup import derive_lookup, read_lookup
 from .population import read_population

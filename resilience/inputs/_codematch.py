@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..errors import CodeMatchError, ConfigError, DataQualityWarning, InputDataError
+from ..errors import format_examples as _fmt
 from .codes import detect_geography, normalise_codes
-from .errors import CodeMatchError, ConfigError, DataQualityWarning, InputDataError
-from .errors import format_examples as _fmt
 
 __all__ = ["LOOKUP_NAME", "MatchReport", "match_codes"]
 

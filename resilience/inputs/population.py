@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import DataQualityWarning, InputDataError, format_examples
 from ._areacodes import LEVEL_LABELS, resolve_column, squash
 from ._io import file_label, read_table, to_numeric
 from .codes import GEOGRAPHY_PREFIXES, detect_geography, find_code_column, normalise_codes
-from .errors import DataQualityWarning, InputDataError, format_examples
 
 __all__ = ["ADULT_AGE", "DICTIONARY_NAME", "normalise_header", "read_population"]
 

@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from ..errors import DataQualityWarning, InputDataError, format_examples
 from ._areacodes import (
     LEVEL_LABELS,
     check_level_codes,
@@ -28,7 +29,6 @@ from ._areacodes import (
 )
 from ._io import file_label, read_table
 from .codes import column_vintage, normalise_codes
-from .errors import DataQualityWarning, InputDataError, format_examples
 
 __all__ = ["derive_lookup", "read_lookup", "vintage_of_codes"]
 
@@ -178,7 +178,7 @@ def derive_lookup(
     Parameters
     ----------
     oa, lsoa, ward : GeoDataFrame
-        Boundaries as returned by :func:`resilience.boundaries.read_boundaries`: columns
+        Boundaries as returned by :func:`resilience.inputs.boundaries.read_boundaries`: columns
         ``<level>_code`` (+ ``<level>_name``) and polygons, all in the same CRS.
 
     Returns

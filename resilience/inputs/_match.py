@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from .errors import CodeMatchError, DataQualityWarning, format_examples
+from ..errors import CodeMatchError, DataQualityWarning, format_examples
 
 __all__ = ["check_join"]
 

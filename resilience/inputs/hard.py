@@ -12,7 +12,7 @@ standardises it within the study area and averages them (SPEC §3.2).
 Examples
 --------
 >>> import pandas as pd
->>> from resilience.hard import Indicator, HardData, hard_index
+>>> from resilience.inputs.hard import Indicator, HardData, hard_index
 >>> values = pd.DataFrame(
 ...     {"income": [0.1, 0.2, 0.6], "crime_rank": [300.0, 200.0, 100.0]},
 ...     index=pd.Index(["E01000001", "E01000002", "E01000003"], name="lsoa_code"))
@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..compare.hard_index import METHODS, hard_index, slug
+from ..errors import ConfigError, DataQualityWarning, InputDataError, format_examples
 from ._codematch import LOOKUP_NAME, MatchReport, match_codes
 from ._file7 import (
     File7Release,
@@ -42,10 +44,8 @@ from ._file7 import (
     normalise_header,
     plain_name,
 )
-from ._hard_index import METHODS, hard_index, slug
 from ._io import file_label, read_table, to_numeric
 from .codes import column_vintage, detect_geography, find_code_column, normalise_codes
-from .errors import ConfigError, DataQualityWarning, InputDataError, format_examples
 
 __all__ = [
     "HIGHER_IS",

@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, InputDataError, format_examples
+from ..errors import ConfigError, InputDataError, format_examples
 
 __all__ = ["CLUSTER_LABELS", "gap_clusters"]
 

@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import DataQualityWarning, InputDataError, format_examples
+from ..items import Item, items_by_construct, parse_items
 from ._io import file_label
-from .errors import DataQualityWarning, InputDataError, format_examples
-from .items import Item, items_by_construct, parse_items
 
 __all__ = ["describe_missing", "detect_prefix", "read_survey"]
 

@@ -2,7 +2,7 @@
 
 Resolving a named column case-insensitively, finding an ONS code column by pattern, pairing
 a code column with its name column, and cleaning and validating the codes themselves. Used
-by :mod:`resilience.boundaries`, :mod:`resilience.lookup` and :mod:`resilience.population`.
+by the boundaries, lookup and population readers of this package.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import InputDataError, format_examples
 from ._io import file_label
 from .codes import GEOGRAPHY_PREFIXES, detect_geography, find_code_column, normalise_codes
-from .errors import InputDataError, format_examples
 
 __all__ = [
     "LEVEL_LABELS",
@@ -142,7 +142,7 @@ def check_level_codes(
     raw : Series
         The codes as read (positionally indexed).
     level : str
-        Expected geography (a key of :data:`resilience.codes.GEOGRAPHY_PREFIXES`).
+        Expected geography (a key of :data:`resilience.inputs.codes.GEOGRAPHY_PREFIXES`).
     first_row : int
         Number of the first data row in messages (2 for a table with a header row, 1 for
         the features of a layer).

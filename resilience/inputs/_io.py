@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InputDataError, format_examples
+from ..errors import InputDataError, format_examples
 
 __all__ = ["file_label", "read_table", "require_columns", "to_numeric"]
 

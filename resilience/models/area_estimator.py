@@ -45,16 +45,16 @@ from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 from sklearn.base import BaseEstimator
 
-from ._estimator import forget_fit, int_seed
-from ._intervals import summary_columns
-from .clusters import CLUSTER_KEYS, share_columns
-from .errors import (
+from ..clusters import CLUSTER_KEYS, share_columns
+from ..errors import (
     ConfigError,
     DisclosureWarning,
     InputDataError,
     NotFittedError,
     format_examples,
 )
+from ._base import forget_fit, int_seed
+from ._intervals import summary_columns
 
 __all__ = ["AreaEstimator", "n_band", "normalise_category"]
 

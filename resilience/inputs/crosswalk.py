@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ..errors import CodeMatchError, InputDataError, format_examples
 from ._io import read_table, require_columns
 from .codes import normalise_codes
-from .errors import CodeMatchError, InputDataError, format_examples
 
 __all__ = ["Crosswalk", "crosswalk_matrix", "read_crosswalk"]
 

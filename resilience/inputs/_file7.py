@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .errors import ConfigError, format_examples
+from ..errors import ConfigError, format_examples
 
 __all__ = [
     "File7Release",

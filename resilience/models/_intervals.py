@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .clusters import CLUSTER_KEYS, resilience_score, share_columns
+from ..clusters import CLUSTER_KEYS, resilience_score, share_columns
 
 __all__ = ["SCORE_SIGNS", "summary_columns"]
 

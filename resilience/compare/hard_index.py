@@ -1,6 +1,6 @@
 """Standardising hard-data indicators and combining them into ``hard_index``.
 
-Split from :mod:`resilience.hard` (which reads the tables); import ``hard_index`` from
+Split from :mod:`resilience.inputs.hard` (which reads the tables); import ``hard_index`` from
 there.
 """
 
@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from ._file7 import normalise_header
-from .errors import ConfigError, DataQualityWarning
+from ..errors import ConfigError, DataQualityWarning
+from ..inputs._file7 import normalise_header
 
 if TYPE_CHECKING:
-    from .hard import HardData, Indicator
+    from ..inputs.hard import HardData, Indicator
 
 __all__ = ["METHODS", "hard_index", "slug"]
 

@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from ._file7 import plain_name
-from .errors import ConfigError, DataQualityWarning, InputDataError, format_examples
+from ..errors import ConfigError, DataQualityWarning, InputDataError, format_examples
+from ..inputs._file7 import plain_name
 
 __all__ = ["FLAGS", "compare", "quintiles", "shortlist"]
 
@@ -152,7 +152,7 @@ def compare(
         ``resilience_score`` per LSOA (higher = more resilient), indexed by LSOA code.
         Predicted vulnerability is its negative.
     hard : DataFrame
-        The output of :func:`resilience.hard.hard_index` (``hard_index`` and the
+        The output of :func:`resilience.compare.hard_index.hard_index` (``hard_index`` and the
         ``<slug>_need`` indicator columns), indexed by LSOA code.
     score_replicates : ndarray of shape (n_boot, n_lsoa), optional
         Bootstrap replicates of ``resilience_score``, columns aligned with
@@ -190,7 +190,7 @@ def compare(
         raise ConfigError(f"quintile_gap must be from 1 to 4; got {quintile_gap}.")
     if "hard_index" not in hard.columns:
         raise InputDataError(
-            "compare() needs the hard_index column (the output of resilience.hard.hard_index); "
+            "compare() needs the hard_index column (the output of resilience.compare.hard_index); "
             f"got columns {format_examples(list(hard.columns))}."
         )
     score = pd.to_numeric(pd.Series(predicted_score), errors="raise").astype(float)
