@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("config", type=Path, help="the resilience.toml config file")
     _add_common(chk)
 
-    from .download import add_parser as add_download
+    from .download._cli import add_parser as add_download
 
     add_download(sub, common=_add_common)
     return parser
@@ -83,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .check import check
+    from .inputs.check import check
 
     report = check(args.config)
     print(report)
@@ -116,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(args)
         if args.command == "download":
-            from .download import run as run_download
+            from .download._cli import run as run_download
 
             return run_download(args)
         return 2  # pragma: no cover - argparse requires a command

@@ -27,7 +27,7 @@ from .crosswalk import Crosswalk, crosswalk_matrix, read_crosswalk
 from .hard import HardData, read_hard_data
 from .lookup import derive_lookup, read_lookup
 from .population import read_population
-from .survey import read_survey
+from .survey import SurveyInfo, read_survey
 
 __all__ = [
     "Inputs",
@@ -60,8 +60,32 @@ class Inputs:
     classification: pd.DataFrame  # indexed by (source vintage) OA code, survey level names
     crosswalk: Crosswalk | None
     survey: pd.DataFrame
+    survey_info: SurveyInfo
     hard: HardData
     checks: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line of sizes for the log."""
+        return (
+            f"{len(self.oa):,} OAs, {len(self.lsoa):,} LSOAs, {len(self.ward):,} wards; "
+            f"{len(self.survey):,} survey respondents; {len(self.hard.indicators)} hard "
+            "indicators"
+        )
+
+    @property
+    def levels(self) -> list[str]:
+        """The classification levels as columns of ``survey`` and ``classification``."""
+        return list(self.survey_info.levels)
+
+    @property
+    def level_names(self) -> dict[str, str]:
+        """Each level's column → the classification's own name for it (output columns)."""
+        return level_names(self.config, self.survey_info)
+
+
+def level_names(cfg: Config, info: SurveyInfo) -> dict[str, str]:
+    """The survey's level columns → the ``[classification] levels`` names, coarse to fine."""
+    return dict(zip(info.levels, cfg["classification"]["levels"], strict=True))
 
 
 def read_area_boundaries(cfg: Config, level: str) -> gpd.GeoDataFrame:
@@ -173,8 +197,8 @@ def population_join(cfg: Config, oa: gpd.GeoDataFrame, population: pd.Series) ->
     )
 
 
-def read_config_survey(cfg: Config) -> pd.DataFrame:
-    """The respondent file named in ``[survey]``."""
+def read_config_survey(cfg: Config) -> tuple[pd.DataFrame, SurveyInfo]:
+    """The respondent file named in ``[survey]``, and what was found in it."""
     sv = cfg["survey"]
     return read_survey(
         sv["path"],
@@ -182,6 +206,7 @@ def read_config_survey(cfg: Config) -> pd.DataFrame:
         weight=sv.get("weight"),
         levels=sv["levels"],
         items=sv.get("items"),
+        return_info=True,
     )
 
 
@@ -313,8 +338,8 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
     population = read_config_population(cfg)
     if population is not None:
         checks.append(population_join(cfg, oa, population)())
-    survey = read_config_survey(cfg)
-    classification = read_classification(cfg, list(survey.attrs["levels"]))
+    survey, survey_info = read_config_survey(cfg)
+    classification = read_classification(cfg, survey_info.levels)
     crosswalk = read_config_crosswalk(cfg, oa, classification, population)
     if crosswalk is None:
         checks.append(classification_join(cfg, oa, classification)())
@@ -325,6 +350,6 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
         )
     hard = read_config_hard(cfg, lsoa)
     return Inputs(
-        cfg, oa, lsoa, ward, lookup, report, population, classification, crosswalk, survey, hard,
-        checks,
+        cfg, oa, lsoa, ward, lookup, report, population, classification, crosswalk, survey,
+        survey_info, hard, checks,
     )  # fmt: skip
