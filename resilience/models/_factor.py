@@ -324,6 +324,7 @@ def fit_factors(
     else:
         phi = np.linalg.lstsq(load, np.asarray(structure, dtype=float), rcond=None)[0]
         phi = (phi + phi.T) / 2.0
+        np.fill_diagonal(phi, 1.0)  # factors have unit variance; lstsq leaves 1 ± 1e-15
     names, signs, missing = _name_factors(load, items)
     load = load * signs
     phi = phi * np.outer(signs, signs)
