@@ -25,7 +25,7 @@ from ..errors import (
 )
 from ..items import Item, items_by_construct, parse_items
 from ._base import forget_fit, int_seed, survey_weights
-from ._factor import FactorFit, adequacy, fit_factors, parallel_analysis
+from ._factor import FactorFit, adequacy, fit_factors, kish_n, parallel_analysis
 
 __all__ = ["SurveyModel"]
 
@@ -45,6 +45,13 @@ def _single_thread() -> threadpool_limits:
     ninth decimal place.
     """
     return threadpool_limits(limits=1)
+
+
+def _rounded(values: Any, *, named: bool = False) -> Any:
+    """Values rounded to 4 decimals for the JSON diagnostics (a dict when ``named``)."""
+    if named:
+        return {str(k): round(float(v), 4) for k, v in values.items()}
+    return [round(float(v), 4) for v in values]
 
 
 class _Prepared:
@@ -77,7 +84,9 @@ class SurveyModel(BaseEstimator):
        standardised answers on that construct);
     2. an exploratory factor analysis (``factor_analyzer``) on the survey-weighted
        correlation matrix; each factor is named after the construct whose items load most
-       on it; KMO, Bartlett's test and a parallel analysis suggestion are reported;
+       on it; KMO, Bartlett's test (with Kish's effective sample size) and parallel
+       analysis in its principal-components and factor variants are reported, all on
+       the same weighted correlation matrix;
     3. k-means on the standardised regression factor scores, with the survey weights as
        sample weights and ``n_init`` restarts;
     4. every cluster is named by an optimal one-to-one assignment (Hungarian algorithm,
@@ -129,13 +138,24 @@ class SurveyModel(BaseEstimator):
         The label assignment: cosine similarity of each cluster with its profile and with
         the next best profile.
     diagnostics_ : dict
-        Counts (used, dropped for missing answers, zero weight), KMO, Bartlett's test,
-        parallel analysis suggestion, missing constructs, variance explained.
+        Counts (used, dropped for missing answers, zero weight), ``n_effective`` (Kish),
+        KMO, Bartlett's test (``bartlett_chi2``, ``bartlett_df``, ``bartlett_p``), the
+        parallel analysis suggestions (``parallel_analysis_factors``: principal
+        components; ``parallel_analysis_factors_fa``: factor variant) with their
+        eigenvalues and thresholds, missing constructs, ``communalities``,
+        ``variance_explained`` (``Σ h² / p``) and ``variance_explained_by_factor``.
     stability_ : dict
         Bootstrap stability: ``ari_mean``, ``ari_min``, ``ari`` (all replicates),
         ``label_agreement`` per cluster, ``n_boot``.
-    factor_corr_ : DataFrame
-        Factor correlations (oblique rotations).
+    factor_correlations_ : DataFrame of shape (n_factors, n_factors)
+        Factor correlations Φ, rows and columns named like the factors (the identity for
+        orthogonal rotations).
+    communalities_ : Series
+        Communality of each item, ``diag(L Φ Lᵀ)`` (R psych's h²).
+    variance_explained_ : DataFrame
+        Per factor: ``ss_loadings`` (``diag(Φ Lᵀ L)``, psych's "SS loadings"),
+        ``ss_pattern`` (``Σ L²``), ``proportion`` of the total item variance and its
+        ``cumulative`` sum; see :mod:`resilience.models._factor`.
 
     Examples
     --------
@@ -438,7 +458,7 @@ class SurveyModel(BaseEstimator):
         self.profiles_.columns.name = "construct"
         self.match_ = match.set_index("cluster").loc[list(CLUSTER_KEYS)]
         self.loadings_ = fac.loadings
-        self.factor_corr_ = fac.factor_corr
+        self.factor_correlations_ = fac.factor_corr
         self.labels_ = labels
         # pooled within-cluster variance of the factor scores, for predict_proba
         scores = fac.scores(z)
@@ -461,21 +481,28 @@ class SurveyModel(BaseEstimator):
         sizes.index.name = "cluster"
         self.cluster_sizes_ = sizes
 
-        n_pa, eig, thr = parallel_analysis(
-            np.corrcoef(z, rowvar=False), n_used, seed=0 if seed is None else seed
-        )
+        n_eff = kish_n(w)
+        pa = parallel_analysis(fac.corr, w, seed=0 if seed is None else seed)
+        self.communalities_ = fac.communalities
+        self.variance_explained_ = fac.variance
         self.diagnostics_ = {
             "n_respondents": len(survey),
             "n_used": n_used,
             "n_zero_weight": int(zero.sum()),
             "n_dropped_missing": int((positive & ~prep.keep).sum()),
-            **adequacy(z),
-            "parallel_analysis_factors": n_pa,
-            "eigenvalues": [round(float(v), 4) for v in eig],
-            "parallel_threshold": [round(float(v), 4) for v in thr],
+            "n_effective": n_eff,
+            **adequacy(fac.corr, n_eff),
+            "parallel_analysis_factors": pa.n_components,
+            "parallel_analysis_factors_fa": pa.n_factors,
+            "eigenvalues": _rounded(pa.eigenvalues),
+            "parallel_threshold": _rounded(pa.threshold),
+            "reduced_eigenvalues": _rounded(pa.reduced_eigenvalues),
+            "parallel_threshold_fa": _rounded(pa.reduced_threshold),
             "factor_names": list(fac.names),
             "missing_constructs": list(fac.missing_constructs),
-            "variance_explained": float(fac.variance["proportion"].sum()),
+            "variance_explained": float(fac.communalities.sum() / len(items)),
+            "variance_explained_by_factor": _rounded(fac.variance["proportion"], named=True),
+            "communalities": _rounded(fac.communalities, named=True),
             "min_match_similarity": float(self.match_["similarity"].min()),
         }
         if fac.missing_constructs:
@@ -603,11 +630,17 @@ class SurveyModel(BaseEstimator):
             ("respondents", "used in the fit", d["n_used"]),
             ("respondents", "left out: weight 0", d["n_zero_weight"]),
             ("respondents", "left out: over half of a construct missing", d["n_dropped_missing"]),
+            ("respondents", "effective sample size (Kish)", round(d["n_effective"], 1)),
             ("adequacy", "KMO", round(d["kmo"], 3)),
             ("adequacy", "Bartlett chi-square", round(d["bartlett_chi2"], 1)),
             ("adequacy", "Bartlett p-value", f"{d['bartlett_p']:.3g}"),
             ("factors", "number fitted", len(d["factor_names"])),
             ("factors", "parallel analysis suggests", d["parallel_analysis_factors"]),
+            (
+                "factors",
+                "parallel analysis (factor variant) suggests",
+                d["parallel_analysis_factors_fa"],
+            ),
             ("factors", "names", ", ".join(d["factor_names"])),
             (
                 "factors",
@@ -616,6 +649,8 @@ class SurveyModel(BaseEstimator):
             ),
             ("factors", "variance explained", f"{d['variance_explained']:.1%}"),
         ]
+        for name, share in d["variance_explained_by_factor"].items():
+            rows.append(("factors", f"variance explained: {name}", f"{share:.1%}"))
         for key, row in self.cluster_sizes_.iterrows():
             sim = self.match_.loc[key, "similarity"]
             rows.append(

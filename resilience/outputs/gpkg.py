@@ -67,6 +67,7 @@ DEFAULT_TITLES: dict[str, str] = {
     "ward": "Wards: resilience summary",
     "cluster_profiles": "Cluster profiles",
     "factor_loadings": "Factor loadings",
+    "factor_correlations": "Factor correlations",
     "area_estimates": "Cluster shares by classification category",
     "about": "About this run",
 }
@@ -89,6 +90,9 @@ DEFAULT_DESCRIPTIONS: dict[str, str] = {
     ),
     "cluster_profiles": "Each resilience cluster's profile on the measured constructs.",
     "factor_loadings": "Loadings of the survey items on the factors.",
+    "factor_correlations": (
+        "Correlations between the factors (the identity for an orthogonal rotation)."
+    ),
     "area_estimates": (
         "Cluster shares and intervals for each area classification category that passes "
         "disclosure control (categories with too few respondents take their parent's)."

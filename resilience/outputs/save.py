@@ -52,6 +52,7 @@ def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
     est = est[est["level"] != "all"].rename(columns={"code": "category"})
     est["level"] = est["level"].map(lambda v: result.level_names.get(v, v))
     loadings = model.loadings_.reset_index()
+    factor_corr = model.factor_correlations_.reset_index()
     profiles = model.profiles_.reset_index()
     sizes = model.cluster_sizes_.reset_index()
     profiles = profiles.merge(sizes, on="cluster").merge(
@@ -59,7 +60,12 @@ def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
         left_on="cluster",
         right_index=True,
     )
-    return {"cluster_profiles": profiles, "factor_loadings": loadings, "area_estimates": est}
+    return {
+        "cluster_profiles": profiles,
+        "factor_loadings": loadings,
+        "factor_correlations": factor_corr,
+        "area_estimates": est,
+    }
 
 
 def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
