@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .._progress import Progress, logger
+from ..models.area_estimator import n_band
 from .aliases import default_aliases
 from .gpkg import write_geopackage
 from .manifest import build_manifest, config_hash, write_manifest
@@ -55,6 +56,8 @@ def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
     factor_corr = model.factor_correlations_.reset_index()
     profiles = model.profiles_.reset_index()
     sizes = model.cluster_sizes_.reset_index()
+    # respondent counts are published in bands, as everywhere else
+    sizes["respondents"] = sizes["respondents"].map(n_band)
     profiles = profiles.merge(sizes, on="cluster").merge(
         model.match_[["similarity"]].rename(columns={"similarity": "profile_match"}),
         left_on="cluster",
