@@ -1,4 +1,4 @@
-"""The run configuration: a TOML file (SPEC section 6), validated on load.
+"""The run configuration: a TOML file, validated on load.
 
 Every section and key is declared in :data:`SCHEMA`. Unknown keys, missing required keys
 and values of the wrong type are errors that name the key and the section. Paths are

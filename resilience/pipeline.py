@@ -41,7 +41,7 @@ class Result:
     Attributes
     ----------
     oa, lsoa, ward : GeoDataFrame
-        Predictions and comparisons with the columns of SPEC section 4, in EPSG:27700.
+        Predictions and comparisons with the output columns, in EPSG:27700.
     area : DataFrame
         The whole study area in one row.
     flags : DataFrame
@@ -96,7 +96,7 @@ class Result:
         map_mode: str | None = None,
         progress: Progress | None = None,
     ) -> dict[str, Path]:
-        """Write every deliverable into ``out`` (see SPEC section 4).
+        """Write every deliverable into ``out``.
 
         The folder appears only when everything has been written; with ``overwrite`` an
         existing folder is replaced at the end.

@@ -68,7 +68,7 @@ def _with_intervals(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
 
 @pytest.fixture(scope="module")
 def frames():
-    """OA, LSOA and ward layers with every SPEC section 4 column, and the tables."""
+    """OA, LSOA and ward layers with every output column, and the tables."""
     b = make_borough(seed=1, n_oa=60, n_lsoa=12, n_ward=3, n_respondents=800)
     rng = np.random.default_rng(3)
     truth = b.truth

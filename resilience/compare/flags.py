@@ -1,4 +1,4 @@
-"""Prediction against hard data: quintiles, gaps, flags, confidence and reasons (SPEC §3.2).
+"""Prediction against hard data: quintiles, gaps, flags, confidence and reasons.
 
 For every LSOA the survey-based predicted vulnerability (−``resilience_score``) and the
 ``hard_index`` are cut into quintiles within the study area (1 = least need, 5 = most).

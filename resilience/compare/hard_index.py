@@ -80,7 +80,7 @@ def hard_index(data: HardData, *, method: str = "zscore") -> pd.DataFrame:
     Every indicator is turned round where ``higher_is = "better"`` so that higher always
     means more need, then standardised within the LSOAs of ``data`` (the study area):
 
-    - ``"zscore"`` (default, SPEC §3.2): (x − mean) / standard deviation (population
+    - ``"zscore"`` (default): (x − mean) / standard deviation (population
       form, ddof = 0).
     - ``"rank"``: rank-based normal scores Φ⁻¹((r − ½) / n), r the rank from least to
       most need (ties take their average rank). Robust to outliers and skew.

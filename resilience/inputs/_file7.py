@@ -1,7 +1,7 @@
 """What the library knows about English Indices of Deprivation "File 7" tables.
 
 File 7 ("All IoD Scores, Ranks, Deciles and Population Denominators") is the CSV most
-councils download. Its layout (MHCLG; summarised in ``reference/conventions.md`` §2.3):
+councils download. Its layout (MHCLG, "English Indices of Deprivation: File 7"):
 
 - IoD2019 on 2011 LSOAs: ``LSOA code (2011)``, ``LSOA name (2011)``,
   ``Local Authority District code (2019)``, …, denominators ``… mid 2015 (excluding

@@ -7,7 +7,7 @@ titles, IoD2019 on 2011 LSOAs and IoD2025 on 2021 LSOAs).
 
 :func:`read_hard_data` reads and checks the tables and matches their codes against the
 study area; :func:`hard_index` aligns every indicator so that higher = more need,
-standardises it within the study area and averages them (SPEC §3.2).
+standardises it within the study area and averages them.
 
 Examples
 --------

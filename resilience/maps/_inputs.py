@@ -85,7 +85,7 @@ def _frame(gdf: object, role: str, required: list[str]) -> gpd.GeoDataFrame:
         raise InputDataError(
             f"The {role} frame has no column {format_examples(missing)}. Its columns are: "
             f"{format_examples(list(gdf.columns), 15)}. Pass the {role} layer of the "
-            "pipeline's result (SPEC section 4 columns)."
+            "pipeline's result (the output columns)."
         )
     if gdf.crs is None:
         raise InputDataError(

@@ -146,7 +146,7 @@ def write_maps(
     out_dir : str or Path
         Folder to write into (created if needed; files of the same names are replaced).
     oa, lsoa, ward : GeoDataFrame
-        The pipeline's OA, LSOA and ward layers (SPEC section 4 columns), any CRS.
+        The pipeline's OA, LSOA and ward layers (the output columns), any CRS.
         OA shares may be missing (suppressed); they are drawn grey.
     mode : {"tiles", "tileless", "offline"}, default="tiles"
         ``tiles``: a web base map, Leaflet from its CDN. ``tileless``: no base map.

@@ -76,7 +76,7 @@ class _Screened(NamedTuple):
 class SurveyModel(BaseEstimator):
     """Factor analysis and k-means clustering of survey answers into six resilience clusters.
 
-    The model follows the product specification (section 3.2):
+    The method:
 
     1. items are recoded to their construct direction (higher = better, except stress);
        respondents missing more than half of any construct's items are left out (counted)

@@ -38,7 +38,7 @@ def require(frame: pd.DataFrame, columns: Iterable[str], *, table: str) -> None:
         raise InputDataError(
             f"The {table} table has no column {format_examples(missing)}. Its columns are: "
             f"{format_examples(list(frame.columns), 15)}. Pass the {table} results with the "
-            "columns named in the specification (section 4)."
+            "columns of the output schema."
         )
 
 

@@ -17,7 +17,7 @@ from ..clusters import CLUSTERS
 
 __all__ = ["FIXED_ALIASES", "default_aliases"]
 
-#: Aliases of the fixed columns of SPEC section 4.
+#: Aliases of the fixed output columns.
 FIXED_ALIASES: dict[str, str] = {
     "oa_code": "OA code",
     "lsoa_code": "LSOA code",
@@ -69,7 +69,7 @@ def default_aliases(
     Returns
     -------
     dict of str to str
-        Every column except the geometry: the SPEC section 4 columns by rule
+        Every column except the geometry: the fixed output columns by rule
         (``share_<cluster>``, ``share_<cluster>_lo``/``_hi``, codes, names, scores, flags),
         indicators from ``indicator_labels``, anything else with underscores turned
         into spaces and a capital first letter.

@@ -1,4 +1,4 @@
-"""Writing every deliverable of a run into one folder (SPEC section 4)."""
+"""Writing every deliverable of a run into one folder."""
 
 from __future__ import annotations
 
