@@ -374,27 +374,9 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
     return out
 
 
-_ROTATIONS = ("oblimin", "promax", "varimax", "quartimax", "quartimin", "oblimax", "equamax",
-              "geomin_obl", "geomin_ort", "none")  # fmt: skip
+#: Ranges of the keys that set no estimator parameter: section, key, test, what it must be.
 _RANGES: list[tuple[str, str, Any, str]] = [
-    # section, key, test, what it must be
     ("", "seed", lambda v: v >= 0, "0 or more"),
-    ("survey", "min_respondents", lambda v: v >= 1, "at least 1"),
-    ("model", "n_factors", lambda v: v >= 1, "at least 1"),
-    ("model", "n_clusters", lambda v: v == 6, "6 (one cluster per resilience profile)"),
-    ("model", "rotation", lambda v: v in _ROTATIONS, "one of " + ", ".join(_ROTATIONS)),
-    ("model", "method", lambda v: v in ("minres", "ml", "principal"), "minres, ml or principal"),
-    ("model", "n_init", lambda v: v >= 1, "at least 1"),
-    ("model", "n_boot", lambda v: v >= 0, "0 or more (0 skips the stability check)"),
-    ("model", "max_missing", lambda v: 0 < v < 1, "between 0 and 1"),
-    ("estimates", "n_boot", lambda v: v >= 0, "0 or more (0 gives no intervals)"),
-    ("estimates", "interval", lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.9)"),
-    (
-        "estimates",
-        "shrinkage",
-        lambda v: v == "empirical_bayes" or (not isinstance(v, str) and v >= 0),
-        "'empirical_bayes' or a number of pseudo-respondents, 0 or more",
-    ),
     ("compare", "quintile_gap", lambda v: 1 <= v <= 4, "1, 2, 3 or 4"),
     ("compare", "permutations", lambda v: v >= 99, "at least 99"),
     ("compare", "alpha", lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.05)"),
@@ -402,8 +384,31 @@ _RANGES: list[tuple[str, str, Any, str]] = [
 ]
 
 
+def _estimator_constraints() -> list[tuple[str, str, Any]]:
+    """(section, key, constraint) of the keys that set an estimator parameter.
+
+    The legal values are the estimators' own declarations (``_parameter_constraints``):
+    [model] keys are :class:`~resilience.SurveyModel` parameters, [estimates] keys and
+    [survey] ``min_respondents`` are :class:`~resilience.AreaEstimator` parameters.
+    Imported here, not at the top, so reading a config does not load scikit-learn.
+    """
+    from .models.area_estimator import AreaEstimator
+    from .models.survey_model import SurveyModel
+
+    owners = (("model", SurveyModel), ("estimates", AreaEstimator), ("survey", AreaEstimator))
+    return [
+        (section, key, constraint)
+        for section, owner in owners
+        for key, constraint in owner._parameter_constraints.items()
+        if key in SCHEMA[section]
+    ]
+
+
 def _check_ranges(out: Mapping[str, Any]) -> None:
-    for section, key, ok, what in _RANGES:
+    checks = [(s, k, ok, what) for s, k, ok, what in _RANGES] + [
+        (s, k, c.ok, c.what) for s, k, c in _estimator_constraints()
+    ]
+    for section, key, ok, what in checks:
         value = out[key] if not section else out[section][key]
         if not ok(value):
             raise ConfigError(f"{_where(section, key)} must be {what}; got {value!r}.")

@@ -79,7 +79,8 @@ def gap_clusters(
     permutations: int = 999,
     alpha: float = 0.05,
     fdr: bool = False,
-    seed: int = 0,
+    random_state: int = 0,
+    seed: int | None = None,
 ) -> pd.Series:
     """Local Moran's I cluster label of every LSOA's gap.
 
@@ -100,8 +101,10 @@ def gap_clusters(
         Control the false discovery rate over all tested LSOAs with ``esda.fdr``
         (Benjamini–Hochberg step-up; when nothing passes, esda falls back to the
         Bonferroni bound alpha / n).
-    seed : int, default=0
+    random_state : int, default=0
         Seed of the permutations: the same inputs give the same labels.
+    seed : int, optional
+        Deprecated spelling of ``random_state`` (warns).
 
     Returns
     -------
@@ -116,6 +119,14 @@ def gap_clusters(
       labelled here and left out of the significance threshold;
     - ``no data``: LSOAs with a missing gap (or empty geometry), left out of the analysis.
     """
+    if seed is not None:
+        warnings.warn(
+            "gap_clusters(seed=...) is deprecated; pass random_state (the name every "
+            "estimator and function of the library uses).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        random_state = seed
     _check(lsoa, column, permutations, alpha)
     from esda import fdr as esda_fdr
     from esda.moran import Moran_Local
@@ -141,7 +152,7 @@ def gap_clusters(
             # esda announces a future change of its default alternative hypothesis
             warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"esda\.")
             lisa = Moran_Local(
-                y, graph.transform("r"), permutations=int(permutations), seed=int(seed)
+                y, graph.transform("r"), permutations=int(permutations), seed=int(random_state)
             )
         p = _tie_aware_p(np.asarray(lisa.sim, dtype=float), np.asarray(lisa.Is, dtype=float))
         threshold = float(esda_fdr(p[connected], alpha)) if fdr else float(alpha)

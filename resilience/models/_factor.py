@@ -35,14 +35,19 @@ def weighted_corr(z: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def parallel_analysis(
-    corr: np.ndarray, n_obs: int, *, n_iter: int = 20, quantile: float = 0.95, seed: int = 0
+    corr: np.ndarray,
+    n_obs: int,
+    *,
+    n_iter: int = 20,
+    quantile: float = 0.95,
+    random_state: int = 0,
 ) -> tuple[int, np.ndarray, np.ndarray]:
     """Horn's parallel analysis (Horn 1965, Psychometrika 30:179–185).
 
     Returns the number of eigenvalues of ``corr`` above the ``quantile`` of eigenvalues
     from uncorrelated normal data of the same size, with both sets of eigenvalues.
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     p = corr.shape[0]
     sims = np.empty((n_iter, p))
     for i in range(n_iter):
