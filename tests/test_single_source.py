@@ -160,3 +160,96 @@ def test_gap_clusters_seed_is_a_deprecated_spelling_of_random_state():
     with pytest.warns(DeprecationWarning, match="random_state"):
         old = gap_clusters(lsoa, permutations=99, seed=3)
     pd.testing.assert_series_equal(old, gap_clusters(lsoa, permutations=99, random_state=3))
+
+
+# ---- one code-column detector, one code matcher --------------------------------------
+
+
+def _write_input(reader, columns, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    rows = 3
+    prefix = {"boundaries": "E00", "lookup": "E00", "population": "E00", "hard": "E01"}[reader]
+    data = {c: [f"{prefix}{i:06d}" for i in range(rows)] for c in columns}
+    data.update({"value": [1.0, 2.0, 3.0]})
+    if reader == "boundaries":
+        path = tmp_path / "oa.gpkg"
+        geom = [box(i, 0, i + 1, 1) for i in range(rows)]
+        gpd.GeoDataFrame(data, geometry=geom, crs=27700).to_file(path)
+    else:
+        path = tmp_path / f"{reader}.csv"
+        pd.DataFrame(data).to_csv(path, index=False)
+    return path
+
+
+def _read_input(reader, path):
+    from resilience.inputs.boundaries import read_boundaries
+    from resilience.inputs.hard import read_hard_data
+    from resilience.inputs.lookup import read_lookup
+    from resilience.inputs.population import read_population
+
+    if reader == "boundaries":
+        return read_boundaries(path, "oa")
+    if reader == "lookup":
+        return read_lookup(path)
+    if reader == "population":
+        return read_population(path)
+    return read_hard_data(
+        [{"path": path, "indicators": [{"column": "value", "higher_is": "worse"}]}]
+    )
+
+
+@pytest.mark.parametrize("reader", ["boundaries", "lookup", "population", "hard"])
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        (["area"], r"has no (OA|area|LSOA) code column \(names such as .*Its columns are: "),
+        (
+            ["OA11CD", "OA21CD", "LSOA11CD", "LSOA21CD"],
+            r"has 2 candidate (OA|LSOA) code columns: '(OA|LSOA)11CD', '(OA|LSOA)21CD', probably "
+            r"for different years\. Say which one to use: set .*21CD",
+        ),
+    ],
+)
+def test_one_code_column_detector_with_one_error_class(tmp_path, reader, columns, message):
+    from resilience.errors import InputDataError
+
+    path = _write_input(reader, columns, tmp_path)
+    with pytest.raises(InputDataError, match=message) as err:
+        _read_input(reader, path)
+    assert type(err.value) is InputDataError
+
+
+def test_geography_joins_and_hard_data_share_one_report_type():
+    from resilience.errors import CodeMatchError
+    from resilience.inputs import _match
+    from resilience.inputs._codematch import MatchReport, check_join, match_codes
+
+    assert _match.check_join is check_join  # the old module only re-exports
+    joined = check_join(
+        ["E00000001", "E00000002"],
+        ["E00000001", "E00000002", "E00000003"],
+        needed_label="the OAs",
+        available_label="the lookup",
+        what="OA",
+    )
+    hard = match_codes(["E01000001", "E01000002", "E01000003"], ["E01000001", "E01000002"])
+    for report in (joined, hard):
+        assert isinstance(report, MatchReport)
+        assert (report.n_matched, report.n_areas, report.unmatched_in_data) == (
+            2,
+            2,
+            [f"{report.unmatched_in_data[0][:3]}000003"],
+        )
+        assert report.ok and report.share_unmatched == 0.0
+    assert str(joined).startswith("OA codes of the lookup against the OAs:")
+    assert str(hard).startswith("LSOA codes of the data against the study area's LSOAs:")
+    with pytest.raises(CodeMatchError, match=r"1 of 2 ward codes of the lookup's wards are not"):
+        check_join(
+            ["E05000001", "E05000002"],
+            ["E05000001"],
+            needed_label="the lookup's wards",
+            available_label="the ward boundaries",
+            what="ward",
+        )

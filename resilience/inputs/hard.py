@@ -35,17 +35,18 @@ import pandas as pd
 
 from ..compare.hard_index import METHODS, hard_index, slug
 from ..errors import ConfigError, DataQualityWarning, InputDataError, format_examples
+from ._areacodes import detect_code_column
 from ._codematch import LOOKUP_NAME, MatchReport, match_codes
 from ._file7 import (
     File7Release,
     detect_release,
     find_header,
+    header_key,
     header_suggestions,
-    normalise_header,
     plain_name,
 )
 from ._io import file_label, read_table, to_numeric
-from .codes import column_vintage, detect_geography, find_code_column, normalise_codes
+from .codes import code_column_candidates, column_vintage, detect_geography, normalise_codes
 
 __all__ = [
     "HIGHER_IS",
@@ -280,18 +281,13 @@ def _code_column(df: pd.DataFrame, code: object, release: File7Release | None, p
         return found
     if release is not None:
         return release.code_column
-    found = find_code_column(cols, "lsoa")
-    if len(found) == 1:
-        return found[0]
-    if found:
-        raise ConfigError(
-            f"The hard data file {file_label(path)} has several LSOA code columns "
-            f'({format_examples(found)}). Say which with code = "…".'
-        )
-    raise InputDataError(
-        f"Could not find the LSOA code column of the hard data file {file_label(path)}: it "
-        "is not an IoD File 7 table and no column is named like LSOA11CD/LSOA21CD. Its "
-        f'columns are: {format_examples(cols, 12)}. Set code = "<column>" in [hard].'
+    return detect_code_column(
+        cols,
+        "lsoa",
+        path=path,
+        role="hard data",
+        setting='code = "..." in [hard]',
+        note="It is not an IoD File 7 table (no 'LSOA code (2011)' or '(2021)' column).",
     )
 
 
@@ -299,7 +295,7 @@ def _lad_column(df: pd.DataFrame, release: File7Release | None) -> str | None:
     """The local authority code column: File 7's, else the latest ``LADyyCD``-style one."""
     if release is not None and release.lad_column:
         return release.lad_column
-    found = find_code_column(list(df.columns), "lad")
+    found = code_column_candidates(list(df.columns), "lad")
     if not found:
         return None
     return max(found, key=lambda c: column_vintage(c) or 0)
@@ -338,7 +334,7 @@ def _read_one(
                 f"Its columns are: {format_examples(list(df.columns), 12)}. Correct the "
                 "indicator's column in [hard]."
             )
-        if _RANKED.search(normalise_header(found)) and ind.higher_is == "worse":
+        if _RANKED.search(header_key(found)) and ind.higher_is == "worse":
             raise ConfigError(
                 f"Indicator {ind.column!r} of {file_label(path)} is an IoD rank or decile where "
                 "1 is most deprived, so a higher value means less need: set "
