@@ -253,3 +253,89 @@ def test_geography_joins_and_hard_data_share_one_report_type():
             available_label="the ward boundaries",
             what="ward",
         )
+
+
+# ---- one output schema -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved(borough, tmp_path_factory):
+    import resilience as rs
+
+    root = tmp_path_factory.mktemp("schema")
+    paths = borough.write(root / "b")
+    result = rs.run(paths["config"])
+    result.save(root / "out", maps=False)
+    return result, root / "out"
+
+
+def _expected(result):
+    from resilience import schema
+    from resilience.compare.hard_index import slug
+
+    inds = result.hard.indicators
+    domains = [f"hard_{d}" for d in dict.fromkeys(slug(i.domain) for i in inds if i.domain)]
+    levels = result.config["classification"]["levels"]
+    return {
+        "oa": schema.oa_columns(levels),
+        "lsoa": schema.lsoa_columns([i.slug for i in inds], domains),
+        "ward": schema.ward_columns(),
+        "flags": list(schema.SHORTLIST_COLUMNS),
+    }
+
+
+def test_schema_columns_are_the_written_geopackage_and_csv_columns(saved):
+    import pyogrio
+
+    result, out = saved
+    expected = _expected(result)
+    for layer in ("oa", "lsoa", "ward"):
+        fields = list(pyogrio.read_info(out / "resilience.gpkg", layer=layer)["fields"])
+        assert fields == expected[layer], layer
+        assert list(getattr(result, layer).columns) == [*expected[layer], "geometry"]
+    for table in ("lsoa", "ward", "flags"):
+        header = pd.read_csv(out / "tables" / f"{table}.csv", nrows=0).columns.tolist()
+        assert header == expected[table], table
+
+
+def test_flag_values_and_gap_clusters_come_from_the_schema(saved):
+    from resilience import schema
+    from resilience.compare import FLAGS, spatial
+    from resilience.maps import _inputs
+    from resilience.outputs import _summary, qml
+
+    result, _ = saved
+    assert FLAGS is schema.FLAGS and spatial.CLUSTER_LABELS is schema.GAP_CLUSTERS
+    assert set(_inputs.FLAGS) == set(_summary.FLAG_VALUES) == set(schema.FLAGS)
+    assert [c[0] for c in qml.FLAG_CATEGORIES] == list(schema.FLAGS)
+    assert set(result.lsoa["flag"].dropna()) <= set(schema.FLAGS)
+    assert set(result.lsoa["gap_cluster"]) <= set(schema.GAP_CLUSTERS)
+    assert set(result.flags["flag"]) <= set(schema.DISAGREE)
+    assert result.counts["flagged"] == int(result.lsoa["flag"].isin(schema.DISAGREE).sum())
+
+
+def test_the_workbook_dictionary_and_the_aliases_are_the_schemas(saved):
+    from openpyxl import load_workbook
+
+    from resilience import schema
+    from resilience.outputs import _about, aliases
+
+    assert aliases.default_aliases is schema.default_aliases
+    assert aliases.FIXED_ALIASES is schema.FIXED_ALIASES
+    assert _about.column_meaning is schema.column_meaning
+    result, out = saved
+    sheet = load_workbook(out / "tables" / "resilience.xlsx", read_only=True)["About"]
+    rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+    start = rows.index(("Column dictionary",))
+    end = rows.index(("Wards",), start)
+    dictionary = [r for r in rows[start + 2 : end] if len(r) == 2]
+    meanings = dict(dictionary)
+    assert meanings["flag"] == schema.COLUMN_DESCRIPTIONS["flag"]
+    assert "predicted_worse (prediction shows more need" in meanings["flag"]
+    assert meanings["gap"] == "predicted_quintile minus hard_quintile"
+    # the LSOA sheet's columns, in the schema's order, each with the schema's meaning
+    assert [c for c, _ in dictionary] == _expected(result)["lsoa"]
+    indicators = {i.slug for i in result.hard.indicators}
+    for column, meaning in dictionary:
+        if column not in indicators:
+            assert meaning == schema.column_meaning(column, interval=0.9), column

@@ -19,19 +19,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputDataError, format_examples
+from ..schema import GAP_CLUSTERS, NO_DATA, NO_NEIGHBOURS, NOT_SIGNIFICANT
 
 __all__ = ["CLUSTER_LABELS", "gap_clusters"]
 
-#: Values of the ``gap_cluster`` column.
-CLUSTER_LABELS = (
-    "high-high",
-    "low-low",
-    "high-low",
-    "low-high",
-    "not significant",
-    "no neighbours",
-    "no data",
-)
+#: Values of the ``gap_cluster`` column (the output schema's).
+CLUSTER_LABELS = GAP_CLUSTERS
 # esda quadrant codes (geoda_quads=False): 1 HH, 2 LH, 3 LL, 4 HL
 _QUADS = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
 
@@ -134,7 +127,7 @@ def gap_clusters(
 
     y_all = pd.to_numeric(lsoa[column], errors="coerce").astype(float)
     usable = y_all.notna().to_numpy() & ~(lsoa.geometry.isna() | lsoa.geometry.is_empty).to_numpy()
-    labels = np.full(len(lsoa), "no data", dtype=object)
+    labels = np.full(len(lsoa), NO_DATA, dtype=object)
     pos = np.flatnonzero(usable)
     if len(pos) == 0:
         return pd.Series(labels, index=lsoa.index, name="gap_cluster", dtype="str")
@@ -143,8 +136,8 @@ def gap_clusters(
     graph = Graph.build_contiguity(geo, rook=False)
     card = graph.cardinalities.reindex(geo.index, fill_value=0).to_numpy()
     island = card == 0
-    sub = np.full(len(pos), "not significant", dtype=object)
-    sub[island] = "no neighbours"
+    sub = np.full(len(pos), NOT_SIGNIFICANT, dtype=object)
+    sub[island] = NO_NEIGHBOURS
     y = y_all.to_numpy()[pos]
     connected = ~island
     if connected.sum() >= 2 and np.ptp(y[connected]) > 0 and np.ptp(y) > 0:

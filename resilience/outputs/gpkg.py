@@ -44,7 +44,7 @@ import pandas as pd
 import pyogrio
 
 from ..errors import InputDataError, OutputExistsError, format_examples
-from .aliases import default_aliases
+from ..schema import default_aliases
 from .qml import default_styles
 
 __all__ = [

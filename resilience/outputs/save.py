@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .._progress import Progress, logger
-from .aliases import default_aliases
+from ..schema import default_aliases
 from .gpkg import write_geopackage
 from .manifest import build_manifest, config_hash, write_manifest
 from .report import write_report
