@@ -34,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..compare.hard_index import METHODS, hard_index, slug
-from ..errors import ConfigError, DataQualityWarning, InputDataError, format_examples
+from ..errors import ConfigError, DataQualityWarning, InputDataError, check_entry, format_examples
 from ._areacodes import detect_code_column
 from ._codematch import LOOKUP_NAME, MatchReport, match_codes
 from ._file7 import (
@@ -66,6 +66,8 @@ HIGHER_IS = ("worse", "better")
 #: Keys of a hard-data table entry and of an indicator entry (also checked by the config).
 TABLE_KEYS = ("path", "code", "sheet", "layer", "indicators")
 INDICATOR_KEYS = ("column", "higher_is", "weight", "domain", "label")
+#: An indicator entry as written in the config, for messages.
+INDICATOR_EXAMPLE = '{ column = "Income Score (rate)", higher_is = "worse" }'
 _RANKED = re.compile(r"\b(rank|decile)\b.*where 1 is most deprived")
 
 
@@ -135,17 +137,9 @@ class Indicator:
         """Build from a config entry (``{"column": …, "higher_is": …}``), checking keys."""
         if isinstance(spec, Indicator):
             return spec
-        if not isinstance(spec, Mapping):
-            raise ConfigError(
-                f"Each hard-data indicator{where} must be a table like "
-                f'{{ column = "Income Score (rate)", higher_is = "worse" }}; got {spec!r}.'
-            )
-        unknown = [k for k in spec if k not in INDICATOR_KEYS]
-        if unknown:
-            raise ConfigError(
-                f"Unknown key {format_examples(unknown)} in a hard-data indicator{where}. "
-                f"Allowed keys: {', '.join(INDICATOR_KEYS)}."
-            )
+        check_entry(
+            spec, INDICATOR_KEYS, where=f"a hard-data indicator{where}", like=INDICATOR_EXAMPLE
+        )
         for key in ("column", "higher_is"):
             if key not in spec:
                 raise ConfigError(f"A hard-data indicator{where} has no {key!r}: {dict(spec)!r}.")
