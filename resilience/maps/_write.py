@@ -12,6 +12,7 @@ import numpy as np
 import shapely
 
 from ..errors import ConfigError, DataQualityWarning, ResilienceWarning, format_examples
+from ..schema import DISAGREE
 from ._geometry import MapGeometry, coverage_warning, prepare_geometry
 from ._inputs import MapInputs, check_inputs
 from ._layers import build_layers, tooltip_fields
@@ -280,7 +281,7 @@ class _Run:
         inputs, geometry = self.inputs, self.geometry
         pages = _WardPages(inputs, geometry["ward"])
         figures = AreaFigures.from_wards(inputs.ward)
-        flagged = inputs.lsoa[inputs.lsoa["flag"].isin(["hard_worse", "predicted_worse"])]
+        flagged = inputs.lsoa[inputs.lsoa["flag"].isin(DISAGREE)]
         flagged_by_ward = dict(list(flagged.groupby("ward_code", sort=False)))
         paths: dict[str, Path] = {}
         for w in range(len(inputs.ward)):

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .._progress import Progress, logger
 from ..models.area_estimator import n_band
-from .aliases import default_aliases
+from ..schema import default_aliases
 from .gpkg import write_geopackage
 from .manifest import build_manifest, config_hash, write_manifest
 from .report import write_report
