@@ -315,7 +315,8 @@ def _kind(col: str, series: pd.Series) -> str:
 def _values(series: pd.Series, kind: str) -> list[object]:
     """The column's cells as Python values, ``None`` where missing or not finite."""
     if kind == _TEXT:
-        return [None if _missing(v) else _text(v) for v in series]
+        texts = (None if _missing(v) else _text(v) for v in series)
+        return [t or None for t in texts]  # an empty text is an empty cell
     if kind.startswith("yyyy"):
         times = series.dt.tz_convert("UTC").dt.tz_localize(None) if series.dt.tz else series
         return [None if pd.isna(v) else v.to_pydatetime() for v in times]
