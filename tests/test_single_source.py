@@ -297,10 +297,8 @@ def test_the_workbook_dictionary_and_the_aliases_are_the_schemas(saved):
     from openpyxl import load_workbook
 
     from resilience import schema
-    from resilience.outputs import _about, aliases
+    from resilience.outputs import _about
 
-    assert aliases.default_aliases is schema.default_aliases
-    assert aliases.FIXED_ALIASES is schema.FIXED_ALIASES
     assert _about.column_meaning is schema.column_meaning
     result, out = saved
     sheet = load_workbook(out / "tables" / "resilience.xlsx", read_only=True)["About"]
