@@ -302,7 +302,7 @@ def test_the_workbook_dictionary_and_the_aliases_are_the_schemas(saved):
     assert _about.column_meaning is schema.column_meaning
     result, out = saved
     sheet = load_workbook(out / "tables" / "resilience.xlsx", read_only=True)["About"]
-    rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+    rows = [tuple(v for v in r if v is not None) for r in sheet.iter_rows(values_only=True)]
     start = rows.index(("Column dictionary",))
     end = rows.index(("Wards",), start)
     dictionary = [r for r in rows[start + 2 : end] if len(r) == 2]
