@@ -309,6 +309,8 @@ def run(
     lsoa_gdf = _geo_frame(lsoa_out, inp.lsoa, "lsoa_code")
 
     ward_out = ward_agg.frame.drop(columns=["dominant_cluster", "n_oa"]).copy()
+    # wards of the area without OAs stay in the layer, with no figures ("no data")
+    ward_out = ward_out.reindex(ward_out.index.union(pd.Index(inp.ward["ward_code"]), sort=False))
     ward_out.insert(0, "ward_name", _names(inp.ward, inp.lookup, "ward", ward_out.index))
     lsoa_pop = weights.groupby(lk["lsoa_code"]).sum().reindex(lsoa_out.index)
     by_ward = lsoa_out.groupby("ward_code")

@@ -106,3 +106,67 @@ def test_run_on_real_files(borough_files, tmp_path, capsys):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["lsoa"] == 110
     assert np.isfinite(lsoa["flag_confidence"]).all()
+
+
+def _london_wide(borough_files, realdata, extra="", lads=(LAD,)):
+    """The borough's config pointed at the London-wide files, cut by [area] lad."""
+    text = (borough_files / "resilience.toml").read_text()
+    for name, whole in (("oa.gpkg", "oa11_london.gpkg"), ("lsoa.gpkg", "lsoa11_london.gpkg"),
+                        ("wards.gpkg", "wards2011era_london.gpkg")):  # fmt: skip
+        text = text.replace(f'path = "{name}"', f'path = "{(realdata / whole).as_posix()}"')
+    text += f"\n[area]\nlad = {list(lads)!r}\n{extra}".replace("'", '"')
+    path = borough_files / "london_wide.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cut_and_whole(borough_files, realdata):
+    from resilience import run
+
+    by_hand = run(borough_files / "resilience.toml")
+    by_area = run(_london_wide(borough_files, realdata))
+    return by_hand, by_area
+
+
+def test_area_cut_matches_files_cut_by_hand(cut_and_whole):
+    by_hand, by_area = cut_and_whole
+    for level, key in (("oa", "oa_code"), ("lsoa", "lsoa_code"), ("ward", "ward_code")):
+        a = getattr(by_hand, level).drop(columns="geometry").set_index(key).sort_index()
+        b = getattr(by_area, level).drop(columns="geometry").set_index(key).sort_index()
+        pd.testing.assert_frame_equal(a, b)
+    assert len(by_area.lsoa) == 110 and len(by_area.ward) == 17
+    assert (by_hand.lsoa["flag"].value_counts() == by_area.lsoa["flag"].value_counts()).all()
+
+
+def test_area_check_counts_rows_inside(borough_files, realdata, capsys):
+    assert main(["check", str(_london_wide(borough_files, realdata))]) == 0
+    out = capsys.readouterr().out
+    n_oa = pyogrio.read_info(borough_files / "oa.gpkg")["features"]
+    assert f"{n_oa:,} of 24,339 rows inside the study area" in out
+    assert "110 of 4,693 rows inside the study area" in out  # LSOA boundaries
+    assert "unmatched" not in out and "not in" not in out
+
+
+def test_area_with_unknown_lad_names_it(borough_files, realdata, tmp_path, capsys):
+    text = _london_wide(borough_files, realdata).read_text().replace(LAD, "E09000099")
+    bad = borough_files / "bad_lad.toml"
+    bad.write_text(text)
+    assert main(["run", str(bad), "--out", str(tmp_path / "o"), "--no-maps"]) == 2
+    err = capsys.readouterr().err
+    assert "E09000099" in err and "LAD11CD" in err and not (tmp_path / "o").exists()
+
+
+def test_wards_without_oas_stay_as_no_data(borough_files, realdata, tmp_path, capsys):
+    # the City of London's 25 wards (2011) include 12 that no OA falls in
+    config = _london_wide(borough_files, realdata, lads=("E09000001", LAD))
+    out = tmp_path / "out"
+    assert main(["run", str(config), "--out", str(out), "--map-mode", "offline"]) == 0
+    err = capsys.readouterr().err
+    assert "12 ward(s) of the study area have no OA" in err and "Langbourn" in err
+    ward = pyogrio.read_dataframe(out / "resilience.gpkg", layer="ward")
+    assert len(ward) == 17 + 25
+    empty = ward[ward["resilience_score"].isna()]
+    assert len(empty) == 12 and "Langbourn" in set(empty["ward_name"])
+    table = pd.read_csv(out / "tables" / "ward.csv", dtype={"ward_code": str})
+    assert len(table) == 42

@@ -8,13 +8,15 @@ that names the file, the column and examples of the offending values.
 
 from __future__ import annotations
 
+import csv
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputDataError, format_examples
+from ..errors import DataQualityWarning, InputDataError, format_examples
 
-__all__ = ["file_label", "read_table", "require_columns", "to_numeric"]
+__all__ = ["file_label", "read_table", "require_columns", "text_encoding", "to_numeric"]
 
 _CSV = {".csv", ".txt"}
 _TAB = {".tab", ".tsv"}
@@ -25,6 +27,59 @@ _GEO = {".gpkg", ".shp", ".geojson", ".json", ".fgb"}
 def file_label(path: str | Path) -> str:
     """How a file is named in messages: its path as given."""
     return f"'{path}'"
+
+
+def text_encoding(path: str | Path, *, role: str = "table") -> str:
+    """The encoding of a text file: UTF-8 (with or without a byte-order mark) or Windows-1252.
+
+    Excel on Windows saves "CSV" in the Windows-1252 code page unless told "CSV UTF-8", so
+    a file that is not valid UTF-8 is read as Windows-1252 with a
+    :class:`~resilience.errors.DataQualityWarning` naming it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = f.write_bytes("code,name\\nE01000001,Caf\\u00e9\\n".encode("utf-8"))
+    >>> text_encoding(f)
+    'utf-8-sig'
+    """
+    data = Path(path).read_bytes()
+    try:
+        data.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError as err:
+        where = err.start
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError as err:
+        raise InputDataError(
+            f"The {role} file {file_label(path)} is neither UTF-8 nor Windows-1252 text "
+            f"(byte {err.start}). Save it as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8)."
+        ) from err
+    warnings.warn(
+        f"The {role} file {file_label(path)} is not UTF-8 (first odd byte at position "
+        f"{where}); it was read as Windows-1252, the code page Excel uses for CSV on Windows. "
+        "Check names with accents or £ signs, or save it as 'CSV UTF-8'.",
+        DataQualityWarning,
+        stacklevel=3,
+    )
+    return "cp1252"
+
+
+def _delimiter(path: Path, encoding: str, default: str) -> str:
+    """The field separator of a delimited text file, sniffed from its header line."""
+    with open(path, encoding=encoding, newline="") as fh:
+        header = fh.readline()
+    if default in header:
+        return default
+    try:
+        sep = csv.Sniffer().sniff(header, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return default
+    if sep != default and header.count(sep) >= 1:
+        return sep
+    return default
 
 
 def read_table(
@@ -39,9 +94,11 @@ def read_table(
     Parameters
     ----------
     path : str or Path
-        A ``.csv``/``.txt`` (comma-separated; a UTF-8 byte-order mark is removed),
-        ``.tab``/``.tsv`` (tab-separated), Excel workbook, GeoPackage/shapefile/GeoJSON
-        (attributes only), ``.parquet`` or Stata ``.dta`` file.
+        A ``.csv``/``.txt`` (comma-separated; a UTF-8 byte-order mark is removed; a
+        header with no comma but semicolons or tabs is read with that separator, as
+        European Excel saves "CSV"; Windows-1252 text is read with a warning, see
+        :func:`text_encoding`), ``.tab``/``.tsv`` (tab-separated), Excel workbook,
+        GeoPackage/shapefile/GeoJSON (attributes only), ``.parquet`` or Stata ``.dta`` file.
     role : str
         What the file is for, used in error messages ("hard data", "lookup", …).
     sheet : str or int, optional
@@ -70,11 +127,13 @@ def read_table(
     ext = p.suffix.lower()
     try:
         if ext in _CSV or ext in _TAB:
+            encoding = text_encoding(p, role=role)
+            sep = _delimiter(p, encoding, "\t" if ext in _TAB else ",")
             df = pd.read_csv(
                 p,
-                sep="\t" if ext in _TAB else ",",
+                sep=sep,
                 dtype=str,
-                encoding="utf-8-sig",
+                encoding=encoding,
                 keep_default_na=True,
                 na_values=[""],
                 low_memory=False,
