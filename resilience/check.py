@@ -50,9 +50,16 @@ class CheckReport:
         self.sections.append((section, [(kind, text)]))
 
     def __str__(self) -> str:
+        return self.format()
+
+    def format(self, *, quiet: bool = False) -> str:
+        """The report as text; ``quiet`` keeps only the warnings and problems (``check -q``)."""
         marks = {"ok": "  ok  ", "info": "      ", "warn": " warn ", "FAIL": " FAIL "}
         out = []
-        for name, lines in self.sections:
+        for name, all_lines in self.sections:
+            lines = [ln for ln in all_lines if not quiet or ln[0] in ("warn", "FAIL")]
+            if not lines:
+                continue
             out.append(name)
             for kind, text in lines:
                 first, *rest = text.splitlines() or [""]

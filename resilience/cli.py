@@ -23,7 +23,9 @@ __all__ = ["main"]
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    g.add_argument(
+        "-q", "--quiet", action="store_true", help="only warnings and errors (check: only problems)"
+    )
     g.add_argument("-v", "--verbose", action="store_true", help="more detail, with timings")
 
 
@@ -86,7 +88,7 @@ def _check(args: argparse.Namespace) -> int:
     from .check import check
 
     report = check(args.config)
-    print(report)
+    print(report.format(quiet=args.quiet))
     return 0 if report.ok else 2
 
 

@@ -14,7 +14,7 @@ import shapely
 
 from resilience.config import load_config
 from resilience.errors import CodeMatchError, ConfigError, DataQualityWarning
-from resilience.inputs._io import read_table
+from resilience.inputs._io import read_table, to_numeric
 from resilience.inputs.boundaries import read_boundaries
 from resilience.inputs.load import missing_oas_join, oa_ward_fit, wards_in_area
 from resilience.inputs.lookup import read_lookup
@@ -158,3 +158,35 @@ def test_semicolon_csv_is_detected(tmp_path):
     f.write_text("LSOA21CD;score\nE01000001;1,5\nE01000002;2\n", encoding="utf-8")
     df = read_table(f, role="hard data")
     assert list(df.columns) == ["LSOA21CD", "score"] and df["score"].tolist() == ["1,5", "2"]
+    # the decimal comma of the locales that save CSV with semicolons
+    assert to_numeric(df, ["score"], path=f, role="hard data")["score"].tolist() == [1.5, 2.0]
+
+
+@pytest.fixture(scope="module")
+def small_borough(tmp_path_factory):
+    from resilience.synthetic import make_borough
+
+    b = make_borough(seed=5, n_oa=150, n_lsoa=30, n_ward=5, n_respondents=3000)
+    return b.write(tmp_path_factory.mktemp("small") / "borough")
+
+
+def test_check_quiet_prints_only_problems(small_borough, capsys):
+    from resilience.cli import main
+
+    config = small_borough["config"]
+    assert main(["check", str(config)]) == 0
+    full = capsys.readouterr().out
+    assert "[  ok  ]" in full
+    assert main(["check", "-q", str(config)]) == 0
+    quiet = capsys.readouterr().out
+    assert "[  ok  ]" not in quiet and "[      ]" not in quiet
+    assert quiet.strip().endswith("All inputs can be read and joined.")
+    # a council's Excel "CSV" (Windows-1252, semicolons, as European Excel saves it)
+    hard = config.parent / "data" / "imd2025_file7.csv"
+    df = pd.read_csv(hard, dtype=str, encoding="utf-8-sig")
+    df["LSOA name (2021)"] = df["LSOA name (2021)"].str.replace("Northbridge", "Nórthbridge")
+    df.to_csv(hard, sep=";", index=False, encoding="cp1252")
+    assert main(["check", "-q", str(config)]) == 0
+    quiet = capsys.readouterr().out
+    assert "[  ok  ]" not in quiet
+    assert "imd2025_file7.csv' is not UTF-8" in quiet and "Windows-1252" in quiet

@@ -170,3 +170,25 @@ def test_wards_without_oas_stay_as_no_data(borough_files, realdata, tmp_path, ca
     assert len(empty) == 12 and "Langbourn" in set(empty["ward_name"])
     table = pd.read_csv(out / "tables" / "ward.csv", dtype={"ward_code": str})
     assert len(table) == 42
+
+
+def test_lsoa_population_in_a_run(borough_files, realdata, tmp_path, capsys):
+    config = _london_wide(borough_files, realdata)
+    mye = (realdata / "population" / "mid2019_population_lsoa11_london.csv").as_posix()
+    ts001 = (realdata / "census2021_oa21" / "ts001_oa21_london.csv").as_posix()
+    text = config.read_text().replace(
+        "\n[classification]",
+        f'population = {{ path = "{mye}", column = "adults", level = "lsoa", '
+        f'oa_counts = {{ path = "{ts001}" }} }}\n\n[classification]',
+    )
+    config.write_text(text)
+    out = tmp_path / "out"
+    assert main(["run", str(config), "--out", str(out), "--no-maps"]) == 0
+    err = capsys.readouterr().err
+    assert "have no count in the OA counts file" in err and "spread to OAs in proportion" in err
+    oa = pyogrio.read_dataframe(out / "resilience.gpkg", layer="oa", read_geometry=False)
+    mye_adults = pd.read_csv(mye).set_index("LSOA11CD")
+    adults = mye_adults["Persons_All-Ages"] - mye_adults["Persons_0-15"]
+    by_lsoa = oa.groupby("lsoa_code")["population"].sum()
+    np.testing.assert_allclose(by_lsoa, adults.reindex(by_lsoa.index), rtol=1e-9)
+    assert len(by_lsoa) == 110

@@ -68,18 +68,18 @@ def text_encoding(path: str | Path, *, role: str = "table") -> str:
 
 
 def _delimiter(path: Path, encoding: str, default: str) -> str:
-    """The field separator of a delimited text file, sniffed from its header line."""
+    """The field separator of a delimited text file: the one splitting its header most.
+
+    European Excel saves "CSV" with semicolons; the header decides, since its fields may
+    hold commas inside quotes ("Education, Skills and Training Score").
+    """
     with open(path, encoding=encoding, newline="") as fh:
         header = fh.readline()
-    if default in header:
-        return default
-    try:
-        sep = csv.Sniffer().sniff(header, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return default
-    if sep != default and header.count(sep) >= 1:
-        return sep
-    return default
+    fields = {
+        sep: len(next(csv.reader([header], delimiter=sep), [])) for sep in (",", ";", "\t", "|")
+    }
+    best = max(fields, key=lambda sep: (fields[sep], sep == default))
+    return best if fields[best] > fields[default] else default
 
 
 def read_table(
@@ -181,6 +181,8 @@ def read_table(
             f"({type(err).__name__}: {err}). Is it the file the config says it is?"
         ) from err
     df.columns = [str(c).strip() for c in df.columns]
+    if ext in _CSV and sep == ";":
+        df.attrs["decimal"] = ","  # semicolon CSVs come from locales writing 1,5 for 1.5
     if len(df) == 0:
         raise InputDataError(f"The {role} file {file_label(p)} has a header but no rows.")
     return df
@@ -204,12 +206,19 @@ def to_numeric(
 ) -> pd.DataFrame:
     """Convert ``columns`` to floats; non-numeric values are an error naming them.
 
-    Empty cells become missing values. Thousands separators (``1,234``) are accepted.
+    Empty cells become missing values. Thousands separators (``1,234``) are accepted; in
+    a semicolon-separated file (``df.attrs["decimal"] == ","``) the comma is the decimal
+    mark instead (``1,5`` is 1.5).
     """
     out = df.copy()
+    comma_decimal = df.attrs.get("decimal") == ","
     for col in columns:
         raw = out[col]
-        text = raw.astype("string").str.strip().str.replace(",", "", regex=False)
+        text = raw.astype("string").str.strip()
+        if comma_decimal:
+            text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        else:
+            text = text.str.replace(",", "", regex=False)
         num = pd.to_numeric(text, errors="coerce")
         bad = raw[num.isna() & text.notna() & (text != "")]
         if len(bad):
