@@ -9,6 +9,7 @@ index, compares the two and finds where disagreement clusters. It returns a
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,11 +22,14 @@ import pandas as pd
 from scipy import sparse
 
 from ._progress import Progress, logger
+from .compare.chance import chance_check
 from .compare.flags import compare, shortlist
 from .compare.spatial import gap_clusters
 from .config import Config, load_config
+from .errors import ResilienceWarning
 from .inputs.hard import HardData, hard_index
 from .inputs.load import Inputs, load_inputs
+from .inputs.trial import SYNTHETIC_NOTICE
 from .models import SurveyModel
 from .models.aggregate import Aggregate, aggregate, population_weights
 from .models.area_estimator import AreaEstimator
@@ -75,6 +79,10 @@ class Result:
     counts: dict[str, int]
     run_id: str
     checks: list[dict[str, Any]] = field(default_factory=list)
+    #: warnings every output repeats (a trial run on a synthetic survey, chance-level flags)
+    notices: list[str] = field(default_factory=list)
+    synthetic_survey: bool = False
+    chance: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         flags = self.lsoa["flag"].value_counts().to_dict() if "flag" in self.lsoa else {}
@@ -284,6 +292,17 @@ def run(
         )
         counts = cmp["flag"].value_counts().to_dict()
         logger.info("      flags: %s", ", ".join(f"{k} {v}" for k, v in counts.items()) or "none")
+        chance = chance_check(
+            -lsoa_scores,
+            hard["hard_index"].reindex(lsoa_scores.index),
+            cmp["flag"],
+            quintile_gap=c["quintile_gap"],
+            interval=e["interval"],
+        )
+        notices = [SYNTHETIC_NOTICE] if inp.synthetic else []
+        if chance["no_better"]:
+            warnings.warn(chance["message"], ResilienceWarning, stacklevel=2)
+            notices.append(chance["message"])
 
     # -------------------------------------------------------------- assemble
     oa_out = pd.DataFrame(index=oa_codes)
@@ -356,4 +375,7 @@ def run(
         counts=counts_out,
         run_id=run_id,
         checks=inp.checks,
+        notices=notices,
+        synthetic_survey=inp.synthetic,
+        chance=chance,
     )

@@ -20,7 +20,7 @@ import shapely
 
 from .._progress import logger
 from ..config import Config, load_config
-from ..errors import DataQualityWarning, InputDataError, format_examples
+from ..errors import DataQualityWarning, InputDataError, ResilienceWarning, format_examples
 from ._io import read_table, require_columns
 from ._match import check_join
 from .area import area_oas, lad_of_oas, rows_inside, study_area
@@ -31,6 +31,7 @@ from .hard import HardData, read_hard_data
 from .lookup import derive_lookup, read_lookup
 from .population import read_population, spread_to_oas
 from .survey import read_survey
+from .trial import SYNTHETIC_NOTICE, is_synthetic_survey
 
 __all__ = [
     "Inputs",
@@ -71,6 +72,8 @@ class Inputs:
     checks: list[dict[str, Any]] = field(default_factory=list)
     #: rows of each input inside the study area: (what, inside, total)
     area_rows: list[tuple[str, int, int]] = field(default_factory=list)
+    #: the survey is a synthetic one made by ``resilience synth-survey`` (a trial run)
+    synthetic: bool = False
 
 
 def read_area_boundaries(cfg: Config, level: str) -> gpd.GeoDataFrame:
@@ -511,6 +514,9 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
             rows.append(("population", *rows_inside(population.index, inside)))
         checks.append(population_join(cfg, oa, population)())
     survey = read_config_survey(cfg)
+    synthetic = is_synthetic_survey(cfg["survey"]["path"])
+    if synthetic:
+        warnings.warn(SYNTHETIC_NOTICE, ResilienceWarning, stacklevel=2)
     classification = read_classification(cfg, list(survey.attrs["levels"]))
     if inside is not None:
         rows.append(("classification", *rows_inside(classification.index, inside)))
@@ -531,5 +537,5 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
                     f"{n_all:,}")  # fmt: skip
     return Inputs(
         cfg, oa, lsoa, ward, lookup, report, population, classification, crosswalk, survey, hard,
-        checks, rows,
+        checks, rows, synthetic,
     )  # fmt: skip

@@ -43,7 +43,10 @@ def about_for(result: Result) -> dict[str, Any]:
             ind.slug: f"{ind.column} (as given; higher is {ind.higher_is})"
             for ind in result.hard.indicators
         },
-    }
+        "synthetic_survey": result.synthetic_survey,
+        **{("notice" if i == 0 else f"notice_{i + 1}"): text
+           for i, text in enumerate(result.notices)},
+    }  # fmt: skip
 
 
 def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
@@ -152,7 +155,8 @@ def save_result(
                 result.lsoa,
                 result.ward,
                 mode=mode,
-                title=result.config["title"],
+                title=("TRIAL RUN (synthetic survey) – " if result.synthetic_survey else "")
+                + result.config["title"],
                 indicator_labels=labels,
                 ward_pages=result.config["maps"]["ward_pages"],
                 tiles=result.config["maps"]["tiles"],
@@ -198,6 +202,8 @@ def save_result(
         "compare": result.config["compare"],
         "min_respondents": result.config["survey"]["min_respondents"],
     }
+    manifest["synthetic_survey"] = result.synthetic_survey
+    manifest["notices"] = list(result.notices)
     paths["manifest"] = write_manifest(folder / "manifest.json", _relative(manifest, folder))
     return paths
 
