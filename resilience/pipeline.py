@@ -91,6 +91,20 @@ class Result:
             f"{len(self.ward)} wards; flags {flags}>"
         )
 
+    def _repr_html_(self) -> str:
+        from ._notebook import result_html
+
+        return result_html(self)
+
+    def map(self, folder: str | Path | None = None, *, mode: str = "offline") -> Any:
+        """The borough map, shown inline in a notebook (a :class:`~resilience._notebook.MapPage`).
+
+        Written to ``folder`` (default: a temporary folder) as one self-contained page.
+        """
+        from ._notebook import borough_map
+
+        return borough_map(self, folder, mode=mode)
+
     @property
     def indicator_labels(self) -> dict[str, str]:
         """Output column of each hard indicator → its title as given."""

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["SYNTHETIC_MARKER", "SYNTHETIC_NOTICE", "SYNTHETIC_VALUE", "is_synthetic_survey"]
+__all__ = [
+    "SYNTHETIC_MARKER",
+    "SYNTHETIC_NOTICE",
+    "SYNTHETIC_VALUE",
+    "is_synthetic_survey",
+    "map_title",
+]
 
 #: Column marking a respondent file made by ``resilience synth-survey``.
 SYNTHETIC_MARKER = "synthetic_marker"
@@ -26,6 +32,17 @@ SYNTHETIC_NOTICE = (
     "Society: the cluster shares, scores and flags show how the tool works on this "
     "geography and are not findings about its residents."
 )
+
+
+def map_title(title: str, synthetic: bool) -> str:
+    """The title of the map pages, marked on a trial run.
+
+    Examples
+    --------
+    >>> map_title("Northbridge", True)
+    'TRIAL RUN (synthetic survey) – Northbridge'
+    """
+    return f"TRIAL RUN (synthetic survey) – {title}" if synthetic else title
 
 
 def is_synthetic_survey(path: str | Path) -> bool:

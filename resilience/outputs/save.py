@@ -146,6 +146,7 @@ def save_result(
         paths.update({f"table_{k}": v for k, v in written.items()})
 
         if maps:
+            from ..inputs.trial import map_title
             from ..maps import write_maps
 
             mode = map_mode or result.config["maps"]["mode"]
@@ -155,8 +156,7 @@ def save_result(
                 result.lsoa,
                 result.ward,
                 mode=mode,
-                title=("TRIAL RUN (synthetic survey) – " if result.synthetic_survey else "")
-                + result.config["title"],
+                title=map_title(result.config["title"], result.synthetic_survey),
                 indicator_labels=labels,
                 ward_pages=result.config["maps"]["ward_pages"],
                 tiles=result.config["maps"]["tiles"],
