@@ -190,3 +190,49 @@ def test_check_quiet_prints_only_problems(small_borough, capsys):
     quiet = capsys.readouterr().out
     assert "[  ok  ]" not in quiet
     assert "imd2025_file7.csv' is not UTF-8" in quiet and "Windows-1252" in quiet
+
+
+def test_oa_counts_of_another_vintage_go_through_the_vintage_lookup(small_borough, tmp_path):
+    from resilience.inputs.load import read_config_population
+
+    data = small_borough["config"].parent / "data"
+    lookup = pd.read_csv(data / "lookup.csv", dtype=str).set_index("OA21CD")
+    lookup = lookup.rename(columns={"LSOA21CD": "lsoa_code"})
+    members = lookup.groupby("lsoa_code").groups
+    oas = next(list(v) for v in members.values() if len(v) >= 3)
+    merged, split_a, split_b = oas[:3]
+    # "2011" counts: merged came from two older OAs, split_a and split_b from one
+    counts = {c: 10.0 for c in lookup.index if c not in (merged, split_a, split_b)}
+    counts |= {"E00900001": 30.0, "E00900002": 10.0, "E00900003": 60.0}
+    links = [(c, c, "U") for c in counts if c.startswith("E0017")]
+    links += [("E00900001", merged, "M"), ("E00900002", merged, "M")]
+    links += [("E00900003", split_a, "S"), ("E00900003", split_b, "S")]
+    pd.Series(counts).rename_axis("OA11CD").rename("count").reset_index().to_csv(
+        tmp_path / "counts11.csv", index=False
+    )
+    pd.DataFrame(links, columns=["OA11CD", "OA21CD", "CHNGIND"]).to_csv(
+        tmp_path / "oa11_oa21.csv", index=False
+    )
+    pd.DataFrame({"LSOA21CD": list(members), "adults": 1000.0}).to_csv(
+        tmp_path / "lsoa_pop.csv", index=False
+    )
+    cfg = {
+        "geography": {
+            "population": {
+                "path": str(tmp_path / "lsoa_pop.csv"), "code": None, "column": "adults",
+                "level": "lsoa",
+                "oa_counts": {"path": str(tmp_path / "counts11.csv"), "code": "OA11CD",
+                              "column": "count"},
+            },
+            "vintage_lookup": {"path": str(tmp_path / "oa11_oa21.csv"), "source": "OA11CD",
+                               "target": "OA21CD", "change": "CHNGIND"},
+        }
+    }  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every OA has a count once carried across
+        pop = read_config_population(cfg, lookup)
+    share = pop[oas] / pop[oas].sum()
+    weights = pd.Series(10.0, index=oas)
+    weights[merged], weights[split_a], weights[split_b] = 40.0, 30.0, 30.0
+    np.testing.assert_allclose(share, weights[oas] / weights[oas].sum())
+    assert pop[oas].sum() == pytest.approx(1000.0)

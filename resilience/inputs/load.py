@@ -29,7 +29,7 @@ from .codes import normalise_codes
 from .crosswalk import Crosswalk, crosswalk_matrix, read_crosswalk
 from .hard import HardData, read_hard_data
 from .lookup import derive_lookup, read_lookup
-from .population import read_population, spread_to_oas
+from .population import counts_across_vintages, read_population, spread_to_oas
 from .survey import read_survey
 from .trial import SYNTHETIC_NOTICE, is_synthetic_survey
 
@@ -334,6 +334,15 @@ def read_config_population(cfg: Config, lookup: pd.DataFrame | None = None) -> p
     if p.get("oa_counts"):
         c = p["oa_counts"]
         counts = read_population(c["path"], code=c.get("code"), column=c.get("column"))
+        vl = cfg["geography"].get("vintage_lookup")
+        if vl and not lookup.index.isin(counts.index).all():
+            # counts on the other OA vintage (Census 2021 on 2011 boundaries): carry them over
+            links = read_crosswalk(
+                vl["path"], source=vl["source"], target=vl["target"], change=vl.get("change")
+            )
+            on_source = counts.index.isin(links["source"]).mean()
+            if on_source > counts.index.isin(links["target"]).mean():
+                counts = counts_across_vintages(counts, links)
     spread = spread_to_oas(pop, lookup["lsoa_code"], counts)
     logger.info("      population: %s", spread.attrs["measure"])
     return spread

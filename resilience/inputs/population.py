@@ -41,6 +41,7 @@ from .codes import GEOGRAPHY_PREFIXES, detect_geography, find_code_column, norma
 __all__ = [
     "ADULT_AGE",
     "DICTIONARY_NAME",
+    "counts_across_vintages",
     "normalise_header",
     "read_population",
     "spread_to_oas",
@@ -606,4 +607,38 @@ def spread_to_oas(
     out.attrs = dict(lsoa_population.attrs)
     out.attrs["measure"] = f"{what}, per LSOA, spread to OAs {how}"
     out.attrs["geography"] = "oa"
+    return out
+
+
+def counts_across_vintages(counts: pd.Series, links: pd.DataFrame) -> pd.Series:
+    """OA counts of one OA vintage carried to another through the ONS OA lookup.
+
+    Each OA of ``counts`` shares its count equally among the OAs it links to (a 2021 OA
+    made by merging two 2011 OAs gives each half); an OA adds up the shares it receives
+    (a 2011 OA split in two in 2021 gets both halves' counts). Used only as spreading
+    weights, so the LSOA totals stay exact whatever the approximation.
+
+    Parameters
+    ----------
+    counts : Series
+        Counts by OA code of the ``links["source"]`` vintage.
+    links : DataFrame
+        ``source`` and ``target`` OA codes, one row per link (as from
+        :func:`resilience.inputs.crosswalk.read_crosswalk`).
+
+    Examples
+    --------
+    >>> links = pd.DataFrame({"source": ["A", "B", "C"], "target": ["X", "X", "Y"]})
+    >>> counts_across_vintages(pd.Series({"A": 10.0, "B": 5.0, "C": 7.0}), links).to_dict()
+    {'X': 15.0, 'Y': 7.0}
+    """
+    lk = links[["source", "target"]].drop_duplicates()
+    n_targets = lk.groupby("source")["target"].transform("size")
+    part = lk["source"].map(counts.astype(float)) / n_targets
+    out = part.groupby(lk["target"]).sum(min_count=1).dropna().rename("population")
+    out.index.name = "oa_code"
+    out.attrs = dict(counts.attrs)
+    out.attrs["measure"] = (
+        f"{counts.attrs.get('measure', 'OA counts')} carried across OA vintages by the lookup"
+    )
     return out
