@@ -79,7 +79,7 @@ def borough_map(result: Result, folder: str | Path | None = None, *, mode: str =
     ``mode="offline"`` (the default) makes one self-contained page, which a notebook shows
     without a network. ``folder`` defaults to a new temporary folder.
     """
-    from .inputs.trial import map_title
+    from .inputs.trial import SYNTHETIC_NOTICE, map_title
     from .maps import write_maps
 
     out = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="resilience-map-"))
@@ -95,5 +95,6 @@ def borough_map(result: Result, folder: str | Path | None = None, *, mode: str =
         ward_pages=False,
         tiles=result.config["maps"]["tiles"],
         tiles_attribution=result.config["maps"]["tiles_attribution"],
+        notice=SYNTHETIC_NOTICE if result.synthetic_survey else None,
     )
     return MapPage(out / "index.html")

@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import re
 import runpy
 import sys
 from pathlib import Path
@@ -56,7 +57,10 @@ def test_every_output_says_trial_run(trial):
     pages = [out / "maps" / "index.html", *(out / "maps" / "wards").glob("*.html")]
     assert len(pages) == 21
     for page in pages:
-        assert "TRIAL RUN (synthetic survey)" in page.read_text(encoding="utf-8"), page.name
+        text = page.read_text(encoding="utf-8")
+        assert "TRIAL RUN (synthetic survey)" in text, page.name  # in the page title
+        banner = re.search(r'<div class="rz-notice" role="alert"[^>]*>([^<]*)</div>', text)
+        assert banner and banner.group(1).startswith("TRIAL RUN on a SYNTHETIC survey"), page
     about = pyogrio.read_dataframe(out / "resilience.gpkg", layer="about").set_index("key")
     assert about.loc["synthetic_survey", "value"] == "true"
     assert about.loc["notice", "value"].startswith("TRIAL RUN on a SYNTHETIC survey")

@@ -146,7 +146,7 @@ def save_result(
         paths.update({f"table_{k}": v for k, v in written.items()})
 
         if maps:
-            from ..inputs.trial import map_title
+            from ..inputs.trial import SYNTHETIC_NOTICE, map_title
             from ..maps import write_maps
 
             mode = map_mode or result.config["maps"]["mode"]
@@ -161,6 +161,7 @@ def save_result(
                 ward_pages=result.config["maps"]["ward_pages"],
                 tiles=result.config["maps"]["tiles"],
                 tiles_attribution=result.config["maps"]["tiles_attribution"],
+                notice=SYNTHETIC_NOTICE if result.synthetic_survey else None,
             )
             paths["map_index"] = folder / "maps" / "index.html"
             paths.update(
