@@ -136,6 +136,10 @@ def test_area_cut_matches_files_cut_by_hand(cut_and_whole):
         b = getattr(by_area, level).drop(columns="geometry").set_index(key).sort_index()
         pd.testing.assert_frame_equal(a, b)
     assert len(by_area.lsoa) == 110 and len(by_area.ward) == 17
+    # the survey here is synthetic, drawn on the LOAC categories: unrelated to the real IMD,
+    # so the run says its flags are no better than chance
+    assert by_area.chance["no_better"] and abs(by_area.chance["rho"]) < 0.1
+    assert by_area.chance == by_hand.chance
     assert (by_hand.lsoa["flag"].value_counts() == by_area.lsoa["flag"].value_counts()).all()
 
 
