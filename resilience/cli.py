@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     trial.add_argument("--seed", type=int, default=None, help="default: the config's seed")
     _add_common(trial)
 
-    from .download import add_parser as add_download
+    from .download._cli import add_parser as add_download
 
     add_download(sub, common=_add_common)
     return parser
@@ -95,7 +95,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .check import check
+    from .inputs.check import check
 
     report = check(args.config)
     print(report.format(quiet=args.quiet))
@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "synth-survey":
             return _synth_survey(args)
         if args.command == "download":
-            from .download import run as run_download
+            from .download._cli import run as run_download
 
             return run_download(args)
         return 2  # pragma: no cover - argparse requires a command

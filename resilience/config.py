@@ -201,6 +201,24 @@ class Config:
         """Folder that relative paths in the config are resolved against."""
         return self.path.parent if self.path else Path.cwd()
 
+    def survey_model_params(self) -> dict[str, Any]:
+        """Parameters of :class:`~resilience.SurveyModel` from ``[model]``, ``[survey]`` and
+        the seed."""
+        return {
+            **self.data["model"],
+            "items": self.data["survey"]["items"],
+            "random_state": int(self.data["seed"]),
+        }
+
+    def area_estimator_params(self) -> dict[str, Any]:
+        """Parameters of :class:`~resilience.AreaEstimator` (all but ``levels``) from
+        ``[estimates]``, ``[survey]`` and the seed."""
+        return {
+            **self.data["estimates"],
+            "min_respondents": self.data["survey"]["min_respondents"],
+            "random_state": int(self.data["seed"]),
+        }
+
     def input_files(self) -> dict[str, Path]:
         """Every input file named in the config, by role."""
         d = self.data

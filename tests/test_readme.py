@@ -44,13 +44,10 @@ def test_classification_with_wrong_columns_says_how_to_name_them(demo_input, mon
     import resilience as rs
 
     monkeypatch.chdir(demo_input)
-    survey = rs.read_survey(
-        "data/f_indresp.tab",
-        weight="f_indscui_xw",
-        levels=["oac_supergroup", "oac_group", "oac_subgroup"],
-    )
+    levels = ["oac_supergroup", "oac_group", "oac_subgroup"]
+    survey = rs.read_survey("data/f_indresp.tab", weight="f_indscui_xw", levels=levels)
     model = rs.SurveyModel(n_init=2, n_boot=0, random_state=0).fit(survey)
-    est = rs.AreaEstimator(survey.attrs["levels"], n_boot=0, random_state=0)
+    est = rs.AreaEstimator(levels, n_boot=0, random_state=0)
     est.fit(survey, model.labels_)
     raw = pd.read_csv("data/oac.csv", dtype=str)
     with pytest.raises(InputDataError, match=r"set_axis\(\['oac_supergroup'.*set_index"):

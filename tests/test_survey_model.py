@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from resilience.clusters import CLUSTER_KEYS, CONSTRUCTS, PROFILE_MATRIX
-from resilience.errors import ConfigError, NotFittedError
+from resilience.errors import ConfigError, DataQualityWarning, NotFittedError
 from resilience.inputs.survey import read_survey
 from resilience.items import DEFAULT_ITEMS, Item
 from resilience.models import SurveyModel
@@ -56,7 +56,7 @@ def test_diagnostics(model, survey):
     assert d["bartlett_p"] < 1e-10
     # stress and capability correlate strongly in the synthetic world, so 4 or 5
     assert 4 <= d["parallel_analysis_factors"] <= 5
-    weights = survey["indscui_xw"]
+    weights = survey["weight"]
     assert d["n_zero_weight"] == int((weights == 0).sum())
     assert d["n_used"] + d["n_zero_weight"] + d["n_dropped_missing"] == len(survey)
     assert d["n_dropped_missing"] > 50  # the neighbourhood-module skippers
@@ -154,17 +154,16 @@ def test_items_in_another_order_fit_the_same_model(survey, model):
 
 def test_weight_zero_respondents_are_left_out(survey):
     s = survey.copy()
-    s.attrs = dict(survey.attrs)
-    idx = s.index[s["indscui_xw"] > 0][:200]
-    s.loc[idx, "indscui_xw"] = 0.0
+    idx = s.index[s["weight"] > 0][:200]
+    s.loc[idx, "weight"] = 0.0
     m = SurveyModel(random_state=0, n_boot=0, n_init=5).fit(s)
     assert not set(idx) & set(m.labels_.index)
 
 
 def test_unweighted_frames_work(survey):
-    s = survey.drop(columns="indscui_xw")
-    s.attrs = {**survey.attrs, "weight": None}
-    m = SurveyModel(random_state=0, n_boot=0, n_init=5).fit(s)
+    s = survey.drop(columns="weight")
+    with pytest.warns(DataQualityWarning, match="without survey weights"):
+        m = SurveyModel(random_state=0, n_boot=0, n_init=5).fit(s)
     assert m.diagnostics_["n_zero_weight"] == 0
 
 

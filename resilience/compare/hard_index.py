@@ -22,7 +22,7 @@ from ..inputs._file7 import normalise_header
 if TYPE_CHECKING:
     from ..inputs.hard import HardData, Indicator
 
-__all__ = ["METHODS", "hard_index", "slug"]
+__all__ = ["METHODS", "group_hard_index", "hard_index", "slug"]
 
 #: Standardisation methods of :func:`hard_index`.
 METHODS = ("zscore", "rank", "exponential")
@@ -145,3 +145,20 @@ def hard_index(data: HardData, *, method: str = "zscore") -> pd.DataFrame:
         for i in data.indicators
     ]
     return out
+
+
+def group_hard_index(hard: pd.Series, groups: pd.Series, population: pd.Series) -> pd.Series:
+    """Population-weighted mean ``hard_index`` of the LSOAs in each group (e.g. ward).
+
+    LSOAs without hard data are left out of their group's mean (and of its weights).
+
+    Examples
+    --------
+    >>> h = pd.Series([1.0, -1.0, np.nan], index=["L1", "L2", "L3"])
+    >>> wards = pd.Series(["W1", "W1", "W2"], index=h.index)
+    >>> group_hard_index(h, wards, pd.Series([30.0, 10.0, 5.0], index=h.index)).to_dict()
+    {'W1': 0.5, 'W2': nan}
+    """
+    weighted = (hard * population).groupby(groups).sum()
+    total = population.where(hard.notna()).groupby(groups).sum()
+    return (weighted / total.replace(0, np.nan)).rename("hard_index")

@@ -17,8 +17,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
 #: Public name → the module of this package that defines it.
 _EXPORTS = {
@@ -38,19 +37,11 @@ _EXPORTS = {
     "read_crosswalk": "crosswalk",
     "Inputs": "load",
     "load_inputs": "load",
+    "check": "check",
+    "CheckReport": "check",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

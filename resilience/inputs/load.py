@@ -30,7 +30,7 @@ from .crosswalk import Crosswalk, crosswalk_matrix, read_crosswalk
 from .hard import HardData, read_hard_data
 from .lookup import derive_lookup, read_lookup
 from .population import counts_across_vintages, read_population, spread_to_oas
-from .survey import read_survey
+from .survey import SurveyInfo, read_survey
 from .trial import SYNTHETIC_NOTICE, is_synthetic_survey
 
 __all__ = [
@@ -68,12 +68,36 @@ class Inputs:
     classification: pd.DataFrame  # indexed by (source vintage) OA code, survey level names
     crosswalk: Crosswalk | None
     survey: pd.DataFrame
+    survey_info: SurveyInfo
     hard: HardData
     checks: list[dict[str, Any]] = field(default_factory=list)
     #: rows of each input inside the study area: (what, inside, total)
     area_rows: list[tuple[str, int, int]] = field(default_factory=list)
     #: the survey is a synthetic one made by ``resilience synth-survey`` (a trial run)
     synthetic: bool = False
+
+    def summary(self) -> str:
+        """One line of sizes for the log."""
+        return (
+            f"{len(self.oa):,} OAs, {len(self.lsoa):,} LSOAs, {len(self.ward):,} wards; "
+            f"{len(self.survey):,} survey respondents; {len(self.hard.indicators)} hard "
+            "indicators"
+        )
+
+    @property
+    def levels(self) -> list[str]:
+        """The classification levels as columns of ``survey`` and ``classification``."""
+        return list(self.survey_info.levels)
+
+    @property
+    def level_names(self) -> dict[str, str]:
+        """Each level's column → the classification's own name for it (output columns)."""
+        return level_names(self.config, self.survey_info)
+
+
+def level_names(cfg: Config, info: SurveyInfo) -> dict[str, str]:
+    """The survey's level columns → the ``[classification] levels`` names, coarse to fine."""
+    return dict(zip(info.levels, cfg["classification"]["levels"], strict=True))
 
 
 def read_area_boundaries(cfg: Config, level: str) -> gpd.GeoDataFrame:
@@ -362,8 +386,8 @@ def population_join(cfg: Config, oa: gpd.GeoDataFrame, population: pd.Series) ->
     )
 
 
-def read_config_survey(cfg: Config) -> pd.DataFrame:
-    """The respondent file named in ``[survey]``."""
+def read_config_survey(cfg: Config) -> tuple[pd.DataFrame, SurveyInfo]:
+    """The respondent file named in ``[survey]``, and what was found in it."""
     sv = cfg["survey"]
     return read_survey(
         sv["path"],
@@ -371,6 +395,7 @@ def read_config_survey(cfg: Config) -> pd.DataFrame:
         weight=sv.get("weight"),
         levels=sv["levels"],
         items=sv.get("items"),
+        return_info=True,
     )
 
 
@@ -522,11 +547,11 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
         if inside is not None and cfg["geography"]["population"]["level"] == "oa":
             rows.append(("population", *rows_inside(population.index, inside)))
         checks.append(population_join(cfg, oa, population)())
-    survey = read_config_survey(cfg)
+    survey, survey_info = read_config_survey(cfg)
     synthetic = is_synthetic_survey(cfg["survey"]["path"])
     if synthetic:
         warnings.warn(SYNTHETIC_NOTICE, ResilienceWarning, stacklevel=2)
-    classification = read_classification(cfg, list(survey.attrs["levels"]))
+    classification = read_classification(cfg, survey_info.levels)
     if inside is not None:
         rows.append(("classification", *rows_inside(classification.index, inside)))
     crosswalk = read_config_crosswalk(cfg, oa, classification, population)
@@ -545,6 +570,6 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
         logger.info("      %s: %s of %s rows inside the study area", what, f"{n_in:,}",
                     f"{n_all:,}")  # fmt: skip
     return Inputs(
-        cfg, oa, lsoa, ward, lookup, report, population, classification, crosswalk, survey, hard,
-        checks, rows, synthetic,
+        cfg, oa, lsoa, ward, lookup, report, population, classification, crosswalk, survey,
+        survey_info, hard, checks, rows, synthetic,
     )  # fmt: skip

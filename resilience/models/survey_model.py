@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,7 @@ from ..errors import (
     format_examples,
 )
 from ..items import Item, items_by_construct, parse_items
-from ._base import forget_fit, int_seed
+from ._base import forget_fit, int_seed, survey_weights
 from ._factor import FactorFit, adequacy, fit_factors, parallel_analysis
 
 __all__ = ["SurveyModel"]
@@ -54,6 +54,16 @@ class _Prepared:
         self.z = z
         self.keep = keep
         self.construct_scores = construct_scores
+
+
+class _Screened(NamedTuple):
+    """What :meth:`SurveyModel._screen` finds before fitting."""
+
+    items: tuple[Item, ...]
+    mean: np.ndarray
+    sd: np.ndarray
+    prep: _Prepared
+    used: np.ndarray
 
 
 class SurveyModel(BaseEstimator):
@@ -132,8 +142,8 @@ class SurveyModel(BaseEstimator):
     >>> from resilience.synthetic import make_borough
     >>> b = make_borough(seed=1, n_oa=60, n_lsoa=12, n_ward=3, n_respondents=3000)
     >>> survey = b.survey.rename(columns=lambda c: c.removeprefix("f_"))
-    >>> survey.attrs["weight"] = "indscui_xw"
-    >>> model = SurveyModel(n_boot=0, n_init=10, random_state=0).fit(survey)
+    >>> model = SurveyModel(n_boot=0, n_init=10, random_state=0)
+    >>> model = model.fit(survey, sample_weight=survey["indscui_xw"])
     >>> sorted(model.labels_.unique()) == sorted(CLUSTER_KEYS)
     True
     """
@@ -194,22 +204,6 @@ class SurveyModel(BaseEstimator):
             )
         return items
 
-    def _weights(self, survey: pd.DataFrame) -> np.ndarray:
-        name = survey.attrs.get("weight")
-        if name is None:
-            return np.ones(len(survey))
-        if name not in survey.columns:
-            raise InputDataError(
-                f"The survey frame has no weight column {name!r} (named in its attrs). Read the "
-                "file with resilience.read_survey or set survey.attrs['weight']."
-            )
-        w = survey[name].to_numpy(dtype=float)
-        if np.isnan(w).any() or (w < 0).any():
-            raise InputDataError(
-                f"Weight column {name!r} has missing or negative values; weights must be >= 0."
-            )
-        return w
-
     def _item_matrix(self, survey: pd.DataFrame, items: Sequence[Item]) -> np.ndarray:
         names = [it.name for it in items]
         absent = [n for n in names if n not in survey.columns]
@@ -226,9 +220,18 @@ class SurveyModel(BaseEstimator):
                 x[:, j] = it.low + it.high - col
         return x
 
-    def _prepare(self, x: np.ndarray, items: Sequence[Item]) -> _Prepared:
-        """Standardise with the fitted item moments, drop and impute within construct."""
-        z = (x - self.item_mean_) / self.item_sd_
+    def _prepare(
+        self,
+        x: np.ndarray,
+        items: Sequence[Item],
+        mean: np.ndarray | None = None,
+        sd: np.ndarray | None = None,
+    ) -> _Prepared:
+        """Standardise with the item moments (default: the fitted ones), drop and impute
+        within construct."""
+        mean = self.item_mean_ if mean is None else mean
+        sd = self.item_sd_ if sd is None else sd
+        z = (x - mean) / sd
         groups = items_by_construct(items)
         keep = np.ones(len(z), dtype=bool)
         col = {it.name: j for j, it in enumerate(items)}
@@ -305,6 +308,15 @@ class SurveyModel(BaseEstimator):
         )
         return keys, match
 
+    def fit_summary(self) -> str:
+        """One line on the fit for the log: KMO, factor names, stability."""
+        self._check_fitted()
+        d = self.diagnostics_
+        ari = self.stability_.get("ari_mean") if self.stability_.get("n_boot") else None
+        return f"KMO {d['kmo']:.2f}; factors {', '.join(d['factor_names'])}; stability ARI " + (
+            f"{ari:.2f}" if ari is not None else "not run"
+        )
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "labels_"):
             raise NotFittedError(
@@ -313,16 +325,20 @@ class SurveyModel(BaseEstimator):
             )
 
     # ---------------------------------------------------------------------- fit
-    def fit(self, survey: pd.DataFrame, y: Any = None) -> SurveyModel:
+    def fit(self, survey: pd.DataFrame, y: Any = None, sample_weight: Any = None) -> SurveyModel:
         """Fit the factor model, the clusters and their labels.
 
         Parameters
         ----------
         survey : DataFrame
-            Respondents, as returned by :func:`resilience.read_survey` (the weight column is
-            found from ``survey.attrs["weight"]``; without it every respondent counts the
-            same). Not modified.
+            Respondents, as returned by :func:`resilience.read_survey`, with one column per
+            survey item. Not modified.
         y : ignored
+        sample_weight : array-like, Series or str, optional
+            Survey weight of each row (a Series is aligned on the index; a string names a
+            column). Default: the ``weight`` column that :func:`resilience.read_survey`
+            writes; without one every respondent counts the same, with a warning.
+            Respondents of weight 0 are left out of the fit and counted.
 
         Returns
         -------
@@ -334,15 +350,33 @@ class SurveyModel(BaseEstimator):
         """
         forget_fit(self)
         with _single_thread():
-            return self._fit(survey)
+            return self._fit(survey, survey_weights(survey, sample_weight, who="the survey model"))
 
-    def _fit(self, survey: pd.DataFrame) -> SurveyModel:
+    def check_input(self, survey: pd.DataFrame, sample_weight: Any = None) -> pd.Index:
+        """Every check :meth:`fit` makes before fitting, without fitting anything.
+
+        ``resilience check`` calls this, so it fails exactly when a run's fit would stop
+        on its input: bad parameters, missing item columns, an item without variation, too
+        few usable respondents.
+
+        Returns
+        -------
+        Index
+            The respondents the fit would use (positive weight, enough answers).
+
+        Raises
+        ------
+        ConfigError, InputDataError, ModelFitError
+        """
+        w_all = survey_weights(survey, sample_weight, who="the survey model")
+        screened = self._screen(survey, w_all)
+        return survey.index[screened.used]
+
+    def _screen(self, survey: pd.DataFrame, w_all: np.ndarray) -> _Screened:
+        """Parameters, item matrix, weighted item moments and the respondents used."""
         items = self._check_params()
-        seed = int_seed(self.random_state)
-        w_all = self._weights(survey)
         x = self._item_matrix(survey, items)
-        zero = w_all == 0
-        positive = ~zero
+        positive = w_all > 0
         wpos = w_all[positive]
         xp = x[positive]
         # weighted item moments over respondents with a positive weight
@@ -360,14 +394,12 @@ class SurveyModel(BaseEstimator):
         )
         if (var == 0).any():
             flat = [items[j].name for j in np.where(var == 0)[0]]
-            raise ModelFitError(f"Items {flat} have no variation; leave them out of the item set.")
-        self.item_mean_ = mean
-        self.item_sd_ = np.sqrt(var)
-        self.item_names_ = [it.name for it in items]
-        self.constructs_ = list(items_by_construct(items))
-        self._items = items
-
-        prep = self._prepare(x, items)
+            raise ModelFitError(
+                f"Survey item(s) {flat} have no variation among the respondents with a "
+                "positive weight (every answer is the same); leave them out of the item set "
+                "([survey] items) or check that the right column was read."
+            )
+        prep = self._prepare(x, items, mean, np.sqrt(var))
         used = positive & prep.keep
         n_used = int(used.sum())
         if n_used < 10 * len(items):
@@ -375,6 +407,21 @@ class SurveyModel(BaseEstimator):
                 f"Only {n_used} respondents have a positive weight and enough answers; the "
                 f"model needs at least {10 * len(items)} ({len(items)} items x 10)."
             )
+        return _Screened(items, mean, np.sqrt(var), prep, used)
+
+    def _fit(self, survey: pd.DataFrame, w_all: np.ndarray) -> SurveyModel:
+        seed = int_seed(self.random_state)
+        screened = self._screen(survey, w_all)
+        items, prep, used = screened.items, screened.prep, screened.used
+        zero = w_all == 0
+        positive = ~zero
+        n_used = int(used.sum())
+        self.item_mean_ = screened.mean
+        self.item_sd_ = screened.sd
+        self.item_names_ = [it.name for it in items]
+        self.constructs_ = list(items_by_construct(items))
+        self._items = items
+
         z, w, cs = prep.z[used], w_all[used], prep.construct_scores[used]
         fac, km, keys, profiles, match = self._fit_core(z, w, items, cs, seed, self.n_init)
         self.factors_ = fac

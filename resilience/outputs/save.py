@@ -53,10 +53,7 @@ def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
     model = result.model
     est = result.estimator.estimates_.reset_index()
     est = est[est["level"] != "all"].rename(columns={"code": "category"})
-    names = dict(
-        zip(result.estimator.levels, result.config["classification"]["levels"], strict=True)
-    )
-    est["level"] = est["level"].map(lambda v: names.get(v, v))
+    est["level"] = est["level"].map(lambda v: result.level_names.get(v, v))
     loadings = model.loadings_.reset_index()
     profiles = model.profiles_.reset_index()
     sizes = model.cluster_sizes_.reset_index()
