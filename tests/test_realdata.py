@@ -196,3 +196,24 @@ def test_lsoa_population_in_a_run(borough_files, realdata, tmp_path, capsys):
     by_lsoa = oa.groupby("lsoa_code")["population"].sum()
     np.testing.assert_allclose(by_lsoa, adults.reindex(by_lsoa.index), rtol=1e-9)
     assert len(by_lsoa) == 110
+
+
+def test_area_without_a_lookup_and_by_wards(borough_files, realdata):
+    from resilience.inputs.load import load_inputs
+
+    lookup = pd.read_csv(realdata / "lookup_oa11_lsoa11_msoa11_ward_lad_london.csv", dtype=str)
+    in_lad = lookup[lookup["LAD11CD"] == LAD]
+    # no lookup: the OA boundaries' LAD11CD column cuts them, then the lookup is derived
+    text = _london_wide(borough_files, realdata).read_text()
+    no_lookup = "\n".join(ln for ln in text.splitlines() if not ln.startswith("lookup = "))
+    path = borough_files / "no_lookup.toml"
+    path.write_text(no_lookup)
+    inp = load_inputs(path)
+    assert set(inp.oa["oa_code"]) == set(in_lad["OA11CD"])
+    assert len(inp.lsoa) == 110 and len(inp.ward) == 17
+    # two wards of the borough, by the lookup's ward codes
+    wards = sorted(in_lad["WD11CD"].unique())[:2]
+    by_wards = _london_wide(borough_files, realdata, extra=f"wards = {wards!r}".replace("'", '"'))
+    inp = load_inputs(by_wards)
+    assert set(inp.oa["oa_code"]) == set(in_lad.loc[in_lad["WD11CD"].isin(wards), "OA11CD"])
+    assert sorted(inp.ward["ward_code"]) == wards
