@@ -1,8 +1,9 @@
 """Reading respondent files shaped like Understanding Society ``w_indresp``.
 
 :func:`read_survey` returns a plain DataFrame of the survey items (negative codes turned
-into missing values), the weight and the classification columns, indexed by respondent.
-What the model needs to know is kept in ``DataFrame.attrs``:
+into missing values), the weight, the classification columns and, when the file has them,
+the design's ``psu`` and ``strata`` (UKHLS ``w_psu``, ``w_strata``; negative codes set
+missing), indexed by respondent. What the model needs to know is kept in ``DataFrame.attrs``:
 
 ``weight``
     name of the weight column (``None`` when the file has no weight and equal weights
@@ -45,6 +46,7 @@ _MISSING_MEANINGS = {
     -9: "missing",
 }
 _ID_COLUMNS = ("pidp", "pid", "id", "respondent_id")
+_DESIGN_COLUMNS = ("psu", "strata")
 
 
 def detect_prefix(columns: Iterable[str], item_names: Iterable[str]) -> str:
@@ -261,8 +263,13 @@ def read_survey(
         level_cols.append(col)
 
     id_col = next((lookup[c] for c in _ID_COLUMNS if c in lookup), None)
+    # the design's PSUs and strata (UKHLS w_psu, w_strata), kept for the design bootstrap
+    design_cols = [_resolve(d, lookup, prefix, what="design", path=p) for d in _DESIGN_COLUMNS]
+    design_cols = [c for c in design_cols if c]
     usecols = list(
-        dict.fromkeys([c for c in [id_col, weight_col, *found.values(), *level_cols] if c])
+        dict.fromkeys(
+            [c for c in [id_col, weight_col, *found.values(), *level_cols, *design_cols] if c]
+        )
     )
     raw = _read_frame(p, usecols, level_cols)
     if len(raw) == 0:
@@ -337,6 +344,9 @@ def read_survey(
         codes = codes.mask(codes.isin(["", "nan"]) | codes.str.match(r"^-\d+$", na=False))
         out[name] = codes
         level_names.append(name)
+
+    for col in design_cols:
+        out[strip(col)] = raw[col].where(pd.to_numeric(raw[col], errors="coerce").fillna(0) >= 0)
 
     if id_col is not None:
         ids = raw[id_col]
