@@ -21,14 +21,17 @@ import pandas as pd
 from scipy import sparse
 
 from ._progress import Progress, logger
+from .clusters import CLUSTER_KEYS, share_columns
+from .compare.benchmark import benchmark_columns, bivariate
 from .compare.flags import compare, shortlist
-from .compare.spatial import gap_clusters
+from .compare.spatial import gap_clusters, gap_moran
 from .config import Config, load_config
 from .inputs.hard import HardData, hard_index
 from .inputs.load import Inputs, load_inputs
 from .models import SurveyModel
 from .models.aggregate import Aggregate, aggregate, population_weights
 from .models.area_estimator import AreaEstimator
+from .models.validation import classification_value
 
 __all__ = ["Inputs", "Result", "load_inputs", "run"]
 
@@ -60,6 +63,11 @@ class Result:
     counts : dict
         Sizes of the inputs and outputs.
     run_id : str
+    evidence : dict
+        How far the figures can be trusted: ``interval_method``, ``gap_moran`` (global
+        Moran's I of the gap), ``classification_value`` (cross-validated log-loss and
+        Brier score), ``benchmark`` (the survey's shares) and, after a sensitivity run,
+        ``sensitivity``.
     """
 
     oa: gpd.GeoDataFrame
@@ -75,6 +83,7 @@ class Result:
     counts: dict[str, int]
     run_id: str
     checks: list[dict[str, Any]] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         flags = self.lsoa["flag"].value_counts().to_dict() if "flag" in self.lsoa else {}
@@ -219,7 +228,15 @@ def run(
             interval=e["interval"],
             shrinkage=e["shrinkage"],
             random_state=seed,
-        ).fit(survey, model.labels_)
+        ).fit(survey, model.labels_, label_proba=model.predict_proba(survey))
+        value = classification_value(
+            survey,
+            model.labels_,
+            levels,
+            random_state=seed,
+            min_respondents=cfg["survey"]["min_respondents"],
+            shrinkage=e["shrinkage"],
+        )
         oa_codes = pd.Index(inp.oa["oa_code"], name="oa_code")
         if inp.crosswalk is not None:
             M_src, info_src = est.membership(inp.classification)
@@ -269,6 +286,7 @@ def run(
             hard.reindex(lsoa_scores.index),
             score_replicates=lsoa_agg.score_replicates if len(lsoa_agg.score_replicates) else None,
             quintile_gap=c["quintile_gap"],
+            min_confidence=c["min_confidence"],
         )
         lsoa_geo = inp.lsoa.set_index("lsoa_code")
         cmp_geo = gpd.GeoDataFrame(
@@ -282,10 +300,19 @@ def run(
             fdr=c["fdr"],
             seed=seed,
         )
+        moran = gap_moran(
+            cmp_geo, "gap", permutations=c["permutations"], alpha=c["alpha"], seed=seed
+        )
+        cmp["bivariate"] = bivariate(lsoa_scores, hard["hard_index"])
         counts = cmp["flag"].value_counts().to_dict()
         logger.info("      flags: %s", ", ".join(f"{k} {v}" for k, v in counts.items()) or "none")
 
     # -------------------------------------------------------------- assemble
+    national = est.estimates_.loc[("all", "all"), share_columns()]
+    national = {k: float(national[f"share_{k}"]) for k in CLUSTER_KEYS}
+    oa_table = oa_table.join(benchmark_columns(oa_table, national))
+    for agg in (lsoa_agg, ward_agg):
+        agg.frame = agg.frame.join(benchmark_columns(agg.frame, national))
     oa_out = pd.DataFrame(index=oa_codes)
     oa_out["lsoa_code"] = lk["lsoa_code"]
     oa_out["ward_code"] = lk["ward_code"]
@@ -339,6 +366,10 @@ def run(
         "flagged": len(flags),
         "predicted_worse": int(counts.get("predicted_worse", 0)),
         "hard_worse": int(counts.get("hard_worse", 0)),
+        "strong_flags": int((flags["flag_strength"] == "strong").sum()),
+        "possible_flags": int((flags["flag_strength"] == "possible").sum()),
+        "gap_moran_i": moran["moran_i"],
+        "gap_moran_p": moran["p_value"],
     }
     return Result(
         oa=oa_gdf,
@@ -354,4 +385,10 @@ def run(
         counts=counts_out,
         run_id=run_id,
         checks=inp.checks,
+        evidence={
+            "interval_method": est.interval_method_,
+            "gap_moran": moran,
+            "classification_value": value,
+            "benchmark": national,
+        },
     )

@@ -21,6 +21,8 @@ The ``about`` mapping that :func:`resilience.outputs.tables.write_tables` and
     Coverage of the bootstrap intervals (default 0.9).
 ``quintile_gap``
     Quintile difference that raises a flag (default 2).
+``min_confidence``
+    Smallest flag confidence of a ``strong`` flag (default 0.8).
 ``min_respondents``
     Smallest number of respondents a classification category needs for an estimate of
     its own (default 10).
@@ -76,8 +78,12 @@ DEFAULT_CAVEATS: tuple[str, ...] = (
     "are compared at LSOA level.",
     "Output areas are assigned to wards by best fit, so ward figures may differ slightly "
     "from figures for the exact ward boundary.",
-    "Intervals are {interval_pct} bootstrap intervals over survey respondents. They show "
-    "sampling uncertainty in the survey, not the error of the classification itself.",
+    "Intervals are {interval_pct} bootstrap intervals. Each replicate resamples the survey "
+    "(by its design when PSUs and strata are given), redraws every respondent's cluster "
+    "from their membership probabilities, re-estimates the shrinkage and draws the shares "
+    "from their posterior. On synthetic data with a known truth they cover the true shares "
+    "in about 89% of output-area and LSOA cells and 84% of ward cells (for 90% intervals): "
+    "a cluster boundary misplaced by the model itself is not carried.",
     "A flag is a reason to look, not a finding: it shortlists LSOAs for desk review and "
     "site visits.",
 )
@@ -114,6 +120,15 @@ _FIXED_COLUMNS: dict[str, str] = {
         "hard_worse (hard data show more need than the prediction)"
     ),
     "flag_confidence": "Share of bootstrap replicates that give the same flag",
+    "flag_strength": (
+        "strong (flagged, confidence at least [compare] min_confidence); possible (flagged, "
+        "less confident); none (agree)"
+    ),
+    "bivariate": (
+        "Predicted-need tertile - hard-data-need tertile within the study area (1-1 low on "
+        "both ... 3-3 high on both; 1-3 and 3-1 disagree most)"
+    ),
+    "gap_cluster": "Local Moran's I cluster of the gap (false discovery rate controlled)",
     "flag_reason": "Hard indicators that pull the prediction and the hard data apart most",
     "n_lsoa": "Number of LSOAs in the ward",
     "n_flagged": "Number of the ward's LSOAs flagged as predicted_worse or hard_worse",
@@ -153,6 +168,18 @@ def column_meaning(
             end = "Lower" if match.group(2) == "_lo" else "Upper"
             return f"{end} end of the {_pct(interval)} bootstrap interval of share_{match.group(1)}"
         return f"Predicted share of residents in the {labels[match.group(1)]} cluster (0-1)"
+    match = re.fullmatch(r"(index|band)_(\w+?)(_lo|_hi)?", column)
+    if match and match.group(2) in labels:
+        label = labels[match.group(2)]
+        if match.group(1) == "band":
+            return (
+                f"{label} index in bands: well below (<80), below (80-95), around average "
+                "(95-105, or when the interval covers 100), above (105-120), well above (>120)"
+            )
+        if match.group(3):
+            end = "Lower" if match.group(3) == "_lo" else "Upper"
+            return f"{end} end of the {_pct(interval)} interval of index_{match.group(2)}"
+        return f"{label} share as an index: 100 x share / the survey's national share"
     return UNKNOWN_MEANING
 
 
@@ -168,9 +195,11 @@ class About:
     interval: float = 0.9
     quintile_gap: int = 2
     min_respondents: int = 10
+    min_confidence: float = 0.8
 
 
-_KNOWN = {"title", "sources", "caveats", "columns", "interval", "quintile_gap", "min_respondents"}
+_KNOWN = {"title", "sources", "caveats", "columns", "interval", "quintile_gap", "min_respondents",
+          "min_confidence"}  # fmt: skip
 _METADATA_LABELS = {
     "run_id": "Run id",
     "created": "Created (UTC)",
@@ -218,6 +247,7 @@ def normalise_about(about: Mapping[str, object] | None, *, title: str | None = N
         interval=interval,
         quintile_gap=int(about.get("quintile_gap", 2)),  # type: ignore[call-overload]
         min_respondents=min_resp,
+        min_confidence=float(about.get("min_confidence", 0.8)),  # type: ignore[arg-type]
     )
 
 
