@@ -15,8 +15,9 @@ band               index
 =================  ============
 
 An area is ``around average`` whatever its index whenever the share's interval, as an
-index, covers 100: the estimate cannot tell it from the benchmark. Bounds belong to the
-band above (an index of exactly 95 is ``around average``). The benchmark share is taken
+index, covers 100: the estimate cannot tell it from the benchmark. Edges are read
+symmetrically about 100: 80 and 120 are ``below`` and ``above``, 95 and 105 ``around
+average``. The benchmark share is taken
 as known: with thousands of respondents its own sampling error is small against an
 area's.
 
@@ -58,13 +59,17 @@ def band(index: np.ndarray | pd.Series, lo: object = None, hi: object = None) ->
 
     Examples
     --------
-    >>> band(np.array([70.0, 80.0, 99.0, 110.0, 130.0])).tolist()
-    ['well below', 'below', 'around average', 'above', 'well above']
+    >>> band(np.array([70.0, 80.0, 99.0, 105.0, 120.0, 130.0])).tolist()
+    ['well below', 'below', 'around average', 'around average', 'above', 'well above']
     >>> band(np.array([130.0]), lo=np.array([98.0]), hi=np.array([160.0])).tolist()
     ['around average']
     """
     x = np.asarray(index, dtype=float)
-    out = np.asarray(BANDS, dtype=object)[np.searchsorted(BAND_EDGES, x, side="right")]
+    low, high = np.asarray(BAND_EDGES[:2]), np.asarray(BAND_EDGES[2:])
+    pos = np.where(
+        x < 100.0, np.searchsorted(low, x, side="right"), 2 + np.searchsorted(high, x, side="left")
+    )
+    out = np.asarray(BANDS, dtype=object)[np.clip(pos, 0, len(BANDS) - 1)]
     if lo is not None and hi is not None:
         covers = (np.asarray(lo, dtype=float) <= 100.0) & (np.asarray(hi, dtype=float) >= 100.0)
         out = np.where(covers, "around average", out)

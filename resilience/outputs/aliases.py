@@ -40,6 +40,8 @@ FIXED_ALIASES: dict[str, str] = {
     "flag": "Disagreement flag",
     "flag_confidence": "Flag confidence",
     "flag_reason": "Flag reason",
+    "flag_strength": "Flag strength (strong, possible, none)",
+    "bivariate": "Predicted x hard need (tertiles)",
     "gap_cluster": "Gap cluster (neighbouring areas)",
     "n_lsoa": "Number of LSOAs",
     "n_flagged": "Number of flagged LSOAs",
@@ -89,6 +91,11 @@ def default_aliases(
         for c in CLUSTERS
         for suffix, words in _SHARE_SUFFIX.items()
     }
+    for c in CLUSTERS:
+        shares[f"index_{c.key}"] = f"{c.label} (index, 100 = national)"
+        shares[f"index_{c.key}_lo"] = f"{c.label} (index, lower bound)"
+        shares[f"index_{c.key}_hi"] = f"{c.label} (index, upper bound)"
+        shares[f"band_{c.key}"] = f"{c.label} (band against national)"
     aliases: dict[str, str] = {}
     for column in columns:
         column = str(column)

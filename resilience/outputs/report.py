@@ -435,7 +435,8 @@ def _flagged(
     if f.empty:
         return (
             f"<section>{heading}<p>No LSOA is flagged: the predicted and hard-data quintiles "
-            f"differ by less than {info.quintile_gap} everywhere.</p></section>"
+            f"differ by less than {info.quintile_gap} everywhere.{_moran_sentence(ev)}</p>"
+            "</section>"
         )
     # the shortlist keeps the order of flags.csv (most confident, then largest gap, first)
     shown = f.head(_MAX_FLAGGED_ROWS)
