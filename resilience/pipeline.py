@@ -80,7 +80,7 @@ class Result:
     hard: HardData
     config: Config
     timings: dict[str, float]
-    counts: dict[str, int]
+    counts: dict[str, Any]
     run_id: str
     checks: list[dict[str, Any]] = field(default_factory=list)
     evidence: dict[str, Any] = field(default_factory=dict)
