@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="the whole pipeline on your data")
     run.add_argument("config", type=Path, help="the resilience.toml config file")
     _add_output(run, None)
+    run.add_argument(
+        "--sensitivity",
+        action="store_true",
+        help="also refit with other choices and report what changes (model/sensitivity.csv)",
+    )
     _add_common(run)
 
     chk = sub.add_parser("check", help="validate inputs only; report what would fail")
@@ -90,7 +95,14 @@ def _run(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     out = args.out if args.out is not None else cfg.base / cfg["output"]
-    run_to_folder(cfg, out, overwrite=args.overwrite, maps=not args.no_maps, map_mode=args.map_mode)
+    run_to_folder(
+        cfg,
+        out,
+        overwrite=args.overwrite,
+        maps=not args.no_maps,
+        map_mode=args.map_mode,
+        sensitivity=args.sensitivity,
+    )
     return 0
 
 

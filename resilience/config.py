@@ -33,7 +33,10 @@ top level
     weight, domain, label}``), or ``tables`` (a list of such tables); ``max_unmatched``,
     ``method`` (``zscore``, ``rank``, ``exponential``).
 ``[compare]`` (optional)
-    ``quintile_gap``, ``permutations``, ``alpha``, ``fdr``.
+    ``quintile_gap``, ``permutations``, ``alpha``, ``fdr`` (false-discovery-rate control of
+    local Moran's I, default true), ``min_confidence`` (smallest flag confidence of a
+    ``strong`` flag, 0–1, default 0.8), ``sensitivity`` (refit under other choices and
+    report what changes, default false).
 ``[maps]`` (optional)
     ``mode`` (``tiles``, ``tileless``, ``offline``), ``ward_pages``, ``tiles`` (a folium
     tile name or a URL template such as a council's own tile server) and
@@ -150,7 +153,9 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "quintile_gap": ((int,), 2, ""),
         "permutations": ((int,), 999, ""),
         "alpha": ((float,), 0.05, ""),
-        "fdr": ((bool,), False, ""),
+        "fdr": ((bool,), True, ""),
+        "min_confidence": ((float, int), 0.8, ""),
+        "sensitivity": ((bool,), False, ""),
     },
     "maps": {
         "mode": ((str,), "tiles", ""),
@@ -415,6 +420,7 @@ _RANGES: list[tuple[str, str, Any, str]] = [
     ("compare", "quintile_gap", lambda v: 1 <= v <= 4, "1, 2, 3 or 4"),
     ("compare", "permutations", lambda v: v >= 99, "at least 99"),
     ("compare", "alpha", lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.05)"),
+    ("compare", "min_confidence", lambda v: 0 <= v <= 1, "between 0 and 1 (e.g. 0.8)"),
     ("hard", "max_unmatched", lambda v: 0 <= v < 1, "between 0 and 1 (a share)"),
     ("geography", "max_missing_oas", lambda v: 0 <= v < 1, "between 0 and 1 (a share)"),
 ]

@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ._progress import Progress, logger
-from .compare.chance import chance_check
+from .compare.benchmark import add_benchmarks, survey_shares
 from .compare.hard_index import hard_index
 from .compare.lsoas import compare_lsoas
 from .config import Config, load_config
@@ -30,6 +30,7 @@ from .inputs.load import Inputs, load_inputs
 from .inputs.trial import SYNTHETIC_NOTICE
 from .models import AreaEstimator, SurveyModel, aggregate_areas
 from .models.oa_estimates import estimate_oas
+from .models.validation import classification_value
 from .outputs.layers import Layers, build_layers
 from .schema import HARD_WORSE, PREDICTED_WORSE
 
@@ -61,8 +62,13 @@ class Result:
     timings : dict
         Seconds per stage.
     counts : dict
-        Sizes of the inputs and outputs.
+        Sizes of the inputs and outputs, and the global Moran's I of the gap.
     run_id : str
+    evidence : dict
+        How far the figures can be trusted: ``interval_method``, ``gap_moran`` (global
+        Moran's I of the gap), ``classification_value`` (cross-validated log-loss and
+        Brier score), ``benchmark`` (the survey's shares) and, after a sensitivity run,
+        ``sensitivity``.
     """
 
     oa: gpd.GeoDataFrame
@@ -75,7 +81,7 @@ class Result:
     hard: HardData
     config: Config
     timings: dict[str, float]
-    counts: dict[str, int]
+    counts: dict[str, Any]
     run_id: str
     checks: list[dict[str, Any]] = field(default_factory=list)
     level_names: dict[str, str] = field(default_factory=dict)
@@ -83,6 +89,7 @@ class Result:
     notices: list[str] = field(default_factory=list)
     synthetic_survey: bool = False
     chance: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         flags = self.lsoa["flag"].value_counts().to_dict() if "flag" in self.lsoa else {}
@@ -178,7 +185,15 @@ def run(
         logger.info("      %s", model.fit_summary())
     with progress.stage(f"Estimating cluster shares for {len(inp.oa):,} OAs", key="area_estimates"):
         est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
-        est.fit(inp.survey, model.labels_)
+        est.fit(inp.survey, model.labels_, label_proba=model.predict_proba(inp.survey))
+        value = classification_value(
+            inp.survey,
+            model.labels_,
+            inp.levels,
+            random_state=int(cfg["seed"]),
+            min_respondents=cfg["survey"]["min_respondents"],
+            shrinkage=cfg["estimates"]["shrinkage"],
+        )
         oa = estimate_oas(
             est,
             inp.classification,
@@ -196,6 +211,8 @@ def run(
             category_replicates=est.replicates_,
             interval=cfg["estimates"]["interval"],
         )
+        national = survey_shares(est.estimates_)
+        oa.table = add_benchmarks(oa.table, summaries, national)
     with progress.stage("Building the hard-data index", key="hard_index"):
         hard = hard_index(inp.hard, method=cfg["hard"]["method"])
     c = cfg["compare"]
@@ -207,23 +224,18 @@ def run(
             inp.lsoa,
             score_replicates=lsoa.score_replicates,
             quintile_gap=c["quintile_gap"],
+            min_confidence=c["min_confidence"],
             permutations=c["permutations"],
             alpha=c["alpha"],
             fdr=c["fdr"],
+            interval=cfg["estimates"]["interval"],
             random_state=int(cfg["seed"]),
         )
-        _log_counts("flags", comparison["flag"].value_counts())
-        chance = chance_check(
-            -lsoa.frame["resilience_score"],
-            hard["hard_index"].reindex(lsoa.frame.index),
-            comparison["flag"],
-            quintile_gap=c["quintile_gap"],
-            interval=cfg["estimates"]["interval"],
-        )
+        _log_counts("flags", comparison.table["flag"].value_counts())
         notices = [SYNTHETIC_NOTICE] if inp.synthetic else []
-        if chance["no_better"]:
-            warnings.warn(chance["message"], ResilienceWarning, stacklevel=2)
-            notices.append(chance["message"])
+        if comparison.chance["no_better"]:
+            warnings.warn(comparison.chance["message"], ResilienceWarning, stacklevel=2)
+            notices.append(comparison.chance["message"])
     layers = build_layers(
         oa_shapes=inp.oa,
         lsoa_shapes=inp.lsoa,
@@ -233,7 +245,7 @@ def run(
         summaries=summaries,
         hard_values=inp.hard.values,
         hard=hard,
-        comparison=comparison,
+        comparison=comparison.table,
         level_names=inp.level_names,
     )
     return Result(
@@ -247,19 +259,28 @@ def run(
         hard=inp.hard,
         config=cfg,
         timings=dict(progress.timings),
-        counts=run_counts(layers, model, est),
+        counts=run_counts(layers, model, est, comparison.moran),
         run_id=run_id,
         checks=inp.checks,
         level_names=inp.level_names,
         notices=notices,
         synthetic_survey=inp.synthetic,
-        chance=chance,
+        chance=comparison.chance,
+        evidence={
+            "interval_method": est.interval_method_,
+            "gap_moran": comparison.moran,
+            "classification_value": value,
+            "benchmark": national,
+        },
     )
 
 
-def run_counts(layers: Layers, model: SurveyModel, est: AreaEstimator) -> dict[str, int]:
+def run_counts(
+    layers: Layers, model: SurveyModel, est: AreaEstimator, moran: Mapping[str, Any]
+) -> dict[str, Any]:
     """Sizes of a run's inputs and outputs, for the manifest and the report."""
     flags = layers.lsoa["flag"].value_counts()
+    strength = layers.flags["flag_strength"].value_counts()
     return {
         "oa": len(layers.oa),
         "lsoa": len(layers.lsoa),
@@ -270,4 +291,8 @@ def run_counts(layers: Layers, model: SurveyModel, est: AreaEstimator) -> dict[s
         "flagged": len(layers.flags),
         PREDICTED_WORSE: int(flags.get(PREDICTED_WORSE, 0)),
         HARD_WORSE: int(flags.get(HARD_WORSE, 0)),
+        "strong_flags": int(strength.get("strong", 0)),
+        "possible_flags": int(strength.get("possible", 0)),
+        "gap_moran_i": moran.get("moran_i"),
+        "gap_moran_p": moran.get("p_value"),
     }

@@ -24,12 +24,14 @@ def run_to_folder(
     extra_stages: int = 0,
     progress: Progress | None = None,
     prepare=None,
+    sensitivity: bool = False,
 ) -> Result:
     """Run every stage and write every output into ``out``, all or nothing.
 
     ``run.log`` (everything, with times) is written beside the outputs. ``prepare`` is an
     optional callable given the temporary folder before the run (the demo writes its
-    input files there).
+    input files there). With ``sensitivity`` (or ``[compare] sensitivity = true``) the
+    model is refitted under other choices (:mod:`resilience.compare.sensitivity`).
     """
     out = Path(out)
     protect = list(cfg.input_files().values()) + ([cfg.path] if cfg.path else []) if cfg else []
@@ -43,6 +45,16 @@ def run_to_folder(
             if prepare is not None:
                 cfg = prepare(tmp, progress) or cfg
             result = run(cfg, progress=progress)
+            if sensitivity or result.config["compare"]["sensitivity"]:
+                from .compare.sensitivity import VARIANTS
+                from .compare.sensitivity import sensitivity as refit
+
+                progress.total += 1
+                with progress.stage(
+                    f"Sensitivity: refitting under {len(VARIANTS)} other choices",
+                    key="sensitivity",
+                ):
+                    result.evidence["sensitivity"] = refit(result.config, result)
             from .outputs.save import save_result
 
             save_result(result, tmp, maps=maps, map_mode=map_mode, progress=progress, label=out)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from .clusters import CLUSTERS, share_columns
+from .clusters import CLUSTER_KEYS, CLUSTERS, share_columns
 
 __all__ = [
     "AGREE",
@@ -32,6 +32,7 @@ __all__ = [
     "DISAGREE",
     "FIXED_ALIASES",
     "FLAGS",
+    "FLAG_STRENGTHS",
     "GAP_CLUSTERS",
     "HARD_WORSE",
     "NOT_SIGNIFICANT",
@@ -43,6 +44,7 @@ __all__ = [
     "column_meaning",
     "default_aliases",
     "estimate_columns",
+    "index_columns",
     "interval_columns",
     "lsoa_columns",
     "oa_columns",
@@ -61,6 +63,10 @@ HARD_WORSE = "hard_worse"
 FLAGS: tuple[str, ...] = (AGREE, PREDICTED_WORSE, HARD_WORSE)
 #: The flag values that put an LSOA on the desk-review shortlist.
 DISAGREE: tuple[str, ...] = (PREDICTED_WORSE, HARD_WORSE)
+#: Values of ``flag_strength``, strongest evidence first: ``strong`` (a flag whose
+#: confidence reaches ``[compare] min_confidence``), ``possible`` (a flag below it) and
+#: ``none`` (no flag).
+FLAG_STRENGTHS: tuple[str, ...] = ("strong", "possible", "none")
 
 # ---- gap-cluster labels ------------------------------------------------------------------
 
@@ -90,6 +96,7 @@ COMPARE_COLUMNS: tuple[str, ...] = (
     "gap",
     "flag",
     "flag_confidence",
+    "flag_strength",
     "flag_reason",
 )
 #: Columns of the desk-review shortlist (flags.csv): the LSOA, its ward, then the flag.
@@ -99,6 +106,7 @@ SHORTLIST_COLUMNS: tuple[str, ...] = (
     "ward_code",
     "ward_name",
     "flag",
+    "flag_strength",
     "predicted_quintile",
     "hard_quintile",
     "gap",
@@ -135,6 +143,18 @@ def estimate_columns(*, dominant: bool = True) -> list[str]:
     ]
 
 
+def index_columns() -> list[str]:
+    """The national benchmark of an area: ``index_<cluster>`` with its interval and
+    ``band_<cluster>``, cluster by cluster.
+
+    Examples
+    --------
+    >>> index_columns()[2:4]
+    ['index_low_wellbeing_hi', 'band_low_wellbeing']
+    """
+    return [c for k in CLUSTER_KEYS for c in (*interval_columns(f"index_{k}"), f"band_{k}")]
+
+
 def oa_columns(levels: Sequence[str]) -> list[str]:
     """Columns of the OA layer, for the classification's own ``levels`` (coarse to fine).
 
@@ -142,8 +162,8 @@ def oa_columns(levels: Sequence[str]) -> list[str]:
     --------
     >>> oa_columns(["supergroup", "group"])[:5]
     ['oa_code', 'lsoa_code', 'ward_code', 'supergroup', 'group']
-    >>> oa_columns([])[-3:]
-    ['estimate_level', 'estimate_category', 'population']
+    >>> oa_columns([])[-2:]
+    ['band_emotional_fragility', 'population']
     """
     return [
         "oa_code",
@@ -153,6 +173,7 @@ def oa_columns(levels: Sequence[str]) -> list[str]:
         *estimate_columns(),
         "estimate_level",
         "estimate_category",
+        *index_columns(),
         "population",
     ]
 
@@ -169,7 +190,7 @@ def lsoa_columns(indicators: Sequence[str] = (), domains: Sequence[str] = ()) ->
 
     Examples
     --------
-    >>> lsoa_columns(["income_score_rate"], ["hard_income"])[26:30]
+    >>> lsoa_columns(["income_score_rate"], ["hard_income"])[50:54]
     ['income_score_rate', 'hard_index', 'hard_income', 'predicted_quintile']
     """
     return [
@@ -179,11 +200,13 @@ def lsoa_columns(indicators: Sequence[str] = (), domains: Sequence[str] = ()) ->
         "population",
         "n_oa",
         *estimate_columns(dominant=False),
+        *index_columns(),
         *indicators,
         "hard_index",
         *domains,
         *COMPARE_COLUMNS,
         "gap_cluster",
+        "bivariate",
     ]
 
 
@@ -200,6 +223,7 @@ def ward_columns() -> list[str]:
         "ward_name",
         "population",
         *estimate_columns(dominant=False),
+        *index_columns(),
         "hard_index",
         "n_lsoa",
         "n_flagged",
@@ -231,6 +255,8 @@ FIXED_ALIASES: dict[str, str] = {
     "flag": "Disagreement flag",
     "flag_confidence": "Flag confidence",
     "flag_reason": "Flag reason",
+    "flag_strength": "Flag strength (strong, possible, none)",
+    "bivariate": "Predicted x hard need (tertiles)",
     "gap_cluster": "Gap cluster (neighbouring areas)",
     "n_lsoa": "Number of LSOAs",
     "n_flagged": "Number of flagged LSOAs",
@@ -281,6 +307,11 @@ def default_aliases(
         for c in CLUSTERS
         for suffix, words in _SHARE_SUFFIX.items()
     }
+    for c in CLUSTERS:
+        shares[f"index_{c.key}"] = f"{c.label} (index, 100 = national)"
+        shares[f"index_{c.key}_lo"] = f"{c.label} (index, lower bound)"
+        shares[f"index_{c.key}_hi"] = f"{c.label} (index, upper bound)"
+        shares[f"band_{c.key}"] = f"{c.label} (band against national)"
     aliases: dict[str, str] = {}
     for column in columns:
         column = str(column)
@@ -337,6 +368,15 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
         f"{HARD_WORSE} (hard data show more need than the prediction)"
     ),
     "flag_confidence": "Share of bootstrap replicates that give the same flag",
+    "flag_strength": (
+        "strong (flagged, confidence at least [compare] min_confidence); possible (flagged, "
+        "less confident); none (agree)"
+    ),
+    "bivariate": (
+        "Predicted-need tertile - hard-data-need tertile within the study area (1-1 low on "
+        "both ... 3-3 high on both; 1-3 and 3-1 disagree most)"
+    ),
+    "gap_cluster": "Local Moran's I cluster of the gap (false discovery rate controlled)",
     "flag_reason": "Hard indicators that pull the prediction and the hard data apart most",
     "n_lsoa": "Number of LSOAs in the ward",
     "n_flagged": f"Number of the ward's LSOAs flagged as {PREDICTED_WORSE} or {HARD_WORSE}",
@@ -378,4 +418,16 @@ def column_meaning(
                 f"{end} end of the {interval * 100:g}% bootstrap interval of share_{match.group(1)}"
             )
         return f"Predicted share of residents in the {labels[match.group(1)]} cluster (0-1)"
+    match = re.fullmatch(r"(index|band)_(\w+?)(_lo|_hi)?", column)
+    if match and match.group(2) in labels:
+        label = labels[match.group(2)]
+        if match.group(1) == "band":
+            return (
+                f"{label} index in bands: well below (<80), below (80-95), around average "
+                "(95-105, or when the interval covers 100), above (105-120), well above (>120)"
+            )
+        if match.group(3):
+            end = "Lower" if match.group(3) == "_lo" else "Upper"
+            return f"{end} end of the {interval * 100:g}% interval of index_{match.group(2)}"
+        return f"{label} share as an index: 100 x share / the survey's national share"
     return UNKNOWN_MEANING

@@ -82,6 +82,7 @@ def test_quintiles_gap_and_flags_by_hand():
         "gap",
         "flag",
         "flag_confidence",
+        "flag_strength",
         "flag_reason",
     ]
     loose = compare(pd.Series(-VULN, index=CODES), _hard_frame(), quintile_gap=1)
@@ -159,7 +160,43 @@ def test_compare_checks_its_inputs():
     assert out["flag"].isna().sum() == 1
 
 
+def test_flag_strength_follows_confidence_and_min_confidence():
+    score = -VULN
+    reps = np.vstack([score, score, -(11.0 - VULN)])
+    out = compare(pd.Series(score, index=CODES), _hard_frame(), score_replicates=reps)
+    # confidence 2/3 for the flagged LSOAs: below the default 0.8, so only possible
+    assert out["flag_strength"].tolist() == ["possible"] * 2 + ["none"] * 6 + ["possible"] * 2
+    lenient = compare(
+        pd.Series(score, index=CODES), _hard_frame(), score_replicates=reps, min_confidence=0.6
+    )
+    assert lenient["flag_strength"].tolist() == ["strong"] * 2 + ["none"] * 6 + ["strong"] * 2
+    # no replicates: a flag without evidence of its confidence is only possible
+    bare = compare(pd.Series(score, index=CODES), _hard_frame())
+    assert set(bare.loc[bare["flag"] != "agree", "flag_strength"]) == {"possible"}
+    with pytest.raises(ConfigError, match="min_confidence must be between 0 and 1"):
+        compare(pd.Series(score, index=CODES), _hard_frame(), min_confidence=1.5)
+
+
 # ---------------------------------------------------------------------- shortlist
+
+
+def test_shortlist_lists_strong_flags_before_possible_ones():
+    lsoa = pd.DataFrame(
+        {
+            "lsoa_code": ["E01000001", "E01000002", "E01000003", "E01000004"],
+            "flag": ["hard_worse", "predicted_worse", "hard_worse", "agree"],
+            "flag_strength": ["possible", "strong", "strong", "none"],
+            "predicted_quintile": [1, 5, 2, 3],
+            "hard_quintile": [5, 2, 4, 3],
+            "gap": [-4, 3, -2, 0],
+            "flag_confidence": [0.79, 0.8, 0.95, 1.0],
+            "flag_reason": ["r1", "r2", "r3", ""],
+        }
+    )
+    out = shortlist(lsoa)
+    # strong (most confident first), then possible, even with the largest gap
+    assert out["lsoa_code"].tolist() == ["E01000003", "E01000002", "E01000001"]
+    assert out.columns.tolist()[:3] == ["lsoa_code", "flag", "flag_strength"]
 
 
 def test_shortlist_orders_by_confidence_then_gap_then_code():

@@ -78,8 +78,10 @@ def test_intervals_cover_the_truth_in_a_sensible_share(fitted, areas, borough):
     lo = pred[share_columns("_lo")].to_numpy()
     hi = pred[share_columns("_hi")].to_numpy()
     coverage = float(((truth >= lo) & (truth <= hi)).mean())
-    # nominal 90 %; measured 0.84 (labels carry the survey model's misclassification)
-    assert 0.7 <= coverage <= 0.99, coverage
+    # nominal 90 %; measured 0.896 with fixed labels (posterior draws, α re-estimated);
+    # 0.84 before replicates drew from the posterior. See test_uncertainty.py for coverage
+    # with label draws over several seeds.
+    assert coverage == pytest.approx(0.896, abs=0.02), coverage
 
 
 def test_shares_sum_to_one_and_intervals_contain_the_estimate(fitted, areas):

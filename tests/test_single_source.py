@@ -127,6 +127,8 @@ def test_forget_fit_keeps_only_the_parameters():
         "interval": 0.9,
         "shrinkage": "empirical_bayes",
         "random_state": None,
+        "psu": "psu",
+        "strata": "strata",
     }
 
 

@@ -1,12 +1,14 @@
 """Local Moran's I clusters of the prediction–hard-data gap."""
 
+import inspect
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from resilience.compare.spatial import CLUSTER_LABELS, gap_clusters
+from resilience.compare.spatial import CLUSTER_LABELS, gap_clusters, gap_moran
 from resilience.errors import ConfigError, InputDataError
 
 
@@ -76,7 +78,7 @@ def test_missing_gap_is_no_data():
     lsoa = grid(two_patches())
     lsoa["gap"] = lsoa["gap"].astype("Int64")
     lsoa.loc["E01000018", "gap"] = pd.NA
-    out = gap_clusters(lsoa)
+    out = gap_clusters(lsoa, fdr=False)
     assert out["E01000018"] == "no data"
     assert out["E01000001"] == "high-high"
 
@@ -111,3 +113,38 @@ def test_bad_arguments():
         gap_clusters(lsoa, permutations=9)
     with pytest.raises(ConfigError, match="alpha must be between 0 and 1"):
         gap_clusters(lsoa, alpha=5)
+
+
+def test_fdr_is_the_default_and_chance_patterns_do_not_survive_it():
+    assert inspect.signature(gap_clusters).parameters["fdr"].default is True
+    # a gap of pure noise: without correction a few LSOAs pass p <= 0.05 by chance
+    rng = np.random.default_rng(3)
+    hits_raw, hits_fdr = 0, 0
+    for seed in range(5):
+        lsoa = grid(rng.integers(-2, 3, (6, 6)))
+        sig = ["high-high", "low-low", "high-low", "low-high"]
+        hits_raw += int(gap_clusters(lsoa, random_state=seed, fdr=False).isin(sig).sum())
+        hits_fdr += int(gap_clusters(lsoa, random_state=seed).isin(sig).sum())
+    assert hits_raw >= 1
+    assert hits_fdr == 0
+
+
+def test_global_moran_of_the_gap_by_hand_and_for_noise():
+    # west +1, east -1 on a 6 x 6 grid, queen neighbours, row-standardised:
+    # I = (24 + 8 * 2/8 + 4 * 1/5) / 36 = 0.7444 (see the gap_moran docstring)
+    west_east = np.where(np.arange(6)[None, :] < 3, 1.0, -1.0).repeat(6, axis=0)
+    out = gap_moran(grid(west_east), permutations=199)
+    assert out["moran_i"] == pytest.approx(26.8 / 36, abs=1e-12)
+    assert out["expected_i"] == pytest.approx(-1 / 35)
+    assert out["p_value"] == pytest.approx(1 / 200)
+    assert out["significant"] and out["n"] == 36
+    # same seed, same p; islands are left out of n
+    noise = grid(np.random.default_rng(0).normal(size=(6, 6)), island=5.0)
+    a, b = gap_moran(noise, random_state=4), gap_moran(noise, random_state=4)
+    assert a == b and a["n"] == 36
+    # I = -0.166 here: dispersion, not clustering, so the one-sided p is large
+    assert a["moran_i"] < a["expected_i"] and a["p_value"] > 0.9 and not a["significant"]
+    chequer = grid((np.add.outer(np.arange(6), np.arange(6)) % 2) * 2.0 - 1)
+    assert not gap_moran(chequer)["significant"]
+    flat = gap_moran(grid(np.zeros((6, 6))))
+    assert flat["moran_i"] is None and not flat["significant"]

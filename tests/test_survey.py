@@ -167,3 +167,16 @@ def test_numeric_classification_codes_with_blanks_stay_whole(raw, tmp_path, ext)
     assert not codes.str.contains(".", regex=False).any()
     assert set(codes) <= {str(i) for i in range(1, 10)}
     assert s["oac_supergroup"].isna().sum() == 5
+
+
+def test_design_columns_are_kept_when_the_file_has_them(raw, tmp_path):
+    rng = np.random.default_rng(0)
+    with_design = raw.assign(
+        f_psu=rng.integers(1, 60, len(raw)), f_strata=rng.integers(1, 20, len(raw))
+    )
+    with_design.loc[with_design.index[:3], "f_psu"] = -9
+    s = read_survey(_write(with_design, tmp_path / "d.tab"), weight="f_indscui_xw", levels=LEVELS)
+    assert {"psu", "strata"} <= set(s.columns)
+    assert s["psu"].isna().sum() == 3  # a negative code is missing: its own PSU in the bootstrap
+    plain = read_survey(_write(raw, tmp_path / "p.tab"), weight="f_indscui_xw", levels=LEVELS)
+    assert "psu" not in plain.columns and "strata" not in plain.columns

@@ -337,7 +337,9 @@ def test_model_csvs_are_neutralised_with_integer_counts(tmp_path):
         stability_={"ari_mean": 0.8},
         match_=pd.DataFrame({"similarity": [0.9]}),
     )
-    result = SimpleNamespace(model=model, estimator=SimpleNamespace(alpha_=10.0, suppressed_=[]))
+    result = SimpleNamespace(
+        model=model, estimator=SimpleNamespace(alpha_=10.0, suppressed_=[]), evidence={}
+    )
     paths = _write_model(tmp_path, result, tables)
     est = paths["model_area_estimates"].read_text(encoding="utf-8").splitlines()
     assert est == ["category,respondents,share", "'=1+1,10–29,-0.3", "'-2+3,300+,1.0"]

@@ -5,8 +5,12 @@ For every LSOA the survey-based predicted vulnerability (−``resilience_score``
 ``gap`` = predicted quintile − hard quintile; ``flag`` is ``predicted_worse`` when the gap is
 at least ``quintile_gap`` (default 2), ``hard_worse`` when it is at most −``quintile_gap``,
 else ``agree``. ``flag_confidence`` is the share of bootstrap replicates of the prediction
-that give the same flag, and ``flag_reason`` says in words which hard indicators pull the
-two apart most. :func:`shortlist` turns the result into the desk-review list (flags.csv).
+that give the same flag, and ``flag_strength`` grades the evidence: ``strong`` when a flagged
+LSOA's confidence is at least ``min_confidence`` (``[compare] min_confidence``, default
+0.8), ``possible`` when it is flagged with less confidence (or without replicates), ``none``
+when it agrees. ``flag_reason`` says in words which hard indicators pull the two apart
+most. :func:`shortlist` turns the result into the desk-review list (flags.csv), strong
+flags first.
 
 Examples
 --------
@@ -34,21 +38,48 @@ from ..schema import (
     AGREE,
     COMPARE_COLUMNS,
     DISAGREE,
+    FLAG_STRENGTHS,
     FLAGS,
     HARD_WORSE,
     PREDICTED_WORSE,
     SHORTLIST_COLUMNS,
 )
 
-__all__ = ["FLAGS", "compare", "quintiles", "shortlist"]
+__all__ = [
+    "FLAGS",
+    "FLAG_STRENGTHS",
+    "compare",
+    "flag_strength",
+    "ntiles",
+    "quintiles",
+    "shortlist",
+]
 _STRONG = 1.0  # standard deviations apart for an indicator to be named as "much" different
 _MAX_NAMED = 3
 
 
-def _quintile_from_ranks(ranks: np.ndarray, n: int) -> np.ndarray:
-    """Quintile (1..5) of average ranks 1..n: ⌊5(r − 1)/n⌋ + 1, in exact integer arithmetic."""
+def _quintile_from_ranks(ranks: np.ndarray, n: int, k: int = 5) -> np.ndarray:
+    """Quintile (1..k) of average ranks 1..n: ⌊k(r − 1)/n⌋ + 1, in exact integer arithmetic."""
     doubled = np.rint(2 * ranks).astype(np.int64)  # average ranks are multiples of 1/2
-    return (5 * (doubled - 2)) // (2 * n) + 1
+    return (k * (doubled - 2)) // (2 * n) + 1
+
+
+def ntiles(values: pd.Series, k: int) -> pd.Series:
+    """Groups 1..k of equal size within the given areas, by the rule of :func:`quintiles`.
+
+    Examples
+    --------
+    >>> ntiles(pd.Series([3.0, 1.0, 2.0, None, 5.0, 4.0, 6.0]), 3).tolist()
+    [2, 1, 1, <NA>, 3, 2, 3]
+    """
+    v = pd.to_numeric(pd.Series(values), errors="raise").astype(float)
+    out = pd.Series(pd.NA, index=v.index, dtype="Int64", name=getattr(values, "name", None))
+    ok = v.notna().to_numpy()
+    n = int(ok.sum())
+    if n:
+        ranks = rankdata(v.to_numpy()[ok], method="average")
+        out[ok] = _quintile_from_ranks(ranks, n, k)
+    return out
 
 
 def quintiles(values: pd.Series) -> pd.Series:
@@ -76,14 +107,7 @@ def quintiles(values: pd.Series) -> pd.Series:
     >>> quintiles(pd.Series([0.1, 0.2, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])).tolist()
     [1, 1, 1, 2, 3, 3, 4, 4, 5, 5]
     """
-    v = pd.to_numeric(pd.Series(values), errors="raise").astype(float)
-    out = pd.Series(pd.NA, index=v.index, dtype="Int64", name=getattr(values, "name", None))
-    ok = v.notna().to_numpy()
-    n = int(ok.sum())
-    if n:
-        ranks = rankdata(v.to_numpy()[ok], method="average")
-        out[ok] = _quintile_from_ranks(ranks, n)
-    return out
+    return ntiles(values, 5)
 
 
 def _flags(gap: np.ndarray, k: int) -> np.ndarray:
@@ -143,12 +167,35 @@ def _reason(diffs: pd.Series, flag: str) -> str:
     return f"hard data {much}{direction} than predicted: {_join_names(list(named.index))}"
 
 
+def flag_strength(flag: pd.Series, confidence: pd.Series, min_confidence: float = 0.8) -> pd.Series:
+    """Strength of the evidence behind each flag: ``strong``, ``possible`` or ``none``.
+
+    ``strong``: flagged and ``flag_confidence`` ≥ ``min_confidence``; ``possible``: flagged
+    with lower (or unknown) confidence; ``none``: ``agree``. A missing flag stays missing.
+
+    Examples
+    --------
+    >>> flag = pd.Series(["hard_worse", "predicted_worse", "agree", None])
+    >>> conf = pd.Series([0.9, 0.5, 0.95, float("nan")])
+    >>> flag_strength(flag, conf).tolist()
+    ['strong', 'possible', 'none', nan]
+    """
+    if isinstance(min_confidence, bool) or not 0 <= float(min_confidence) <= 1:
+        raise ConfigError(f"min_confidence must be between 0 and 1; got {min_confidence!r}.")
+    flagged = flag.isin(DISAGREE).fillna(False).to_numpy()
+    sure = (pd.to_numeric(confidence, errors="coerce") >= min_confidence).fillna(False)
+    strong, possible, none = FLAG_STRENGTHS
+    out = np.where(flagged, np.where(sure.to_numpy(), strong, possible), none)
+    return pd.Series(out, index=flag.index, name="flag_strength").where(flag.notna())
+
+
 def compare(
     predicted_score: pd.Series,
     hard: pd.DataFrame,
     *,
     score_replicates: np.ndarray | None = None,
     quintile_gap: int = 2,
+    min_confidence: float = 0.8,
 ) -> pd.DataFrame:
     """Compare predicted vulnerability with ``hard_index`` for every LSOA and flag gaps.
 
@@ -165,6 +212,8 @@ def compare(
         ``predicted_score.index``.
     quintile_gap : int, default=2
         Smallest quintile difference that counts as disagreement (1–4).
+    min_confidence : float, default=0.8
+        Smallest ``flag_confidence`` of a ``strong`` flag (0–1).
 
     Returns
     -------
@@ -179,6 +228,7 @@ def compare(
     - ``flag_confidence``: share of the replicates whose own predicted quintiles (cut
       afresh within each replicate) give the same flag against the same hard quintile;
       NaN without replicates;
+    - ``flag_strength``: ``strong``, ``possible`` or ``none`` (:func:`flag_strength`);
     - ``flag_reason``: for flagged LSOAs, the one to three hard indicators that pull the
       two apart most. Each aligned indicator and the predicted vulnerability are
       standardised over the compared LSOAs; for ``hard_worse`` the indicators furthest
@@ -263,7 +313,8 @@ def compare(
         for code in score.index[flagged]:
             reason[code] = _reason(diffs.loc[code], flag[code])
 
-    values = (pq, hq, gap, flag, confidence, reason)
+    strength = flag_strength(flag.where(both), confidence, min_confidence)
+    values = (pq, hq, gap, flag, confidence, strength, reason)
     return pd.DataFrame(dict(zip(COMPARE_COLUMNS, values, strict=True)), index=score.index)
 
 
@@ -296,7 +347,7 @@ def _confidence(
 
 
 def shortlist(lsoa: pd.DataFrame) -> pd.DataFrame:
-    """The desk-review list: flagged LSOAs, most certain and largest gaps first.
+    """The desk-review list: strong flags, then possible ones; most certain and largest gaps first.
 
     Parameters
     ----------
@@ -307,11 +358,13 @@ def shortlist(lsoa: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Rows flagged ``predicted_worse`` or ``hard_worse``, ordered by
+        Rows flagged ``predicted_worse`` or ``hard_worse``: ``strong`` flags first, then
+        ``possible`` ones (when ``flag_strength`` is present), each ordered by
         ``flag_confidence`` (highest first; missing last), then the size of ``gap``
         (largest first), then ``lsoa_code``; columns ``lsoa_code, lsoa_name, ward_code,
-        ward_name`` (those present), ``flag, predicted_quintile, hard_quintile, gap,
-        flag_confidence, flag_reason``; a fresh 0-based index. This is flags.csv.
+        ward_name`` (those present), ``flag, flag_strength`` (when present),
+        ``predicted_quintile, hard_quintile, gap, flag_confidence, flag_reason``; a fresh
+        0-based index. This is flags.csv.
     """
     df = pd.DataFrame(lsoa).copy()
     if "geometry" in df.columns:
@@ -323,16 +376,28 @@ def shortlist(lsoa: pd.DataFrame) -> pd.DataFrame:
                 f"{format_examples(list(df.columns))}."
             )
         df = df.reset_index()
-    needed = [c for c in SHORTLIST_COLUMNS if c in COMPARE_COLUMNS]
+    needed = [
+        c
+        for c in SHORTLIST_COLUMNS
+        if c in COMPARE_COLUMNS and (c != "flag_strength" or c in df.columns)
+    ]
     missing = [c for c in needed if c not in df.columns]
     if missing:
         raise InputDataError(
             f"shortlist() needs the compare() columns; missing {format_examples(missing)}."
         )
     df = df[df["flag"].isin(DISAGREE).fillna(False).to_numpy()]
+    rank = {s: i for i, s in enumerate(FLAG_STRENGTHS)}
     df = df.assign(
+        _strength=df["flag_strength"].map(rank).fillna(len(rank))
+        if "flag_strength" in df.columns
+        else 0,
         _conf=pd.to_numeric(df["flag_confidence"]).fillna(-1.0),
         _abs=pd.to_numeric(df["gap"]).abs(),
-    ).sort_values(["_conf", "_abs", "lsoa_code"], ascending=[False, False, True], kind="mergesort")
+    ).sort_values(
+        ["_strength", "_conf", "_abs", "lsoa_code"],
+        ascending=[True, False, False, True],
+        kind="mergesort",
+    )
     ident = [c for c in SHORTLIST_COLUMNS if c not in COMPARE_COLUMNS and c in df.columns]
     return df[ident + needed].reset_index(drop=True)

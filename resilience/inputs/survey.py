@@ -2,9 +2,11 @@
 
 :func:`read_survey` returns a plain DataFrame of the survey items (negative codes turned
 into missing values), the survey weight in the column :data:`WEIGHT` (``"weight"``,
-whatever the file calls it) and the classification columns (wave prefix removed), indexed
-by respondent. Because the weight is an ordinary column it survives ``merge``, ``concat``
-and selections; the estimators find it there (or take ``sample_weight=`` explicitly).
+whatever the file calls it), the classification columns (wave prefix removed) and, when
+the file has them, the design's ``psu`` and ``strata`` (UKHLS ``w_psu``, ``w_strata``;
+negative codes set missing), indexed by respondent. Because the weight is an ordinary
+column it survives ``merge``, ``concat`` and selections; the estimators find it there (or
+take ``sample_weight=`` explicitly).
 
 What was found while reading (the prefix removed, the weight column used, the level
 columns, per-item counts of each negative missing code) is returned as a
@@ -72,6 +74,7 @@ _MISSING_MEANINGS = {
     -9: "missing",
 }
 _ID_COLUMNS = ("pidp", "pid", "id", "respondent_id")
+_DESIGN_COLUMNS = ("psu", "strata")
 
 
 def detect_prefix(columns: Iterable[str], item_names: Iterable[str]) -> str:
@@ -322,8 +325,13 @@ def read_survey(
         level_cols.append(col)
 
     id_col = next((lookup[c] for c in _ID_COLUMNS if c in lookup), None)
+    # the design's PSUs and strata (UKHLS w_psu, w_strata), kept for the design bootstrap
+    design_cols = [_resolve(d, lookup, prefix, what="design", path=p) for d in _DESIGN_COLUMNS]
+    design_cols = [c for c in design_cols if c]
     usecols = list(
-        dict.fromkeys([c for c in [id_col, weight_col, *found.values(), *level_cols] if c])
+        dict.fromkeys(
+            [c for c in [id_col, weight_col, *found.values(), *level_cols, *design_cols] if c]
+        )
     )
     raw = _read_frame(p, usecols, level_cols)
     if len(raw) == 0:
@@ -398,6 +406,9 @@ def read_survey(
         codes = codes.mask(codes.isin(["", "nan"]) | codes.str.match(r"^-\d+$", na=False))
         out[name] = codes
         level_names.append(name)
+
+    for col in design_cols:
+        out[strip(col)] = raw[col].where(pd.to_numeric(raw[col], errors="coerce").fillna(0) >= 0)
 
     if id_col is not None:
         ids = raw[id_col]

@@ -24,6 +24,8 @@ The ``about`` mapping that :func:`resilience.outputs.tables.write_tables` and
     Coverage of the bootstrap intervals (default 0.9).
 ``quintile_gap``
     Quintile difference that raises a flag (default 2).
+``min_confidence``
+    Smallest flag confidence of a ``strong`` flag (default 0.8).
 ``min_respondents``
     Smallest number of respondents a classification category needs for an estimate of
     its own (default 10).
@@ -106,8 +108,12 @@ DEFAULT_CAVEATS: tuple[str, ...] = (
     "are compared at LSOA level.",
     "Output areas are assigned to wards by best fit, so ward figures may differ slightly "
     "from figures for the exact ward boundary.",
-    "Intervals are {interval_pct} bootstrap intervals over survey respondents. They show "
-    "sampling uncertainty in the survey, not the error of the classification itself.",
+    "Intervals are {interval_pct} bootstrap intervals. Each replicate resamples the survey "
+    "(by its design when PSUs and strata are given), redraws every respondent's cluster "
+    "from their membership probabilities, re-estimates the shrinkage and draws the shares "
+    "from their posterior. On synthetic data with a known truth they cover the true shares "
+    "in about 89% of output-area and LSOA cells and 84% of ward cells (for 90% intervals): "
+    "a cluster boundary misplaced by the model itself is not carried.",
     "A flag is a reason to look, not a finding: it shortlists LSOAs for desk review and "
     "site visits.",
 )
@@ -130,9 +136,11 @@ class About:
     interval: float = 0.9
     quintile_gap: int = 2
     min_respondents: int = 10
+    min_confidence: float = 0.8
 
 
-_KNOWN = {"title", "sources", "caveats", "columns", "interval", "quintile_gap", "min_respondents"}
+_KNOWN = {"title", "sources", "caveats", "columns", "interval", "quintile_gap", "min_respondents",
+          "min_confidence"}  # fmt: skip
 _METADATA_LABELS = {
     "run_id": "Run id",
     "created": "Created (UTC)",
@@ -183,6 +191,7 @@ def normalise_about(about: Mapping[str, object] | None, *, title: str | None = N
         interval=interval,
         quintile_gap=int(about.get("quintile_gap", 2)),  # type: ignore[call-overload]
         min_respondents=min_resp,
+        min_confidence=float(about.get("min_confidence", 0.8)),  # type: ignore[arg-type]
     )
 
 

@@ -13,7 +13,7 @@ from ..errors import DataQualityWarning
 from ..schema import AGREE, DISAGREE
 from ._frames import require
 
-__all__ = ["FLAG_VALUES", "Summary", "rank_wards", "summarise"]
+__all__ = ["FLAG_VALUES", "Summary", "rank_overlap", "rank_wards", "summarise"]
 
 #: The flag values, in display order: disagreements first.
 FLAG_VALUES: tuple[str, ...] = (*DISAGREE, AGREE)
@@ -111,19 +111,49 @@ def rank_wards(ward: pd.DataFrame) -> pd.DataFrame:
     """Wards with a score, least resilient first, with ``rank`` (1 = lowest score).
 
     Tied scores share the lower rank (``method="min"``); wards without a score are left
-    out.
+    out. With the score's interval (``resilience_score_lo``/``_hi``), ``rank_lo`` and
+    ``rank_hi`` give the ranks a ward could plausibly take: 1 + the number of wards whose
+    interval lies wholly below its own, up to n − the number wholly above.
 
     Examples
     --------
-    >>> w = pd.DataFrame({"ward_code": ["A", "B", "C"], "resilience_score": [0.1, -0.3, 0.1]})
-    >>> rank_wards(w)[["ward_code", "rank"]].to_dict("list")
-    {'ward_code': ['B', 'A', 'C'], 'rank': [1, 2, 2]}
+    >>> w = pd.DataFrame({"ward_code": ["A", "B", "C"], "resilience_score": [0.1, -0.3, 0.1],
+    ...                   "resilience_score_lo": [0.0, -0.4, -0.35],
+    ...                   "resilience_score_hi": [0.2, -0.2, 0.3]})
+    >>> rank_wards(w)[["ward_code", "rank", "rank_lo", "rank_hi"]].to_dict("list")
+    {'ward_code': ['B', 'A', 'C'], 'rank': [1, 2, 2], 'rank_lo': [1, 2, 1], 'rank_hi': [2, 3, 3]}
     """
     w = ward.copy()
     w["resilience_score"] = pd.to_numeric(w["resilience_score"], errors="coerce")
     w = w[w["resilience_score"].notna()]
     w["rank"] = w["resilience_score"].rank(method="min", ascending=True).astype(int)
+    if {"resilience_score_lo", "resilience_score_hi"} <= set(w.columns):
+        lo = pd.to_numeric(w["resilience_score_lo"], errors="coerce").to_numpy(dtype=float)
+        hi = pd.to_numeric(w["resilience_score_hi"], errors="coerce").to_numpy(dtype=float)
+        below = (hi[None, :] < lo[:, None]).sum(axis=1)  # wards surely less resilient
+        above = (lo[None, :] > hi[:, None]).sum(axis=1)  # wards surely more resilient
+        w["rank_lo"] = 1 + below
+        w["rank_hi"] = len(w) - above
     return w.sort_values(["rank", "ward_code"], kind="stable").reset_index(drop=True)
+
+
+def rank_overlap(wards: pd.DataFrame) -> float | None:
+    """Share of ward pairs whose score intervals overlap (None without intervals).
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"resilience_score_lo": [0.0, 0.1, 0.5],
+    ...                   "resilience_score_hi": [0.2, 0.3, 0.6]})
+    >>> round(rank_overlap(w), 3)  # A and B overlap; C overlaps neither
+    0.333
+    """
+    if not {"resilience_score_lo", "resilience_score_hi"} <= set(wards.columns) or len(wards) < 2:
+        return None
+    lo = pd.to_numeric(wards["resilience_score_lo"], errors="coerce").to_numpy(dtype=float)
+    hi = pd.to_numeric(wards["resilience_score_hi"], errors="coerce").to_numpy(dtype=float)
+    overlap = (lo[:, None] <= hi[None, :]) & (lo[None, :] <= hi[:, None])
+    n = len(lo)
+    return float((overlap.sum() - n) / (n * (n - 1)))
 
 
 def _weights(lsoa: pd.DataFrame) -> tuple[pd.Series, bool]:

@@ -46,6 +46,7 @@ from ..clusters import CLUSTERS
 from ..schema import AGREE, HARD_WORSE, PREDICTED_WORSE, default_aliases
 
 __all__ = [
+    "BIVARIATE_CATEGORIES",
     "CLUSTER_COLOURS",
     "FLAG_CATEGORIES",
     "HARD_INDEX_RAMP",
@@ -85,6 +86,19 @@ FLAG_CATEGORIES: tuple[tuple[str, str, str], ...] = (
     (PREDICTED_WORSE, "Prediction worse than hard data", "#e66101"),
     (HARD_WORSE, "Hard data worse than prediction", "#5e3c99"),
 )
+
+#: Bivariate classes (predicted-need tertile - hard-need tertile): value, legend label,
+#: colour. Joshua Stevens' 3 x 3 scheme (red: predicted need, blue: hard-data need;
+#: https://www.joshuastevens.net/cartography/make-a-bivariate-choropleth-map/).
+BIVARIATE_CATEGORIES: tuple[tuple[str, str, str], ...] = tuple(
+    (f"{p}-{h}", f"Predicted need {p} / hard need {h} (tertiles)", colour)
+    for (p, h), colour in zip(
+        [(p, h) for h in (1, 2, 3) for p in (1, 2, 3)],
+        ["#e8e8e8", "#e4acac", "#c85a5a", "#b0d5df", "#ad9ea5", "#985356",
+         "#64acbe", "#627f8c", "#574249"],
+        strict=True,
+    )
+)  # fmt: skip
 
 #: ColorBrewer RdBu, 5 classes, red (less resilient) to blue (more resilient).
 RESILIENCE_RAMP: tuple[str, ...] = ("#ca0020", "#f4a582", "#f7f7f7", "#92c5de", "#0571b0")
@@ -353,7 +367,8 @@ def default_styles(
     -------
     list of (style_name, qml, is_default)
         ``oa``: "Dominant cluster" (default), "Resilience score"; ``lsoa``: "Disagreement
-        flag" (default), "Resilience score", "Hard index"; ``ward``: "Resilience score"
+        flag" (default), "Resilience score", "Hard index", "Bivariate: predicted x hard
+        need" (nine categories); ``ward``: "Resilience score"
         (default), "Hard index"; each followed by one "Share: <cluster>" style per
         cluster share column. Exactly one entry is the default; a frame with none of the
         styled columns gets a single-colour "Outline" style.
@@ -373,6 +388,7 @@ def default_styles(
     builders = {
         "dominant_cluster": ("Dominant cluster", _dominant_style),
         "flag": ("Disagreement flag", _flag_style),
+        "bivariate": ("Bivariate: predicted x hard need", _bivariate_style),
         "resilience_score": ("Resilience score", _resilience_style),
         "hard_index": ("Hard index", _hard_style),
     }
@@ -399,7 +415,7 @@ def default_styles(
 
 _STYLE_ORDER: dict[str, tuple[str, ...]] = {
     "oa": ("dominant_cluster", "resilience_score"),
-    "lsoa": ("flag", "resilience_score", "hard_index"),
+    "lsoa": ("flag", "resilience_score", "hard_index", "bivariate"),
     "ward": ("resilience_score", "hard_index"),
     "": ("resilience_score", "flag", "dominant_cluster", "hard_index"),
 }
@@ -419,6 +435,10 @@ def _dominant_style(values: pd.Series, aliases: Mapping[str, str]) -> str:
 
 def _flag_style(values: pd.Series, aliases: Mapping[str, str]) -> str:
     return categorized_qml(values.name, FLAG_CATEGORIES, aliases=aliases, outline=_DARK_OUTLINE)
+
+
+def _bivariate_style(values: pd.Series, aliases: Mapping[str, str]) -> str:
+    return categorized_qml(values.name, BIVARIATE_CATEGORIES, aliases=aliases)
 
 
 def _resilience_style(values: pd.Series, aliases: Mapping[str, str]) -> str | None:

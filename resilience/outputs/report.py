@@ -25,11 +25,13 @@ from ..schema import DISAGREE, HARD_WORSE, PREDICTED_WORSE
 from ._about import ATTRIBUTION, OGL_URL, About, normalise_about
 from ._frames import plain_table, require
 from ._plots import FLAG_STYLE, map_figure, png_data_uri, profile_figure, scatter_figure
-from ._summary import Summary, summarise
+from ._summary import Summary, rank_overlap, summarise
 
 __all__ = ["fmt_pct", "fmt_score", "write_report"]
 
 _N_WARDS = 5
+#: Share of ward pairs with overlapping score intervals above which ranks "mean little".
+_RANKS_MEAN_LITTLE = 0.5
 _MAX_FLAGGED_ROWS = 20
 _DIAGNOSTIC_LABELS = {
     "n_respondents": "Survey respondents used",
@@ -78,6 +80,7 @@ def write_report(
     profiles: pd.DataFrame | None = None,
     diagnostics: Mapping[str, object] | None = None,
     about: Mapping[str, object] | None = None,
+    evidence: Mapping[str, object] | None = None,
 ) -> Path:
     """Write the one-page HTML summary of a run.
 
@@ -107,6 +110,10 @@ def write_report(
         scalar values).
     about : mapping, optional
         Run metadata, sources and caveats (keys in :mod:`resilience.outputs._about`).
+    evidence : mapping, optional
+        How far the figures can be trusted (``Result.evidence``): ``interval_method``,
+        ``gap_moran``, ``classification_value`` and ``sensitivity`` (a DataFrame), each
+        stated in words where it belongs.
 
     Returns
     -------
@@ -121,15 +128,17 @@ def write_report(
     info = normalise_about(about, title=title)
     summary = summarise(oa, lsoa, ward)
     require(flags, ["lsoa_code"], table="flags")
+    ev = dict(evidence or {})
     body = "\n".join(
         [
             _header(info),
-            _howto(info),
-            _headlines(summary, diagnostics),
+            _howto(info, ev),
+            _headlines(summary, diagnostics, ev),
             _clusters(summary),
             _figures(lsoa, ward, profiles),
             _wards(summary),
-            _flagged(flags, lsoa, ward, info),
+            _flagged(flags, lsoa, ward, info, ev),
+            _sensitivity(ev),
             _diagnostics(diagnostics),
             _caveats(info),
             _sources(info),
@@ -161,7 +170,7 @@ def _header(info: About) -> str:
     )
 
 
-def _howto(info: About) -> str:
+def _howto(info: About, ev: Mapping[str, object]) -> str:
     items = [
         "Each area gets a <b>predicted</b> share of adults in six resilience clusters, "
         "estimated from a national survey through the area's classification. "
@@ -175,13 +184,20 @@ def _howto(info: About) -> str:
         f"<b>flagged</b> when its predicted and hard-data quintiles differ by "
         f"{info.quintile_gap} or more.",
         "<b>Ward ranks</b>: 1 = least resilient (lowest score). Ties share a rank.",
-        f"Ranges shown as intervals are {_e(_pct_label(info.interval))} bootstrap intervals.",
+        f"Ranges shown as intervals are {_e(_pct_label(info.interval))} bootstrap intervals"
+        + (f" ({_e(ev['interval_method'])})." if ev.get("interval_method") else "."),
+        "<b>Index</b> (tables and GeoPackage): 100 × an area's share ÷ the survey's share "
+        "nationally, so 100 = the national average; <b>bands</b>: well below (under 80), "
+        "below (80-95), around average (95-105, or whenever the interval covers 100), above "
+        "(105-120), well above (over 120).",
     ]
     lis = "".join(f"<li>{i}</li>" for i in items)
     return f'<section class="howto"><h2>How to read this</h2><ul>{lis}</ul></section>'
 
 
-def _headlines(s: Summary, diagnostics: Mapping[str, object] | None) -> str:
+def _headlines(
+    s: Summary, diagnostics: Mapping[str, object] | None, ev: Mapping[str, object]
+) -> str:
     shares = s.shares.dropna().sort_values(ascending=False)
     labels = {c.key: c.label for c in CLUSTERS}
     items = []
@@ -212,6 +228,18 @@ def _headlines(s: Summary, diagnostics: Mapping[str, object] | None) -> str:
             f"<b>{s.flag_counts[PREDICTED_WORSE]}</b> where the prediction shows more need "
             f"than the hard data, <b>{s.flag_counts[HARD_WORSE]}</b> where the hard data "
             "show more need than the prediction."
+        )
+    value = ev.get("classification_value")
+    if isinstance(value, Mapping) and value.get("log_loss_gain") is not None:
+        from ..models.validation import NEAR_ZERO_GAIN, gain_sentence
+
+        gain = float(value["log_loss_gain"])  # type: ignore[arg-type]
+        sentence = gain_sentence(gain)
+        warn = " <b>The maps mostly show the survey average.</b>" if gain < NEAR_ZERO_GAIN else ""
+        items.append(
+            f"How much the classification tells: <b>{_e(sentence)}</b> (cross-validated "
+            f"log-loss {float(value['classification_log_loss']):.3f} against "  # type: ignore[arg-type]
+            f"{float(value['baseline_log_loss']):.3f} for the survey-wide shares)." + warn
         )
     if s.correlation is not None:
         items.append(
@@ -318,6 +346,19 @@ def _wards(s: Summary) -> str:
     )
     if n == 0:
         return "<section><h2>Wards</h2><p>No ward has a resilience score.</p></section>"
+    overlap = rank_overlap(w)
+    if overlap is not None:
+        if overlap >= _RANKS_MEAN_LITTLE:
+            intro += (
+                f'<p class="caution"><b>The ranks mean little:</b> the score intervals of '
+                f"{fmt_pct(overlap, 0)} of ward pairs overlap, so most wards cannot be told "
+                "apart. Read the plausible ranks, not the rank.</p>"
+            )
+        else:
+            intro += (
+                f"<p>The score intervals of {fmt_pct(overlap, 0)} of ward pairs overlap; "
+                "plausible ranks show how far each ward's rank could move.</p>"
+            )
     if n <= 2 * _N_WARDS:
         table = _ward_table(w, f"All {n} wards, least resilient first")
     else:
@@ -335,6 +376,8 @@ def _wards(s: Summary) -> str:
 def _ward_table(w: pd.DataFrame, caption: str) -> str:
     has = set(w.columns)
     head = ["Rank", "Ward", "Code", "Resilience score"]
+    if "rank_lo" in has:
+        head.insert(1, "Plausible ranks")
     if "hard_index" in has:
         head.append("Hard-data index")
     if "population" in has:
@@ -343,8 +386,10 @@ def _ward_table(w: pd.DataFrame, caption: str) -> str:
         head.append("Flagged LSOAs")
     rows = []
     for _, r in w.iterrows():
-        cells = [
-            f'<td class="num">{int(r["rank"])}</td>',
+        cells = [f'<td class="num">{int(r["rank"])}</td>']
+        if "rank_lo" in has:
+            cells.append(f'<td class="num">{int(r["rank_lo"])}-{int(r["rank_hi"])}</td>')
+        cells += [
             f'<th scope="row">{_e(r.get("ward_name", "") or "")}</th>',
             f'<td class="code">{_e(r["ward_code"])}</td>',
             f'<td class="num">{fmt_score(r["resilience_score"])}</td>',
@@ -364,7 +409,30 @@ def _ward_table(w: pd.DataFrame, caption: str) -> str:
     )
 
 
-def _flagged(flags: pd.DataFrame, lsoa: pd.DataFrame, ward: pd.DataFrame, info: About) -> str:
+def _moran_sentence(ev: Mapping[str, object]) -> str:
+    moran = ev.get("gap_moran")
+    if not isinstance(moran, Mapping) or moran.get("moran_i") is None:
+        return ""
+    i, p = float(moran["moran_i"]), float(moran["p_value"])  # type: ignore[arg-type]
+    if moran.get("significant"):
+        return (
+            f" Disagreement clusters in space (global Moran's I of the gap {i:.2f}, "
+            f"p = {p:.3f}): flagged LSOAs tend to sit next to each other."
+        )
+    return (
+        f" <b>Disagreement does not cluster</b> in space (global Moran's I of the gap {i:.2f}, "
+        f"p = {p:.2f}): flagged LSOAs are scattered, as chance would scatter them."
+    )
+
+
+def _flagged(
+    flags: pd.DataFrame,
+    lsoa: pd.DataFrame,
+    ward: pd.DataFrame,
+    info: About,
+    ev: Mapping[str, object] | None = None,
+) -> str:
+    ev = ev or {}
     f = plain_table(flags, table="flags")
     if "flag" in f.columns:
         f = f[f["flag"].astype("string").isin(DISAGREE).fillna(False)]
@@ -373,7 +441,8 @@ def _flagged(flags: pd.DataFrame, lsoa: pd.DataFrame, ward: pd.DataFrame, info: 
     if f.empty:
         return (
             f"<section>{heading}<p>No LSOA is flagged: the predicted and hard-data quintiles "
-            f"differ by less than {info.quintile_gap} everywhere.</p></section>"
+            f"differ by less than {info.quintile_gap} everywhere.{_moran_sentence(ev)}</p>"
+            "</section>"
         )
     # the shortlist keeps the order of flags.csv (most confident, then largest gap, first)
     shown = f.head(_MAX_FLAGGED_ROWS)
@@ -382,6 +451,8 @@ def _flagged(flags: pd.DataFrame, lsoa: pd.DataFrame, ward: pd.DataFrame, info: 
         flag = str(r.get("flag", ""))
         style = FLAG_STYLE.get(flag)
         confidence = fmt_pct(r["flag_confidence"], 0) if "flag_confidence" in r else ""
+        if "flag_strength" in r and isinstance(r["flag_strength"], str):
+            confidence = f"{confidence} ({_e(r['flag_strength'])})"
         quintiles = f"{_value(r, 'predicted_quintile', int)} / {_value(r, 'hard_quintile', int)}"
         cells = [
             f'<th scope="row">{_e(_value(r, "lsoa_name"))}</th>',
@@ -399,19 +470,50 @@ def _flagged(flags: pd.DataFrame, lsoa: pd.DataFrame, ward: pd.DataFrame, info: 
         "Ward",
         "Direction",
         "Quintile: predicted / hard (5 = most need)",
-        "Confidence",
+        "Confidence (strength)",
         "Indicators driving the difference",
     ]
     heads = "".join(f'<th scope="col">{h}</th>' for h in head)
     more = ""
     if len(f) > len(shown):
         more = f"<p>And {len(f) - len(shown)} more: see <code>tables/flags.csv</code>.</p>"
+    strength = ""
+    if "flag_strength" in f.columns:
+        n_strong = int((f["flag_strength"] == "strong").sum())
+        strength = (
+            f" <b>{n_strong}</b> of the {len(f)} flags are <b>strong</b> (confidence at least "
+            f"{fmt_pct(info.min_confidence, 0)}) and listed first; the others are "
+            "<b>possible</b>."
+        )
     return (
         f"<section>{heading}<p>Where the prediction and the hard data disagree by "
         f"{info.quintile_gap} or more quintiles. Confidence is the share of bootstrap "
-        "replicates giving the same flag. A flag is a reason to look, not a finding.</p>"
+        "replicates giving the same flag. A flag is a reason to look, not a finding."
+        f"{strength}{_moran_sentence(ev)}</p>"
         f'<table class="flagged"><thead><tr>{heads}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>{more}</section>"
+    )
+
+
+def _sensitivity(ev: Mapping[str, object]) -> str:
+    table = ev.get("sensitivity")
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        return ""
+    rows = "".join(
+        f'<tr><th scope="row">{_e(r["variant"])}</th>'
+        f'<td class="num">{fmt_pct(r["oa_dominant_changed"], 0)}</td>'
+        f'<td class="num">{fmt_pct(r["oa_band_changed"], 0)}</td>'
+        f'<td class="num">{fmt_pct(r["lsoa_flag_changed"], 0)}</td></tr>'
+        for _, r in table.iterrows()
+    )
+    return (
+        "<section><h2>Sensitivity: what changes under other choices</h2>"
+        "<p>The model refitted under each choice below; shares of areas whose result "
+        "changes (<code>model/sensitivity.csv</code>). Large shares mean that result "
+        "depends on the choice more than on the data.</p>"
+        '<table><thead><tr><th scope="col">Choice</th><th scope="col">OAs: dominant cluster '
+        'changes</th><th scope="col">OAs: a band changes</th><th scope="col">LSOAs: flag '
+        f"changes</th></tr></thead><tbody>{rows}</tbody></table></section>"
     )
 
 
@@ -549,6 +651,7 @@ figcaption { font-size: 0.82em; color: var(--muted); }
 .flag-predicted_worse { border-left: 4px solid #E69F00; }
 .flag-hard_worse { border-left: 4px dashed #0072B2; }
 .checks th { width: 70%; font-weight: normal; }
+.caution { border-left: 4px solid #b35900; padding-left: 0.5rem; }
 .caveats li, .sources li { margin-bottom: 0.15rem; }
 .notice { background: #fde8e8; border: 2px solid #b00020; color: #600010; padding: 0.5rem;
   font-weight: bold; }

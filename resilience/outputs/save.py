@@ -40,6 +40,7 @@ def about_for(result: Result) -> dict[str, Any]:
         "sources": sources,
         "interval": cfg["estimates"]["interval"],
         "quintile_gap": cfg["compare"]["quintile_gap"],
+        "min_confidence": cfg["compare"]["min_confidence"],
         "min_respondents": cfg["survey"]["min_respondents"],
         "columns": {
             ind.slug: f"{ind.column} (as given; higher is {ind.higher_is})"
@@ -92,10 +93,20 @@ def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) 
         "label_match": model.match_.reset_index().to_dict(orient="records"),
         "alpha": result.estimator.alpha_,
         "suppressed_categories": result.estimator.suppressed_,
+        **result.evidence.get("classification_value", {}),
+        "interval_method": result.evidence.get("interval_method"),
+        "gap_moran": result.evidence.get("gap_moran"),
+        "benchmark_shares": result.evidence.get("benchmark"),
     }
+    diag = {k: v for k, v in diag.items() if v is not None}
     p = folder / "diagnostics.json"
     p.write_text(json.dumps(diag, indent=2, default=float), encoding="utf-8")
     paths["model_diagnostics"] = p
+    table = result.evidence.get("sensitivity")
+    if isinstance(table, pd.DataFrame):
+        p = folder / "sensitivity.csv"
+        table.to_csv(p, index=False, encoding="utf-8")
+        paths["model_sensitivity"] = p
     return paths
 
 
@@ -192,6 +203,7 @@ def save_result(
             profiles=result.model.profiles_,
             diagnostics=diagnostics,
             about=about,
+            evidence=result.evidence,
         )
     manifest = build_manifest(
         config=result.config.raw,
@@ -205,7 +217,11 @@ def save_result(
     )
     manifest["parameters"] = {
         "model": result.config["model"],
-        "estimates": {**result.config["estimates"], "alpha": result.estimator.alpha_},
+        "estimates": {
+            **result.config["estimates"],
+            "alpha": result.estimator.alpha_,
+            "interval_method": result.evidence.get("interval_method"),
+        },
         "hard_method": result.config["hard"]["method"],
         "compare": result.config["compare"],
         "min_respondents": result.config["survey"]["min_respondents"],
