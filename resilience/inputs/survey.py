@@ -267,6 +267,7 @@ def read_survey(
     raw = _read_frame(p, usecols, level_cols)
     if len(raw) == 0:
         raise InputDataError(f"The survey file {file_label(p)} has a header but no rows.")
+    raw = _unique_respondents(raw, id_col, p)
 
     def strip(col: str) -> str:
         c = col.strip().lower()
@@ -353,6 +354,35 @@ def read_survey(
         }
     )
     return out
+
+
+def _unique_respondents(raw: pd.DataFrame, id_col: str | None, path: Path) -> pd.DataFrame:
+    """One row per respondent id: identical repeats are dropped (with a warning), others fail."""
+    if id_col is None:
+        return raw
+    ids = raw[id_col]
+    repeated = ids.duplicated(keep=False) & ids.notna()
+    if not repeated.any():
+        return raw
+    exact = raw.duplicated(keep="first")
+    differing = raw[repeated & ~raw.duplicated(keep=False)][id_col].unique().tolist()
+    if differing:
+        raise InputDataError(
+            f"The survey file {file_label(path)} has {len(differing)} respondent id(s) in "
+            f"column {id_col!r} on more than one row with different answers, e.g. "
+            f"{format_examples(differing)}. Give one row per respondent (check that the file "
+            "is one wave's indresp file, not several waves stacked)."
+        )
+    drop = exact & repeated
+    examples = format_examples(ids[drop].unique().tolist())
+    warnings.warn(
+        f"The survey file {file_label(path)} repeats {int(drop.sum())} row(s) exactly (same "
+        f"{id_col!r} and answers, e.g. {examples}); "
+        "each respondent is counted once.",
+        DataQualityWarning,
+        stacklevel=3,
+    )
+    return raw[~drop]
 
 
 def _code_text(values: pd.Series) -> pd.Series:
