@@ -384,10 +384,9 @@ def _commit(tmp: Path, real: Path, shown: Path, start: tuple, overwrite: bool, r
         except OSError:
             raise OutputExistsError(appeared + ".") from None
         return
-    if kind != "ours" or not overwrite:
-        hint = " (or --overwrite)" if kind == "ours" else ""
-        if start[0] in ("ours", "empty") and kind != start[0]:
-            raise OutputExistsError(appeared + f"{hint}.")
+    if kind != "ours":
+        raise OutputExistsError(appeared + ".")
+    if not overwrite:  # another run's output appeared meanwhile
         raise OutputExistsError(
             f"Output folder {str(shown)!r} exists, use --overwrite to replace it (or choose "
             "another folder with --out); the new outputs were discarded."

@@ -157,12 +157,15 @@ def _coverage(
         + (f"; categories absent from the survey: {format_examples(absent, 8)}" if absent else ""),
     )
     known = set(normalise_category(survey[top]).dropna())
-    unknown = sorted(set(normalise_category(classification[top]).dropna()) - known)
+    area_top = normalise_category(classification[top])
+    unknown = sorted(set(area_top.dropna()) - known)
     if unknown:
+        areas = classification.index[area_top.isin(unknown).to_numpy()].tolist()
         report.add(
             section,
             "FAIL",
-            f"{top} codes {format_examples(unknown)} are unknown to the survey (it has "
+            f"{top} codes {format_examples(unknown)} of area(s) {format_examples(areas)} are "
+            f"unknown to the survey (it has "
             f"{format_examples(sorted(known), 10)}). The areas and the survey must use the same "
             "classification.",
         )
