@@ -2,8 +2,8 @@
 
 A run writes into a hidden sibling ``.<name>.partial-<id>`` of the output folder and moves
 it into place only when every file is written. The folder then holds a marker,
-``.resilience-output.json``, that lists every file the run wrote (with size and
-modification time); only resilience writes it, and only a folder holding it is ever
+``.resilience-output.json``, that lists every file the run wrote (with size,
+modification time and sha256); only resilience writes it, and only a folder holding it is ever
 replaced.
 
 Replacing (``overwrite``) goes: the new folder is complete; the old one is renamed
@@ -84,7 +84,9 @@ def _write_marker(folder: Path, run_id: str) -> None:
         if p.is_file() and not p.is_symlink() and p.name not in (MARKER, _PARTIAL):
             st = p.stat()
             rel = p.relative_to(folder).as_posix()
-            files.append({"path": rel, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns})
+            files.append(
+                {"path": rel, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": _sha(p)}
+            )
     marker = {
         "tool": _TOOL,
         "package": "community-resilience",
@@ -98,6 +100,20 @@ def _write_marker(folder: Path, run_id: str) -> None:
         json.dump(marker, fh, indent=1)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def _sha(path: Path) -> str:
+    from .outputs.manifest import file_sha256
+
+    return file_sha256(path)
+
+
+def _unchanged(path: Path, record: dict) -> bool:
+    """The file is as the run wrote it: same size, and same time or (if copied) same content."""
+    st = path.stat()
+    if st.st_size != record.get("bytes"):
+        return False
+    return st.st_mtime_ns == record.get("mtime_ns") or _sha(path) == record.get("sha256")
 
 
 def _complete(folder: Path, marker: dict) -> bool:
@@ -274,8 +290,7 @@ def _clear_old(old: Path, real: Path, run_id: str) -> None:
         p = old / f["path"]
         if p.is_symlink() or not p.is_file():
             continue
-        st = p.stat()
-        if st.st_size == f.get("bytes") and st.st_mtime_ns == f.get("mtime_ns"):
+        if _unchanged(p, f):
             p.unlink()
             deleted += 1
             if deleted == 1:

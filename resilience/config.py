@@ -364,6 +364,13 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
             f"({len(levels_s)}: {levels_s}) must name the same classification levels, coarse "
             "to fine, one column each."
         )
+    for section, levels in (("classification", levels_a), ("survey", levels_s)):
+        twice = sorted({lv for lv in levels if levels.count(lv) > 1})
+        if twice:
+            raise ConfigError(
+                f"'levels' in [{section}] names {format_examples(twice)} more than once; give "
+                "one column per classification level, coarse to fine."
+            )
     if out["maps"]["mode"] not in ("tiles", "tileless", "offline"):
         raise ConfigError(
             "'mode' in [maps] must be 'tiles', 'tileless' or 'offline'; got "

@@ -101,6 +101,11 @@ CONFIG_EDITS = {
     "levels mismatch": (LEVELS, 'levels = ["supergroup", "group"]',
                         ["[classification] levels (2", "[survey] levels (3",
                          "same classification"]),
+    "levels repeated": (LEVELS, 'levels = ["supergroup", "supergroup", "subgroup"]',
+                        ["'levels' in [classification]", "'supergroup' more than once",
+                         "one column per classification level"]),
+    "survey levels repeated": ('"oac_group", "oac_subgroup"]', '"oac_supergroup", "oac_subgroup"]',
+                               ["'levels' in [survey]", "'oac_supergroup' more than once"]),
     "levels empty": (LEVELS, "levels = []",
                      ["'levels' in [classification]", "non-empty list of text"]),
     "higher_is bad": (INCOME_IND, INCOME_IND.replace("worse", "up"),
@@ -435,3 +440,42 @@ def test_catalogue(name, borough_copy, capsys):
     for text in expected:
         assert text in report, f"check: {text!r} not in {report!r}"
     assert _left_behind(root) == []
+
+
+# ------------------------------------------------- unusual but usable inputs
+def test_min_respondents_below_10_warns_of_the_uk_data_service_rule(borough_copy, capsys):
+    from resilience.config import load_config
+    from resilience.errors import DisclosureWarning
+
+    _edit(borough_copy, "min_respondents = 10", "min_respondents = 3")
+    with pytest.warns(DisclosureWarning, match=r"is 3: categories with 3 to 9 respondents"):
+        load_config(borough_copy / "resilience.toml")
+    assert main(["check", str(borough_copy / "resilience.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "[ warn ] 'min_respondents' in [survey] is 3" in out
+    assert "UK Data Service rule of at least 10" in out
+
+
+def test_identical_repeated_survey_rows_warn_with_the_count(borough_copy):
+    from resilience.errors import DataQualityWarning
+    from resilience.inputs.survey import read_survey
+
+    path = borough_copy / SURVEY
+    df = _csv(borough_copy, SURVEY, sep="\t")
+    _to_csv(pd.concat([df, df.iloc[:7], df.iloc[:2]]), borough_copy, SURVEY, sep="\t")
+    with pytest.warns(DataQualityWarning, match=r"repeats 9 row\(s\) exactly"):
+        survey = read_survey(path, weight="f_indscui_xw")
+    assert len(survey) == len(df) and survey.index.is_unique
+
+
+def test_standardisation_does_not_overflow_on_large_magnitudes():
+    from resilience.inputs.hard import HardData, Indicator, hard_index
+
+    codes = pd.Index([f"E0100000{i}" for i in range(4)], name="lsoa_code")
+    small = pd.DataFrame({"x": [1.0, 2.0, 3.0, 6.0]}, index=codes)
+    # the reader refuses magnitudes above 1e100; the index itself copes up to the float limit
+    for scale in (1.0, 1e200, 1e300):
+        with np.errstate(all="raise"):  # no overflow, even in intermediate squares
+            z = hard_index(HardData(small * scale, [Indicator("x", "worse")]))["hard_index"]
+        # (x - 3) / sd with sd = sqrt(3.5): the same at every scale
+        np.testing.assert_allclose(z, (small["x"] - 3.0) / np.sqrt(3.5), rtol=1e-12)

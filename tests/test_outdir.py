@@ -113,6 +113,19 @@ def test_overwrite_deletes_only_the_files_it_wrote(config, tmp_path, capsys):
     assert _siblings(out) == ["borough", kept.name]  # no lock, partial or old folder
 
 
+def test_a_copied_output_is_still_recognised_file_by_file(tmp_path):
+    earlier, out = tmp_path / "earlier", tmp_path / "out"
+    with staged_output(earlier) as tmp:
+        _write(tmp, "old")
+    shutil.copytree(earlier, out, copy_function=shutil.copy)  # new times, same content
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing kept: every file is as resilience wrote it
+        with staged_output(out, overwrite=True) as tmp:
+            _write(tmp, "new")
+    assert (out / "report.html").read_text() == "new"
+    assert _siblings(out) == ["earlier"]
+
+
 def _only(parent, prefix):
     names = [p.name.removeprefix(prefix) for p in parent.iterdir() if p.name.startswith(prefix)]
     assert len(names) == 1, names
