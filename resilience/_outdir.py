@@ -15,11 +15,11 @@ the same folder finishes the job: it restores a complete old folder when the out
 missing, finishes deleting an old folder that was moved aside, and removes partial folders
 of killed runs.
 
-A lock (``fcntl.flock`` on ``.<name>.lock`` beside the output) stops two runs writing one
-folder: the second fails at once. The home folder, ``/``, the current folder and any folder
-holding the config or an input are never replaced. Symlinks are resolved first. After a
-failed run nothing is left: no partial folder, no lock file and no parent folder the run
-created.
+A lock (``fcntl.flock``, or ``msvcrt.locking`` on Windows, on ``.<name>.lock`` beside the
+output) stops two runs writing one folder: the second fails at once. The home folder,
+``/``, the current folder and any folder holding the config or an input are never replaced.
+Symlinks are resolved first. After a failed run nothing is left: no partial folder, no lock
+file and no parent folder the run created.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
-import fcntl
 import json
 import os
 import shutil
@@ -238,6 +237,21 @@ def _prune_empty_dirs(folder: Path) -> None:
 
 
 # ------------------------------------------------------------------- locks
+def _try_lock(fd: int) -> None:
+    """Lock ``fd`` exclusively without waiting; BlockingIOError when another holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError as err:
+            raise BlockingIOError(str(err)) from err
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 @contextmanager
 def _locked(parent: Path, name: str, shown: Path) -> Iterator[None]:
     lock = parent / f".{name}.lock"
@@ -250,9 +264,12 @@ def _locked(parent: Path, name: str, shown: Path) -> Iterator[None]:
                 f"{err.strerror or err}. Choose an --out in a folder you can write to."
             ) from err
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _try_lock(fd)
         except BlockingIOError:
-            pid = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            try:
+                pid = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            except OSError:
+                pid = "unknown"
             os.close(fd)
             raise OutputFolderError(
                 f"Another resilience run (process {pid}) is writing the output folder "
