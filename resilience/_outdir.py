@@ -401,8 +401,9 @@ def _state(real: Path) -> tuple[str, int | None]:
 def _commit(tmp: Path, real: Path, shown: Path, start: tuple, overwrite: bool, run_id: str) -> None:
     kind, ino = _state(real)
     appeared = (
-        f"The output folder {str(shown)!r} was created by another program during the run; it "
-        "was left as it is and the new outputs were discarded. Run again with another --out"
+        f"The output folder {str(shown)!r} was created (or filled) by another program during "
+        "the run; it was left as it is and the new outputs were discarded. Run again with "
+        "another --out"
     )
     if kind == "absent":
         try:

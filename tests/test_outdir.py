@@ -175,7 +175,7 @@ def test_a_folder_created_at_out_during_the_run_is_kept(config, tmp_path, monkey
 
     monkeypatch.setattr(_outdir, "_fault_point", someone_else)
     assert _run(config, out) == 2
-    assert "created by another program during the run" in capsys.readouterr().err
+    assert "created (or filled) by another program during the run" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["theirs.txt"]
     assert _siblings(out) == []
     # and with --overwrite it is not replaced either: it is not a resilience output
@@ -207,6 +207,29 @@ def test_the_lock_holds_within_one_process_too(tmp_path):
             pass
     assert (out / "report.html").read_text() == "first"
     assert _siblings(out) == []
+
+
+def test_an_empty_folder_made_in_advance_is_used(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    with staged_output(out) as tmp:
+        _write(tmp, "x")
+    _whole(out)
+    # but not if someone puts a file in it meanwhile
+    shutil.rmtree(out)
+    out.mkdir()
+
+    def fill(name):
+        if name == "marker_written":
+            (out / "theirs.txt").write_text("theirs")
+
+    monkeypatch.setattr(_outdir, "_fault_point", fill)
+    with (
+        pytest.raises(OutputExistsError, match=r"created \(or filled\) by another program"),
+        staged_output(out),
+    ):
+        pass
+    assert [p.name for p in out.iterdir()] == ["theirs.txt"] and _siblings(out) == []
 
 
 def test_a_failed_run_leaves_no_parents_no_lock_no_partial(tmp_path):
