@@ -26,7 +26,9 @@ def main() -> None:
     )
     model = rs.SurveyModel(random_state=0).fit(survey)
     print(model.summary().to_string(index=False))
-    est = rs.AreaEstimator(survey.attrs["levels"], n_boot=200, random_state=0)
+    est = rs.AreaEstimator(
+        ["oac_supergroup", "oac_group", "oac_subgroup"], n_boot=200, random_state=0
+    )
     est.fit(survey, model.labels_)
     print(est.estimates_[["respondents", "share_isolation", "share_isolation_lo"]].head())
 

@@ -9,6 +9,9 @@ from resilience.synthetic import make_borough
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata" / "london"
 
+# Runs under the system Python with PyQGIS (see test_qgis.py), not under pytest.
+collect_ignore = ["qgis_probe.py"]
+
 
 @pytest.fixture(scope="session")
 def borough():

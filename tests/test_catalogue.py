@@ -371,15 +371,9 @@ def c_hard_oa_codes(folder):
     return ["imd2025_file7.csv", "OA codes", "LSOA code"]
 
 
-def c_hard_utf16(folder):
-    p = folder / HARD
-    p.write_bytes(p.read_text(encoding="utf-8-sig").encode("utf-16"))
-    return ["imd2025_file7.csv", "not UTF-8 text (it is UTF-16)", "Save it as UTF-8"]
-
-
 def c_hard_binary(folder):
     (folder / HARD).write_bytes(np.random.default_rng(0).bytes(4000))
-    return ["imd2025_file7.csv", "is not UTF-8 text", "not a text file", "Save it as UTF-8"]
+    return ["imd2025_file7.csv", "is neither UTF-8 nor Windows-1252 text", "Save it as 'CSV UTF-8'"]
 
 
 def c_hard_missing_code_column(folder):
@@ -466,6 +460,12 @@ def test_identical_repeated_survey_rows_warn_with_the_count(borough_copy):
     with pytest.warns(DataQualityWarning, match=r"repeats 9 row\(s\) exactly"):
         survey = read_survey(path, weight="f_indscui_xw")
     assert len(survey) == len(df) and survey.index.is_unique
+
+
+def test_a_utf16_hard_data_file_is_read_as_such(borough_copy, capsys):
+    p = borough_copy / HARD
+    p.write_bytes(p.read_text(encoding="utf-8-sig").encode("utf-16"))  # "Unicode text"
+    assert main(["check", str(borough_copy / "resilience.toml")]) == 0, capsys.readouterr().out
 
 
 def test_standardisation_does_not_overflow_on_large_magnitudes():

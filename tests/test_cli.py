@@ -158,6 +158,31 @@ def _break_no_crs(folder):
     return ["wards.gpkg", "no coordinate reference system", "British National Grid"]
 
 
+def _break_constant_item(folder):
+    path = folder / "data/f_indresp.tab"
+    df = pd.read_csv(path, sep="\t", dtype=str)
+    df["f_sclfsato"] = "4"
+    df.to_csv(path, sep="\t", index=False)
+    return ["sclfsato", "no variation", "[survey] items"]
+
+
+def _break_too_many_factors(folder):
+    path = folder / "resilience.toml"
+    path.write_text(path.read_text() + "\n[model]\nn_factors = 30\n")
+    return ["n_factors=30", "at most 11"]
+
+
+def _break_small_survey(folder):
+    path = folder / "data/f_indresp.tab"
+    pd.read_csv(path, sep="\t", dtype=str).head(230).to_csv(path, sep="\t", index=False)
+    return ["respondents have a positive weight and enough answers", "at least 220"]
+
+
+def _break_min_respondents(folder):
+    _edit_config(folder, "min_respondents = 10", "min_respondents = 10000")
+    return ["min_respondents = 10,000", "Lower [survey] min_respondents"]
+
+
 CATALOGUE = {
     "duplicate area codes": _break_duplicate_code,
     "codes that match nothing": _break_hard_codes_from_elsewhere,
@@ -172,6 +197,10 @@ CATALOGUE = {
     "missing file": _break_missing_file,
     "wrong type": _break_wrong_type,
     "boundaries without a CRS": _break_no_crs,
+    "survey item without variation": _break_constant_item,
+    "more factors than the items allow": _break_too_many_factors,
+    "too few respondents for the model": _break_small_survey,
+    "min_respondents above the survey size": _break_min_respondents,
 }
 
 
@@ -198,6 +227,17 @@ def test_check_explains_the_same_problems(name, case, capsys):
     out = capsys.readouterr().out
     assert code == 2
     assert "FAIL" in out and "problem(s) would stop a run" in out
+    for text in expected:
+        assert text in out, f"{text!r} not in {out!r}"
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE), ids=list(CATALOGUE))
+def test_check_and_run_agree(name, case, capsys):
+    """Whenever a run stops on its input, check fails too, with the same message."""
+    expected = CATALOGUE[name](case)
+    code = main(["check", str(case / "resilience.toml")])
+    out = capsys.readouterr().out
+    assert code == 2, out
     for text in expected:
         assert text in out, f"{text!r} not in {out!r}"
 
@@ -245,3 +285,22 @@ def test_overwrite_never_deletes_a_folder_that_is_not_an_earlier_output(case, ca
     assert code == 2
     assert "not a folder resilience wrote earlier" in capsys.readouterr().err
     assert (other / "minutes.docx").read_text() == "keep me"
+
+
+def test_the_command_line_imports_nothing_heavy_before_it_is_needed():
+    """``resilience --help`` answers without importing the scientific stack."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io\n"
+        "from resilience.cli import main\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--help'])\n"
+        "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['check', '--help'])\n"
+        "heavy = {'geopandas', 'sklearn', 'scipy', 'pandas', 'numpy', 'factor_analyzer'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -28,7 +28,7 @@ SHARES = share_columns()
 @pytest.fixture(scope="module")
 def fitted(borough):
     survey = borough.survey.set_index("pidp").rename(columns=lambda c: c.removeprefix("f_"))
-    survey.attrs["weight"] = "indscui_xw"
+    survey = survey.rename(columns={"indscui_xw": "weight"})
     model = SurveyModel(random_state=0, n_boot=0).fit(survey)
     est = AreaEstimator(LEVELS, n_boot=200, random_state=0).fit(survey, model.labels_)
     return survey, model, est
@@ -106,7 +106,7 @@ def test_estimate_level_and_fallback(fitted, areas, borough):
         warnings.simplefilter("error")  # every borough category is in the survey
         pred = est.predict(areas)
     used = survey.loc[model.labels_.index]
-    used = used[used["indscui_xw"] > 0]
+    used = used[used["weight"] > 0]
     counts = used["oac_subgroup"].str.lower().value_counts()
     own = set(est.estimates_.loc["oac_subgroup"].index)
     assert all(counts[c] >= 10 for c in own)  # never an estimate from fewer than 10
@@ -134,7 +134,7 @@ def test_disclosure_threshold_is_exact():
         ["1a"] * n_big + ["1b"] * (threshold - 1) + ["1c"] * threshold + ["1d"] * (threshold - 1)
     )
     survey = pd.DataFrame({"sg": ["1"] * len(groups), "g": groups, "w": 1.0})
-    survey.attrs["weight"] = "w"
+    survey = survey.rename(columns={"w": "weight"})
     labels = pd.Series(rng.choice(CLUSTER_KEYS, len(groups)), index=survey.index)
     est = AreaEstimator(["sg", "g"], min_respondents=threshold, n_boot=20, random_state=0)
     est.fit(survey, labels)
@@ -398,7 +398,7 @@ def test_real_london_borough_gets_a_prediction_for_every_oa_and_ward(realdata):
     cats = loac[["LOAC11_SPRGRP", "LOAC11_GRP"]].drop_duplicates()
     survey, _, _truth = make_survey(cats, n_respondents=6000, seed=2)
     survey = survey.set_index("pidp").rename(columns=lambda c: c.removeprefix("f_"))
-    survey.attrs["weight"] = "indscui_xw"
+    survey = survey.rename(columns={"indscui_xw": "weight"})
     model = SurveyModel(random_state=0, n_boot=0, n_init=10).fit(survey)
     est = AreaEstimator(["LOAC11_SPRGRP", "LOAC11_GRP"], n_boot=50, random_state=0).fit(
         survey, model.labels_
@@ -447,10 +447,8 @@ def test_scikit_learn_contract_and_input_checks(fitted):
 
     survey, model, est = fitted
     assert clone(est).get_params() == est.get_params()
-    with pytest.raises(InputDataError, match="no weight column 'w'"):
-        s = survey.copy()
-        s.attrs = {**survey.attrs, "weight": "w"}
-        AreaEstimator(LEVELS, n_boot=0).fit(s, model.labels_)
+    with pytest.raises(InputDataError, match="sample_weight names the column 'w'"):
+        AreaEstimator(LEVELS, n_boot=0).fit(survey, model.labels_, sample_weight="w")
     with pytest.raises(InputDataError, match="repeated respondent identifiers"):
         AreaEstimator(LEVELS, n_boot=0).fit(
             pd.concat([survey.iloc[:5], survey.iloc[:5]]), model.labels_
@@ -462,3 +460,36 @@ def test_scikit_learn_contract_and_input_checks(fitted):
     )
     with pytest.raises(InputDataError, match="one label per survey row"):
         AreaEstimator(LEVELS, n_boot=0).fit(survey, labels[:10])
+
+
+def test_a_merged_survey_fits_exactly_like_the_original(fitted):
+    """Weights are a column, so an ordinary merge keeps them (no DataFrame.attrs)."""
+    survey, model, est = fitted
+    extra = pd.DataFrame({"pidp": survey.index, "tenure": "owned"})
+    merged = survey.reset_index().merge(extra, on="pidp", how="left").set_index("pidp")
+    assert merged.attrs == {}
+    again = AreaEstimator(LEVELS, n_boot=200, random_state=0).fit(merged, model.labels_)
+    pd.testing.assert_frame_equal(again.estimates_, est.estimates_)
+    np.testing.assert_array_equal(again.replicates_, est.replicates_)
+    refit = SurveyModel(random_state=0, n_boot=0).fit(merged)
+    pd.testing.assert_series_equal(refit.labels_, model.labels_)
+    # the same weights given explicitly
+    explicit = AreaEstimator(LEVELS, n_boot=200, random_state=0).fit(
+        merged.drop(columns="weight"), model.labels_, sample_weight=survey["weight"]
+    )
+    pd.testing.assert_frame_equal(explicit.estimates_, est.estimates_)
+
+
+def test_lost_or_missing_weights_fail_or_warn(fitted):
+    survey, model, _ = fitted
+    # a merge that adds respondents without a weight: a clear error, not a silent refit
+    stray = survey.iloc[:3].copy()
+    stray.index = pd.Index([-1, -2, -3], name=survey.index.name)
+    stray["weight"] = np.nan
+    with pytest.raises(InputDataError, match="3 missing, negative or infinite weight") as err:
+        AreaEstimator(LEVELS, n_boot=0).fit(pd.concat([survey, stray]), model.labels_)
+    assert "merge" in str(err.value)
+    with pytest.warns(DataQualityWarning, match="without survey weights"):
+        AreaEstimator(LEVELS, n_boot=0).fit(survey.drop(columns="weight"), model.labels_)
+    with pytest.warns(DataQualityWarning, match="without survey weights"):
+        SurveyModel(random_state=0, n_boot=0, n_init=2).fit(survey.drop(columns="weight"))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import xml.etree.ElementTree as ET
 from contextlib import closing
+from datetime import UTC, datetime
+from itertools import pairwise
 
 import branca.colormap as cm
 import geopandas as gpd
@@ -16,15 +19,24 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
+import resilience as rs
 from resilience.clusters import CLUSTER_KEYS, CLUSTERS, CONSTRUCTS, share_columns
 from resilience.errors import InputDataError, OutputExistsError
+from resilience.models.area_estimator import n_band
 from resilience.outputs import gpkg as gpkg_module
-from resilience.outputs.aliases import default_aliases
+from resilience.outputs._about import (
+    DEFAULT_CAVEATS,
+    ONS_ATTRIBUTION,
+    SURVEY_ATTRIBUTION,
+    about_record,
+)
 from resilience.outputs.gpkg import read_layer_styles, write_geopackage
+from resilience.outputs.manifest import config_hash
 from resilience.outputs.qml import (
     CLUSTER_COLOURS,
     FLAG_CATEGORIES,
     HARD_INDEX_RAMP,
+    NO_DATA_COLOUR,
     NO_DATA_LABEL,
     RESILIENCE_RAMP,
     SHARE_RAMP,
@@ -34,6 +46,8 @@ from resilience.outputs.qml import (
     quantile_breaks,
     range_labels,
 )
+from resilience.outputs.save import save_result
+from resilience.schema import default_aliases
 from resilience.synthetic import make_borough
 
 ODD_NAME = 'Smith & Sons <Estate> "North"'
@@ -54,7 +68,7 @@ def _with_intervals(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
 
 @pytest.fixture(scope="module")
 def frames():
-    """OA, LSOA and ward layers with every SPEC section 4 column, and the tables."""
+    """OA, LSOA and ward layers with every output column, and the tables."""
     b = make_borough(seed=1, n_oa=60, n_lsoa=12, n_ward=3, n_respondents=800)
     rng = np.random.default_rng(3)
     truth = b.truth
@@ -277,13 +291,111 @@ def test_about_table(frames, written):
     about = pyogrio.read_dataframe(written, layer="about")
     assert list(about.columns) == ["key", "value"]
     values = dict(zip(about["key"], about["value"], strict=True))
-    assert list(values) == list(frames["about"])
+    assert list(values) == [
+        "title",
+        "run_id",
+        "package_version",
+        "config_hash",
+        "seed",
+        "sources",
+        "attribution",
+        "licence",
+        "disclosure_control",
+        "caveats",
+    ]
+    assert values["run_id"] == frames["about"]["run_id"]
+    assert values["package_version"] == "0.1.0"
     assert json.loads(values["sources"]) == frames["about"]["sources"]
     assert values["seed"] == "42"
-    assert values["caveats"] == "Cluster shares are predicted, not measured."
-    assert "©" in values["attribution"]
+    assert json.loads(values["caveats"]) == ["Cluster shares are predicted, not measured."]
+    # the required statements first (no run date given: the OS year is this year's), then
+    # the one passed in; Understanding Society is named only when a source is the survey
+    attribution = json.loads(values["attribution"])
+    year = datetime.now(UTC).year
+    assert attribution[:2] == [
+        ONS_ATTRIBUTION,
+        f"Contains OS data © Crown copyright and database right {year}",
+    ]
+    assert attribution[2:] == ["Contains OS data © Crown copyright and database right 2024"]
+    assert "Open Government Licence v3.0" in values["licence"]
+    assert "fewer than 10 survey respondents" in values["disclosure_control"]
+    assert "10–29, 30–99, 100–299, 300+" in values["disclosure_control"]
     types = _sql(written, 'SELECT DISTINCT typeof("value") FROM "about"')
     assert types == [("text",)]
+
+
+def test_about_record_completes_the_run_metadata():
+    about = {
+        "title": "Northbridge",
+        "run_id": "r1",
+        "created": "2026-05-01T10:00:00Z",
+        "config_hash": "sha256:ab",
+        "seed": 7,
+        "sources": ["survey: f_indresp.tab", "hard: file7.csv"],
+        "min_respondents": 15,
+        "interval": 0.8,
+        "columns": {"income": "Income"},
+    }
+    record = about_record(about)
+    assert list(record)[:11] == [
+        "title",
+        "run_id",
+        "created",
+        "package_version",
+        "config_hash",
+        "seed",
+        "sources",
+        "attribution",
+        "licence",
+        "disclosure_control",
+        "caveats",
+    ]
+    assert "columns" not in record and record["min_respondents"] == 15
+    assert record["package_version"] == rs.__version__
+    assert record["attribution"] == [
+        ONS_ATTRIBUTION,
+        "Contains OS data © Crown copyright and database right 2026",
+        SURVEY_ATTRIBUTION,
+    ]
+    assert "fewer than 15 survey respondents" in record["disclosure_control"]
+    caveats = record["caveats"]
+    assert len(caveats) == len(DEFAULT_CAVEATS)
+    assert caveats[0].startswith("Predicted, not measured.")
+    assert "fewer than 15 respondents" in caveats[2] and "80% bootstrap" in caveats[7]
+    # without a survey source there is no survey acknowledgement
+    assert SURVEY_ATTRIBUTION not in about_record({"sources": ["hard: x.csv"]})["attribution"]
+
+
+def test_saved_run_has_a_complete_about_table_and_banded_counts(borough, tmp_path):
+    files = borough.write(tmp_path / "in")
+    result = rs.run(files["config"])
+    out = tmp_path / "out"
+    save_result(result, out, maps=False)
+    path = out / "resilience.gpkg"
+    about = pyogrio.read_dataframe(path, layer="about")
+    values = dict(zip(about["key"], about["value"], strict=True))
+    for key in ("title", "run_id", "created", "package_version", "config_hash", "seed"):
+        assert values[key], key
+    assert values["run_id"] == result.run_id and values["seed"] == "0"
+    assert values["config_hash"] == config_hash(result.config.raw)
+    assert any(s.startswith("survey: ") for s in json.loads(values["sources"]))
+    year = values["created"][:4]
+    attribution = json.loads(values["attribution"])
+    assert f"Contains OS data © Crown copyright and database right {year}" in attribution
+    assert SURVEY_ATTRIBUTION in attribution and ONS_ATTRIBUTION in attribution
+    assert json.loads(values["caveats"])[0].startswith("Predicted, not measured.")
+    assert "disclosure_control" in values and "licence" in values
+    # every respondent count is a band, in the GeoPackage and the model tables alike
+    bands = {"10–29", "30–99", "100–299", "300+"}
+    profiles = pyogrio.read_dataframe(path, layer="cluster_profiles")
+    assert set(profiles["respondents"]) <= bands and profiles["respondents"].dtype == "str"
+    csv = pd.read_csv(out / "model" / "cluster_profiles.csv")
+    assert set(csv["respondents"]) <= bands
+    exact = result.model.cluster_sizes_["respondents"]
+    assert profiles.set_index("cluster")["respondents"].to_dict() == {
+        k: n_band(n) for k, n in exact.items()
+    }
+    assert set(pyogrio.read_dataframe(path, layer="area_estimates")["respondents"]) <= bands
 
 
 def test_contents_titles_and_descriptions(written):
@@ -353,7 +465,7 @@ def test_every_qml_parses_and_references_its_symbols(written):
         root = _parse(qml)
         assert root.tag == "qgis" and root.get("styleCategories") == "Symbology|Fields"
         (renderer,) = root.findall("renderer-v2")
-        used = {e.get("symbol") for e in renderer.iter() if e.tag in ("category", "range")}
+        used = {e.get("symbol") for e in renderer.iter() if e.tag in ("category", "rule")}
         defined = {s.get("name") for s in renderer.find("symbols").findall("symbol")}
         assert used == defined
         for layer in renderer.iter("layer"):
@@ -393,6 +505,30 @@ def test_flag_style_and_aliases(written):
     assert indexes == list(range(1, len(indexes) + 1))
 
 
+_RULE = re.compile(r'^"(\w+)" (>=|>) (\S+) AND "\1" <= (\S+)$')
+
+
+def _rules(qml: str) -> tuple[ET.Element, list[tuple[str, str, float, float]], ET.Element]:
+    """The renderer, the class rules as (label, lower operator, lower, upper), the ELSE rule."""
+    renderer = _parse(qml).find("renderer-v2")
+    *classes, last = renderer.find("rules").findall("rule")
+    parsed = []
+    for rule in classes:
+        match = _RULE.match(rule.get("filter"))
+        assert match, rule.get("filter")
+        parsed.append((rule.get("label"), match[2], float(match[3]), float(match[4])))
+    return renderer, parsed, last
+
+
+def _class_of(value: float, rules: list[tuple[str, str, float, float]]) -> list[int]:
+    """Indexes of the rules a value satisfies, evaluated as QGIS would."""
+    return [
+        i
+        for i, (_, op, lo, hi) in enumerate(rules)
+        if (value >= lo if op == ">=" else value > lo) and value <= hi
+    ]
+
+
 @pytest.mark.parametrize(
     ("layer", "style", "field", "ramp", "n_classes"),
     [
@@ -405,29 +541,59 @@ def test_flag_style_and_aliases(written):
 def test_graduated_styles(frames, written, layer, style, field, ramp, n_classes):
     styles = read_layer_styles(written)
     row = styles[(styles["f_table_name"] == layer) & (styles["styleName"] == style)]
-    renderer = _parse(row["styleQML"].item()).find("renderer-v2")
-    assert renderer.get("type") == "graduatedSymbol"
-    assert renderer.get("attr") == field
-    assert renderer.get("graduatedMethod") == "GraduatedColor"
-    ranges = renderer.find("ranges").findall("range")
+    renderer, rules, last = _rules(row["styleQML"].item())
+    # a rule-based renderer: QGIS's graduated renderer does not draw NULL values
+    assert renderer.get("type") == "RuleRenderer"
+    assert renderer.get("attr") is None
     values = frames["layers"][layer][field].dropna()
     if n_classes is None:
-        assert 2 <= len(ranges) <= 5
+        assert 2 <= len(rules) <= 5
     else:
-        assert len(ranges) == n_classes
-    lower = [float(r.get("lower")) for r in ranges]
-    upper = [float(r.get("upper")) for r in ranges]
+        assert len(rules) == n_classes
+    lower = [lo for _, _, lo, _ in rules]
+    upper = [hi for _, _, _, hi in rules]
     assert lower[0] == values.min() and upper[-1] == values.max()
     assert lower[1:] == upper[:-1]
-    # Every value falls in a class.
-    assert all(any(lo <= v <= hi for lo, hi in zip(lower, upper, strict=True)) for v in values)
+    assert [op for _, op, _, _ in rules] == [">="] + [">"] * (len(rules) - 1)
+    # Every value falls in exactly one class; a missing value in none, so the ELSE rule.
+    assert all(len(_class_of(v, rules)) == 1 for v in values)
+    assert (last.get("filter"), last.get("label")) == ("ELSE", NO_DATA_LABEL)
     colours = [
         s.find("layer/Option/Option[@name='color']").get("value")
         for s in renderer.find("symbols").findall("symbol")
     ]
-    assert colours[0] == _rgba(ramp[0]) and colours[-1] == _rgba(ramp[-1])
-    labels = [r.get("label") for r in ranges]
+    assert len(colours) == len(rules) + 1
+    assert colours[0] == _rgba(ramp[0]) and colours[-2] == _rgba(ramp[-1])
+    assert colours[-1] == _rgba(NO_DATA_COLOUR)
+    keys = [r.get("key") for r in renderer.iter("rule")]
+    assert len(set(keys)) == len(keys) and renderer.find("rules").get("key") not in keys
+    labels = [label for label, _, _, _ in rules]
     assert len(set(labels)) == len(labels) and all(" to " in lab for lab in labels)
+
+
+def test_graduated_qml_rules_hold_the_exact_edges():
+    edges = [-0.6768918678957071, 1e-05, 0.1 + 0.2, 2.5]
+    qml = graduated_qml('odd "name"', edges, list(RESILIENCE_RAMP[:3]), no_data=False)
+    rules = [r.get("filter") for r in _parse(qml).iter("rule")]
+    quoted = '"odd ""name"""'
+    assert rules[0] == f"{quoted} >= -0.6768918678957071 AND {quoted} <= 1e-05"
+    assert rules[1] == f"{quoted} > 1e-05 AND {quoted} <= 0.30000000000000004"
+    assert rules[2].endswith("<= 2.5") and len(rules) == 3  # no ELSE rule
+    # the same style twice is the same text (fixed rule keys)
+    assert qml == graduated_qml('odd "name"', edges, list(RESILIENCE_RAMP[:3]), no_data=False)
+
+
+def test_geopackage_version_and_style_times(written):
+    # GeoPackage 1.2: QGIS 3.22 (GDAL 3.6) warns on every open of a 1.4 file
+    assert _sql(written, "PRAGMA application_id") == [(0x47504B47,)]  # "GPKG"
+    assert _sql(written, "PRAGMA user_version") == [(10200,)]
+    assert gpkg_module.GPKG_VERSION == "1.2"
+    times = [t for (t,) in _sql(written, "SELECT update_time FROM layer_styles ORDER BY id")]
+    parsed = [datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ") for t in times]
+    # distinct to the second (QGIS 3.22 reads whole seconds), newest first, one apart
+    assert len({p.replace(microsecond=0) for p in parsed}) == len(times) > 20
+    assert all((a - b).total_seconds() == 1 for a, b in pairwise(parsed))
+    assert abs((datetime.now(UTC).replace(tzinfo=None) - parsed[0]).total_seconds()) < 600
 
 
 def test_sidecar_files_equal_default_styles(written):
@@ -649,8 +815,8 @@ def test_default_styles_skip_absent_and_empty_columns():
     frame["hard_index"] = [0.5, 0.5]
     styles = default_styles("lsoa", frame)
     assert [(n, d) for n, _, d in styles] == [("Disagreement flag", True), ("Hard index", False)]
-    ranges = _parse(styles[1][1]).findall("renderer-v2/ranges/range")
-    assert [(r.get("lower"), r.get("upper")) for r in ranges] == [("0.5", "0.5")]
+    _, rules, _ = _rules(styles[1][1])
+    assert [(lo, hi) for _, _, lo, hi in rules] == [(0.5, 0.5)]
 
 
 def test_dominant_cluster_labels_are_accepted():

@@ -136,6 +136,16 @@ def test_model_diagnostics_written(result, tmp_path):
     assert diag["kmo"] > 0.8 and diag["stability"]["n_boot"] == 20
     loadings = pd.read_csv(tmp_path / "o" / "model" / "factor_loadings.csv")
     assert len(loadings) == 22
+    # factor correlations: a named, symmetric matrix with a unit diagonal, also in the gpkg
+    phi = pd.read_csv(tmp_path / "o" / "model" / "factor_correlations.csv", index_col="factor")
+    assert list(phi.index) == list(phi.columns) == list(loadings.columns[1:])
+    np.testing.assert_allclose(phi.to_numpy(), phi.to_numpy().T, atol=1e-12)
+    np.testing.assert_allclose(np.diag(phi), 1.0, atol=1e-9)
+    stored = pyogrio.read_dataframe(tmp_path / "o" / "resilience.gpkg", layer="factor_correlations")
+    np.testing.assert_allclose(stored.set_index("factor").to_numpy(), phi.to_numpy())
+    assert diag["variance_explained"] == pytest.approx(
+        sum(diag["communalities"].values()) / 22, abs=1e-3
+    )
     profiles = pd.read_csv(tmp_path / "o" / "model" / "cluster_profiles.csv")
     assert list(profiles["cluster"]) == list(CLUSTER_KEYS)
 

@@ -31,10 +31,16 @@ def _write(df, path):
 
 @pytest.mark.parametrize("ext", [".tab", ".csv", ".dta", ".parquet"])
 def test_reads_every_format_the_same(raw, tmp_path, ext):
-    s = read_survey(_write(raw, tmp_path / f"f_indresp{ext}"), weight="f_indscui_xw", levels=LEVELS)
-    assert s.attrs["prefix"] == "f_"
-    assert s.attrs["weight"] == "indscui_xw"
-    assert s.attrs["levels"] == LEVELS
+    s, info = read_survey(
+        _write(raw, tmp_path / f"f_indresp{ext}"),
+        weight="f_indscui_xw",
+        levels=LEVELS,
+        return_info=True,
+    )
+    assert info.prefix == "f_"
+    assert info.weight == "indscui_xw"
+    assert info.levels == LEVELS
+    np.testing.assert_array_equal(s["weight"].to_numpy(), raw["f_indscui_xw"].to_numpy())
     assert s.index.name == "pidp" and s.index.is_unique
     assert list(s.columns[:22]) == [it.name for it in DEFAULT_ITEMS]
     expected = raw.set_index("pidp")["f_sclfsato"].where(lambda v: v >= 0)
@@ -43,10 +49,12 @@ def test_reads_every_format_the_same(raw, tmp_path, ext):
 
 
 def test_negative_codes_become_missing_and_are_counted(raw, tmp_path):
-    s = read_survey(_write(raw, tmp_path / "s.tab"), weight="indscui_xw", levels=LEVELS)
+    s, info = read_survey(
+        _write(raw, tmp_path / "s.tab"), weight="indscui_xw", levels=LEVELS, return_info=True
+    )
     items = [it.name for it in DEFAULT_ITEMS]
     assert (s[items].min() >= 1).all()
-    counts = s.attrs["missing_codes"]
+    counts = info.missing_codes
     for it in DEFAULT_ITEMS:
         col = raw[f"f_{it.name}"]
         for code in (-1, -2, -7, -8, -9, -10, -21):
@@ -60,10 +68,14 @@ def test_negative_codes_become_missing_and_are_counted(raw, tmp_path):
 def test_prefix_detected_given_or_absent(raw, tmp_path):
     assert detect_prefix(raw.columns, [it.name for it in DEFAULT_ITEMS]) == "f_"
     bare = raw.rename(columns=lambda c: c.removeprefix("f_"))
-    s = read_survey(_write(bare, tmp_path / "bare.csv"), weight="indscui_xw")
-    assert s.attrs["prefix"] == ""
-    s2 = read_survey(_write(raw, tmp_path / "p.csv"), prefix="f_", weight="indscui_xw")
-    assert s2.attrs["weight"] == "indscui_xw"
+    _, info = read_survey(
+        _write(bare, tmp_path / "bare.csv"), weight="indscui_xw", return_info=True
+    )
+    assert info.prefix == ""
+    _, info2 = read_survey(
+        _write(raw, tmp_path / "p.csv"), prefix="f_", weight="indscui_xw", return_info=True
+    )
+    assert info2.weight == "indscui_xw"
 
 
 def test_two_waves_need_an_explicit_prefix(raw, tmp_path):
@@ -73,19 +85,21 @@ def test_two_waves_need_an_explicit_prefix(raw, tmp_path):
     path = _write(both, tmp_path / "two.tab")
     with pytest.raises(InputDataError, match="several waves"):
         read_survey(path)
-    assert read_survey(path, prefix="f_", weight="f_indscui_xw").attrs["prefix"] == "f_"
+    _, info = read_survey(path, prefix="f_", weight="f_indscui_xw", return_info=True)
+    assert info.prefix == "f_"
 
 
 def test_weight_found_automatically(raw, tmp_path):
-    s = read_survey(_write(raw, tmp_path / "s.tab"))
-    assert s.attrs["weight"] == "indscui_xw"
+    s, info = read_survey(_write(raw, tmp_path / "s.tab"), return_info=True)
+    assert info.weight == "indscui_xw"
+    assert s["weight"].sum() == pytest.approx(raw["f_indscui_xw"].sum())
 
 
 def test_no_weight_warns_and_uses_equal_weights(raw, tmp_path):
     path = _write(raw.drop(columns="f_indscui_xw"), tmp_path / "s.tab")
     with pytest.warns(DataQualityWarning, match="every respondent counts the same"):
-        s = read_survey(path)
-    assert s.attrs["weight"] is None
+        s, info = read_survey(path, return_info=True)
+    assert info.weight is None and "weight" not in s.columns
 
 
 def test_missing_items_are_named_with_the_required_set(raw, tmp_path):

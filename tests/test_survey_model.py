@@ -8,10 +8,11 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from resilience.clusters import CLUSTER_KEYS, CONSTRUCTS, PROFILE_MATRIX
-from resilience.errors import ConfigError, NotFittedError
+from resilience.errors import ConfigError, DataQualityWarning, NotFittedError
 from resilience.inputs.survey import read_survey
 from resilience.items import DEFAULT_ITEMS, Item
 from resilience.models import SurveyModel
+from resilience.models._factor import bartlett, kmo
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,7 @@ def test_diagnostics(model, survey):
     assert d["bartlett_p"] < 1e-10
     # stress and capability correlate strongly in the synthetic world, so 4 or 5
     assert 4 <= d["parallel_analysis_factors"] <= 5
-    weights = survey["indscui_xw"]
+    weights = survey["weight"]
     assert d["n_zero_weight"] == int((weights == 0).sum())
     assert d["n_used"] + d["n_zero_weight"] + d["n_dropped_missing"] == len(survey)
     assert d["n_dropped_missing"] > 50  # the neighbourhood-module skippers
@@ -66,6 +67,54 @@ def test_diagnostics(model, survey):
     s = model.summary()
     assert {"section", "measure", "value"} == set(s.columns)
     assert "KMO" in set(s["measure"])
+
+
+def test_communalities_and_variance_from_the_structure(model):
+    load = model.loadings_.to_numpy()
+    phi = model.factor_correlations_.to_numpy()
+    assert list(model.factor_correlations_.index) == list(model.loadings_.columns)
+    np.testing.assert_allclose(phi, phi.T)
+    np.testing.assert_allclose(np.diag(phi), 1.0)
+    h2 = np.diag(load @ phi @ load.T)  # R psych's h² of an oblique solution
+    np.testing.assert_allclose(model.communalities_, h2, atol=1e-12)
+    assert ((h2 > 0) & (h2 < 1)).all()
+    d = model.diagnostics_
+    # measured on seed 0: 65.56 % from the structure; the pattern alone (Σ L² / p) gave
+    # the 65.29 % reported before
+    assert d["variance_explained"] == pytest.approx(h2.sum() / 22, abs=1e-12)
+    assert d["variance_explained"] == pytest.approx(0.6556, abs=0.001)
+    assert (load**2).sum() / 22 == pytest.approx(0.6529, abs=0.001)
+    var = model.variance_explained_
+    # per factor diag(Φ Lᵀ L) (psych's SS loadings); they add up to Σ h²
+    np.testing.assert_allclose(var["ss_loadings"], np.diag(phi @ load.T @ load), atol=1e-12)
+    assert var["cumulative"].iloc[-1] == pytest.approx(d["variance_explained"], abs=1e-12)
+    assert sum(d["variance_explained_by_factor"].values()) == pytest.approx(
+        d["variance_explained"], abs=1e-3
+    )
+
+
+def test_adequacy_and_parallel_analysis_use_the_weighted_matrix(model, survey):
+    d = model.diagnostics_
+    w = survey["weight"].loc[model.labels_.index].to_numpy()
+    assert d["n_effective"] == pytest.approx(w.sum() ** 2 / (w**2).sum())
+    # measured on seed 0: Kish n 6718 of 7333 respondents used
+    assert d["n_effective"] == pytest.approx(6718, abs=1)
+    corr = model.factors_.corr
+    _, kmo_total = kmo(corr)
+    chi2, _, df = bartlett(corr, d["n_effective"])
+    assert (d["kmo"], d["bartlett_chi2"], d["bartlett_df"]) == (kmo_total, chi2, df)
+    assert df == 22 * 21 // 2
+    # the unweighted figures differ: measured KMO 0.9352 weighted, 0.9360 unweighted;
+    # Bartlett 93,900 with Kish n, 102,118 with the unweighted n
+    assert d["kmo"] == pytest.approx(0.9352, abs=0.001)
+    assert d["bartlett_chi2"] == pytest.approx(93_900, rel=0.01)
+    eig = np.sort(np.linalg.eigvalsh(corr))[::-1]
+    np.testing.assert_allclose(d["eigenvalues"], eig, atol=1e-4)
+    # Horn's components variant suggests 4 (stress and capability correlate -0.74 in the
+    # synthetic world); the factor variant on the reduced matrix suggests the true 5
+    assert d["parallel_analysis_factors"] == 4
+    assert d["parallel_analysis_factors_fa"] == 5
+    assert len(d["reduced_eigenvalues"]) == len(d["parallel_threshold_fa"]) == 22
 
 
 def test_profiles_match_their_labels(model):
@@ -154,18 +203,18 @@ def test_items_in_another_order_fit_the_same_model(survey, model):
 
 def test_weight_zero_respondents_are_left_out(survey):
     s = survey.copy()
-    s.attrs = dict(survey.attrs)
-    idx = s.index[s["indscui_xw"] > 0][:200]
-    s.loc[idx, "indscui_xw"] = 0.0
+    idx = s.index[s["weight"] > 0][:200]
+    s.loc[idx, "weight"] = 0.0
     m = SurveyModel(random_state=0, n_boot=0, n_init=5).fit(s)
     assert not set(idx) & set(m.labels_.index)
 
 
 def test_unweighted_frames_work(survey):
-    s = survey.drop(columns="indscui_xw")
-    s.attrs = {**survey.attrs, "weight": None}
-    m = SurveyModel(random_state=0, n_boot=0, n_init=5).fit(s)
+    s = survey.drop(columns="weight")
+    with pytest.warns(DataQualityWarning, match="without survey weights"):
+        m = SurveyModel(random_state=0, n_boot=0, n_init=5).fit(s)
     assert m.diagnostics_["n_zero_weight"] == 0
+    assert m.diagnostics_["n_effective"] == pytest.approx(m.diagnostics_["n_used"])
 
 
 def test_not_fitted():

@@ -17,12 +17,12 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..errors import ConfigError, DataQualityWarning
-from ..inputs._file7 import normalise_header
+from ..inputs._file7 import header_key
 
 if TYPE_CHECKING:
     from ..inputs.hard import HardData, Indicator
 
-__all__ = ["METHODS", "hard_index", "slug"]
+__all__ = ["METHODS", "group_hard_index", "hard_index", "slug"]
 
 #: Standardisation methods of :func:`hard_index`.
 METHODS = ("zscore", "rank", "exponential")
@@ -36,7 +36,7 @@ def slug(text: str) -> str:
     >>> slug("Income Score (rate)")
     'income_score_rate'
     """
-    return re.sub(r"[^0-9a-z]+", "_", normalise_header(text)).strip("_")
+    return re.sub(r"[^0-9a-z]+", "_", header_key(text)).strip("_")
 
 
 def _standardise(x: pd.Series, method: str, ind: Indicator) -> pd.Series:
@@ -83,7 +83,7 @@ def hard_index(data: HardData, *, method: str = "zscore") -> pd.DataFrame:
     Every indicator is turned round where ``higher_is = "better"`` so that higher always
     means more need, then standardised within the LSOAs of ``data`` (the study area):
 
-    - ``"zscore"`` (default, SPEC §3.2): (x − mean) / standard deviation (population
+    - ``"zscore"`` (default): (x − mean) / standard deviation (population
       form, ddof = 0).
     - ``"rank"``: rank-based normal scores Φ⁻¹((r − ½) / n), r the rank from least to
       most need (ties take their average rank). Robust to outliers and skew.
@@ -148,3 +148,20 @@ def hard_index(data: HardData, *, method: str = "zscore") -> pd.DataFrame:
         for i in data.indicators
     ]
     return out
+
+
+def group_hard_index(hard: pd.Series, groups: pd.Series, population: pd.Series) -> pd.Series:
+    """Population-weighted mean ``hard_index`` of the LSOAs in each group (e.g. ward).
+
+    LSOAs without hard data are left out of their group's mean (and of its weights).
+
+    Examples
+    --------
+    >>> h = pd.Series([1.0, -1.0, np.nan], index=["L1", "L2", "L3"])
+    >>> wards = pd.Series(["W1", "W1", "W2"], index=h.index)
+    >>> group_hard_index(h, wards, pd.Series([30.0, 10.0, 5.0], index=h.index)).to_dict()
+    {'W1': 0.5, 'W2': nan}
+    """
+    weighted = (hard * population).groupby(groups).sum()
+    total = population.where(hard.notna()).groupby(groups).sum()
+    return (weighted / total.replace(0, np.nan)).rename("hard_index")

@@ -14,20 +14,28 @@ Examples
 
 from __future__ import annotations
 
-from ._boundaries import CHUNK_SIZE, download_boundaries
-from ._cli import add_parser, run
-from ._client import ArcGISClient, LayerInfo, default_user_agent
-from ._errors import DownloadError, ServiceNotFoundError
-from ._services import (
-    BASE_URL,
-    DEFAULT_VINTAGE,
-    PORTAL_URL,
-    PRODUCTS,
-    SERVICES,
-    Service,
-    resolve_services,
-)
-from ._write import FILES
+from .._lazy import lazy_exports
+
+#: Public name → the module of this package that defines it.
+_EXPORTS = {
+    "CHUNK_SIZE": "_boundaries",
+    "download_boundaries": "_boundaries",
+    "add_parser": "_cli",
+    "run": "_cli",
+    "ArcGISClient": "_client",
+    "LayerInfo": "_client",
+    "default_user_agent": "_client",
+    "DownloadError": "_errors",
+    "ServiceNotFoundError": "_errors",
+    "BASE_URL": "_services",
+    "DEFAULT_VINTAGE": "_services",
+    "PORTAL_URL": "_services",
+    "PRODUCTS": "_services",
+    "SERVICES": "_services",
+    "Service": "_services",
+    "resolve_services": "_services",
+    "FILES": "_write",
+}
 
 __all__ = [
     "BASE_URL",
@@ -48,3 +56,5 @@ __all__ = [
     "resolve_services",
     "run",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

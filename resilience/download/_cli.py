@@ -8,8 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._progress import logger
-from ._boundaries import download_boundaries
-from ._client import ArcGISClient
 from ._services import BASE_URL, DEFAULT_VINTAGE, PRODUCTS, SERVICES
 
 __all__ = ["add_parser", "run"]
@@ -109,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
     Errors are raised as :class:`~resilience.errors.ResilienceError` subclasses for the
     command line's usual handling (exit status 2 with the message).
     """
+    from ._boundaries import download_boundaries
+    from ._client import ArcGISClient
+
     if args.download_command == "services":
         with ArcGISClient(args.base_url, delay=0) as client:
             names = client.list_services(" ".join(args.words))

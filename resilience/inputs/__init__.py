@@ -17,8 +17,7 @@ Examples
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
 #: Public name → the module of this package that defines it.
 _EXPORTS = {
@@ -28,7 +27,7 @@ _EXPORTS = {
     "derive_lookup": "lookup",
     "read_lookup": "lookup",
     "vintage_of_codes": "lookup",
-    "normalise_header": "population",
+    "census_label": "population",
     "read_population": "population",
     "read_survey": "survey",
     "HardData": "hard",
@@ -38,19 +37,11 @@ _EXPORTS = {
     "read_crosswalk": "crosswalk",
     "Inputs": "load",
     "load_inputs": "load",
+    "check": "check",
+    "CheckReport": "check",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

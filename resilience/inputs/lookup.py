@@ -30,7 +30,7 @@ from ._areacodes import (
 from ._io import file_label, read_table
 from .codes import column_vintage, normalise_codes
 
-__all__ = ["derive_lookup", "read_lookup", "vintage_of_codes"]
+__all__ = ["best_fit_parent", "derive_lookup", "read_lookup", "vintage_of_codes"]
 
 _ENTRY = "the config's [geography] lookup entry"
 _N_EXAMPLES = 10
@@ -395,3 +395,34 @@ def vintage_of_codes(
         "only_2021": sorted(only21)[:_N_EXAMPLES],
         "in_neither": sorted(neither)[:_N_EXAMPLES],
     }
+
+
+def best_fit_parent(
+    lookup: pd.DataFrame, weights: pd.Series, *, child: str = "lsoa", parent: str = "ward"
+) -> pd.Series:
+    """Best-fit parent of each child area: the parent holding most of its OAs' weight.
+
+    An LSOA split between wards (2011 LSOAs on 2022 wards) is given the ward where most
+    of its population lives; ties go to the first ward code.
+
+    Parameters
+    ----------
+    lookup : DataFrame
+        ``<child>_code`` and ``<parent>_code`` of every OA (same index as ``weights``).
+    weights : Series
+        Population (or another weight) of every OA.
+
+    Examples
+    --------
+    >>> lk = pd.DataFrame({"lsoa_code": ["L1", "L1", "L1"], "ward_code": ["W2", "W1", "W2"]})
+    >>> best_fit_parent(lk, pd.Series([10.0, 50.0, 10.0])).to_dict()
+    {'L1': 'W1'}
+    """
+    frame = pd.DataFrame(
+        {"child": lookup[f"{child}_code"], "parent": lookup[f"{parent}_code"], "w": weights}
+    )
+    total = frame.groupby(["child", "parent"], sort=True)["w"].sum().reset_index()
+    total = total.sort_values(["child", "w", "parent"], ascending=[True, False, True])
+    out = total.drop_duplicates("child").set_index("child")["parent"]
+    out.index.name = f"{child}_code"
+    return out.rename(f"{parent}_code")

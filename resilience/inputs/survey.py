@@ -1,22 +1,14 @@
 """Reading respondent files shaped like Understanding Society ``w_indresp``.
 
 :func:`read_survey` returns a plain DataFrame of the survey items (negative codes turned
-into missing values), the weight and the classification columns, indexed by respondent.
-What the model needs to know is kept in ``DataFrame.attrs``:
+into missing values), the survey weight in the column :data:`WEIGHT` (``"weight"``,
+whatever the file calls it) and the classification columns (wave prefix removed), indexed
+by respondent. Because the weight is an ordinary column it survives ``merge``, ``concat``
+and selections; the estimators find it there (or take ``sample_weight=`` explicitly).
 
-``weight``
-    name of the weight column (``None`` when the file has no weight and equal weights
-    were used);
-``levels``
-    names of the classification columns, coarse to fine;
-``items``
-    names of the survey items read;
-``prefix``
-    the wave prefix that was removed;
-``missing_codes``
-    per item, the number of each negative code found (for the log);
-``source``
-    the file read.
+What was found while reading (the prefix removed, the weight column used, the level
+columns, per-item counts of each negative missing code) is returned as a
+:class:`SurveyInfo` with ``return_info=True``.
 """
 
 from __future__ import annotations
@@ -25,7 +17,9 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -34,7 +28,40 @@ from ..errors import DataQualityWarning, InputDataError, format_examples
 from ..items import Item, items_by_construct, parse_items
 from ._io import file_label, not_a_file, not_utf8
 
-__all__ = ["describe_missing", "detect_prefix", "read_survey"]
+__all__ = ["WEIGHT", "SurveyInfo", "describe_missing", "detect_prefix", "read_survey"]
+
+#: Column of the frame returned by :func:`read_survey` that holds the survey weight.
+WEIGHT = "weight"
+
+
+@dataclass(frozen=True)
+class SurveyInfo:
+    """What :func:`read_survey` found in a respondent file.
+
+    Attributes
+    ----------
+    source : str
+        The file read.
+    prefix : str
+        The wave prefix removed from the column names (``""`` when there was none).
+    weight : str or None
+        The file's weight column (without the prefix), now in column :data:`WEIGHT`;
+        None when the file has none and every respondent counts the same.
+    levels : list of str
+        The classification columns of the frame, coarse to fine.
+    items : list of str
+        The survey item columns of the frame.
+    missing_codes : dict
+        Per item, the number of each negative missing code found.
+    """
+
+    source: str
+    prefix: str
+    weight: str | None
+    levels: list[str] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
+    missing_codes: dict[str, dict[int, int]] = field(default_factory=dict)
+
 
 _PREFIX_RE = re.compile(r"^([a-z]{1,2}_)(.+)$")
 _MISSING_MEANINGS = {
@@ -143,6 +170,30 @@ def _missing_items_message(
     )
 
 
+@overload
+def read_survey(
+    path: str | Path,
+    *,
+    prefix: str | None = ...,
+    weight: str | None = ...,
+    levels: Sequence[str] | None = ...,
+    items: Sequence[Item | Mapping[str, object]] | None = ...,
+    return_info: Literal[False] = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def read_survey(
+    path: str | Path,
+    *,
+    prefix: str | None = ...,
+    weight: str | None = ...,
+    levels: Sequence[str] | None = ...,
+    items: Sequence[Item | Mapping[str, object]] | None = ...,
+    return_info: Literal[True],
+) -> tuple[pd.DataFrame, SurveyInfo]: ...
+
+
 def read_survey(
     path: str | Path,
     *,
@@ -150,7 +201,8 @@ def read_survey(
     weight: str | None = None,
     levels: Sequence[str] | None = None,
     items: Sequence[Item | Mapping[str, object]] | None = None,
-) -> pd.DataFrame:
+    return_info: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, SurveyInfo]:
     """Read a respondent file and prepare it for :class:`~resilience.SurveyModel`.
 
     Parameters
@@ -169,13 +221,18 @@ def read_survey(
         "oac_subgroup"]``), with or without the prefix.
     items : sequence, optional
         The item set (default: :data:`resilience.items.DEFAULT_ITEMS`).
+    return_info : bool, default=False
+        Also return a :class:`SurveyInfo` describing what was found.
 
     Returns
     -------
     DataFrame
         One row per respondent (indexed by ``pidp`` when present): the items as floats
-        with negative codes and out-of-range values set missing, the weight, and the
-        classification codes as text. See the module docstring for ``attrs``.
+        with negative codes and out-of-range values set missing, the weight in column
+        ``weight`` (absent when the file has none), and the classification codes as text
+        in columns named like the file's without the wave prefix.
+    SurveyInfo
+        Only with ``return_info=True``.
 
     Raises
     ------
@@ -191,9 +248,13 @@ def read_survey(
     >>> b = make_borough(seed=1, n_oa=60, n_lsoa=12, n_ward=3, n_respondents=500)
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "f_indresp.tab"
     >>> b.survey.to_csv(f, sep="\\t", index=False)
-    >>> s = read_survey(f, weight="f_indscui_xw", levels=["oac_supergroup", "oac_subgroup"])
-    >>> s.attrs["prefix"], s.attrs["weight"], s.shape
-    ('f_', 'indscui_xw', (500, 25))
+    >>> s, info = read_survey(
+    ...     f, weight="f_indscui_xw", levels=["oac_supergroup", "oac_subgroup"], return_info=True
+    ... )
+    >>> info.prefix, info.weight, info.levels, s.shape
+    ('f_', 'indscui_xw', ['oac_supergroup', 'oac_subgroup'], (500, 25))
+    >>> s["weight"].gt(0).mean().round(2)
+    np.float64(0.93)
     """
     p = Path(path)
     if not p.exists():
@@ -328,7 +389,7 @@ def read_survey(
                 f"Every weight in column {weight_col!r} of {file_label(p)} is zero; is it the "
                 "right weight for this wave?"
             )
-        out[weight_name] = w.astype(float)
+        out[WEIGHT] = w.astype(float)
     else:
         warnings.warn(
             f"No weight column given or found in {file_label(p)}; every respondent counts "
@@ -350,17 +411,17 @@ def read_survey(
         ids = raw[id_col]
         if ids.is_unique:
             out.index = pd.Index(ids.to_numpy(), name=strip(id_col))
-    out.attrs.update(
-        {
-            "weight": weight_name,
-            "levels": level_names,
-            "items": names,
-            "prefix": prefix,
-            "missing_codes": missing_codes,
-            "source": str(p),
-        }
+    if not return_info:
+        return out
+    info = SurveyInfo(
+        source=str(p),
+        prefix=prefix,
+        weight=weight_name,
+        levels=level_names,
+        items=names,
+        missing_codes=missing_codes,
     )
-    return out
+    return out, info
 
 
 def _check_header(path: Path, columns: list[str]) -> None:

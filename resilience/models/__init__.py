@@ -4,8 +4,16 @@ population-weighted aggregation of its estimates to LSOAs, wards and the whole a
 
 from __future__ import annotations
 
-from .aggregate import Aggregate, aggregate, population_weights
+from .aggregate import Aggregate, AreaSummaries, aggregate, aggregate_areas, population_weights
 from .area_estimator import AreaEstimator
 from .survey_model import SurveyModel
 
-__all__ = ["Aggregate", "AreaEstimator", "SurveyModel", "aggregate", "population_weights"]
+__all__ = [
+    "Aggregate",
+    "AreaEstimator",
+    "AreaSummaries",
+    "SurveyModel",
+    "aggregate",
+    "aggregate_areas",
+    "population_weights",
+]

@@ -6,22 +6,50 @@ Scores are Thurstone regression scores, ``Z R⁻¹ S`` with ``S = L Φ`` the str
 matrix (loadings times factor correlations for an oblique rotation), standardised with
 the survey weights. Factors are named after the construct whose items load most on them,
 and signed so that their own construct's items load positively.
+
+Communalities and variance explained follow R ``psych::fa``, which holds for oblique and
+orthogonal rotations alike (``Φ = I`` for the latter):
+
+- communality of item i: ``h²_i = diag(L Φ Lᵀ)_i = Σ_j L_ij S_ij``, the share of its
+  variance the common factors reproduce (the same before and after any rotation);
+- variance of factor j (``ss_loadings``): ``diag(Φ Lᵀ L)_j = Σ_i L_ij S_ij``, psych's
+  "SS loadings", the sum over items of pattern times structure loading. It counts the
+  variance a factor shares with correlated factors, so it exceeds ``Σ_i L_ij²``
+  (``ss_pattern``, kept for reference) when the factors correlate positively;
+- proportions are divided by the number of items (the total variance of a correlation
+  matrix), and the total variance explained is ``Σ_i h²_i / p``, the sum of the factors'
+  proportions.
+
+Sampling adequacy (KMO, Bartlett's test) and the parallel analyses are computed on the
+same weighted correlation matrix, Bartlett's test with Kish's effective sample size.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2 as chi2_dist
 
 from ..errors import ModelFitError
 from ..items import Item
-from ._fa_compat import FactorAnalyzer, calculate_bartlett_sphericity, calculate_kmo
+from ._fa_compat import FactorAnalyzer
 
-__all__ = ["FactorFit", "fit_factors", "parallel_analysis", "weighted_corr"]
+__all__ = [
+    "FactorFit",
+    "ParallelAnalysis",
+    "adequacy",
+    "bartlett",
+    "fit_factors",
+    "kish_n",
+    "kmo",
+    "parallel_analysis",
+    "smc",
+    "variance_explained",
+    "weighted_corr",
+]
 
 
 def weighted_corr(z: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -34,31 +62,160 @@ def weighted_corr(z: np.ndarray, w: np.ndarray) -> np.ndarray:
     return cov / np.outer(sd, sd)
 
 
-def parallel_analysis(
-    corr: np.ndarray, n_obs: int, *, n_iter: int = 20, quantile: float = 0.95, seed: int = 0
-) -> tuple[int, np.ndarray, np.ndarray]:
-    """Horn's parallel analysis (Horn 1965, Psychometrika 30:179–185).
+def kish_n(w: np.ndarray) -> float:
+    """Kish's effective sample size of weights ``w``: ``(Σw)² / Σw²``.
 
-    Returns the number of eigenvalues of ``corr`` above the ``quantile`` of eigenvalues
-    from uncorrelated normal data of the same size, with both sets of eigenvalues.
+    Kish (1965), *Survey Sampling*, Wiley, section 11.7. Equal weights give ``len(w)``.
+
+    >>> kish_n(np.array([1.0, 1.0, 1.0, 1.0]))
+    4.0
+    >>> kish_n(np.array([1.0, 1.0, 2.0, 0.0]))
+    2.6666666666666665
     """
-    rng = np.random.default_rng(seed)
+    w = np.asarray(w, dtype=float)
+    return float(w.sum() ** 2 / (w**2).sum())
+
+
+def smc(corr: np.ndarray) -> np.ndarray:
+    """Squared multiple correlation of each variable with all others: ``1 - 1/diag(R⁻¹)``.
+
+    >>> smc(np.array([[1.0, 0.5], [0.5, 1.0]])).round(4).tolist()
+    [0.25, 0.25]
+    """
+    return 1.0 - 1.0 / np.diag(np.linalg.inv(corr))
+
+
+def kmo(corr: np.ndarray) -> tuple[np.ndarray, float]:
+    """Kaiser-Meyer-Olkin measure of sampling adequacy of a correlation matrix.
+
+    With ``a_ij = -R⁻¹_ij / sqrt(R⁻¹_ii R⁻¹_jj)`` the partial correlations,
+    ``KMO = Σ r_ij² / (Σ r_ij² + Σ a_ij²)`` over ``i ≠ j`` (Kaiser 1974, Psychometrika
+    39:31–36); per item, the sums run over that item's column. Returns (per item, overall).
+
+    >>> r = np.array([[1.0, 0.5, 0.5], [0.5, 1.0, 0.5], [0.5, 0.5, 1.0]])
+    >>> round(kmo(r)[1], 4)
+    0.6923
+    """
+    inv = np.linalg.inv(corr)
+    d = np.sqrt(np.diag(inv))
+    partial = -inv / np.outer(d, d)
+    r2 = corr**2
+    a2 = partial**2
+    np.fill_diagonal(r2, 0.0)
+    np.fill_diagonal(a2, 0.0)
+    per_item = r2.sum(axis=0) / (r2.sum(axis=0) + a2.sum(axis=0))
+    return per_item, float(r2.sum() / (r2.sum() + a2.sum()))
+
+
+def bartlett(corr: np.ndarray, n: float) -> tuple[float, float, int]:
+    """Bartlett's test of sphericity of a correlation matrix from a sample of size ``n``.
+
+    ``χ² = -(n - 1 - (2p + 5)/6) ln|R|`` on ``p(p - 1)/2`` degrees of freedom (Bartlett
+    1951, JRSS B 13:1–8). Returns (chi-square, p-value, degrees of freedom).
+
+    >>> chi2, p, df = bartlett(np.array([[1.0, 0.5], [0.5, 1.0]]), 100)
+    >>> round(chi2, 3), df
+    (28.049, 1)
+    """
+    p = corr.shape[0]
+    sign, logdet = np.linalg.slogdet(corr)
+    if sign <= 0:
+        raise np.linalg.LinAlgError("the correlation matrix is not positive definite")
+    stat = float(-(n - 1 - (2 * p + 5) / 6) * logdet)
+    df = p * (p - 1) // 2
+    return stat, float(chi2_dist.sf(stat, df)), df
+
+
+def adequacy(corr: np.ndarray, n_eff: float) -> dict[str, float]:
+    """KMO and Bartlett's test of a (weighted) correlation matrix of effective size ``n_eff``."""
+    try:
+        _, kmo_total = kmo(corr)
+        stat, p, df = bartlett(corr, n_eff)
+    except np.linalg.LinAlgError:  # singular matrices: report as missing
+        nan = float("nan")
+        return {"kmo": nan, "bartlett_chi2": nan, "bartlett_df": nan, "bartlett_p": nan}
+    return {"kmo": kmo_total, "bartlett_chi2": stat, "bartlett_df": df, "bartlett_p": p}
+
+
+@dataclass
+class ParallelAnalysis:
+    """Both parallel analyses of one correlation matrix (see :func:`parallel_analysis`)."""
+
+    n_components: int  # Horn's principal-components variant
+    n_factors: int  # the factor variant (reduced matrix, SMCs on the diagonal)
+    eigenvalues: np.ndarray
+    threshold: np.ndarray
+    reduced_eigenvalues: np.ndarray
+    reduced_threshold: np.ndarray
+
+
+def _eigen_pair(corr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Descending eigenvalues of ``corr`` and of ``corr`` with SMCs on the diagonal."""
+    reduced = corr.copy()
+    np.fill_diagonal(reduced, smc(corr))
+    return np.linalg.eigvalsh(corr)[::-1], np.linalg.eigvalsh(reduced)[::-1]
+
+
+def _n_above(observed: np.ndarray, threshold: np.ndarray) -> int:
+    """How many leading observed eigenvalues exceed their threshold."""
+    above = observed > threshold
+    return int(np.argmin(above)) if not above.all() else len(observed)
+
+
+def parallel_analysis(
+    corr: np.ndarray,
+    w: np.ndarray,
+    *,
+    n_iter: int = 20,
+    quantile: float = 0.95,
+    random_state: int = 0,
+) -> ParallelAnalysis:
+    """Parallel analysis of a weighted correlation matrix, in both of its usual variants.
+
+    Horn's variant (Horn 1965, Psychometrika 30:179–185) compares the eigenvalues of
+    ``corr`` with those of correlation matrices of uncorrelated normal data; the factor
+    variant compares the eigenvalues of the reduced matrix, ``corr`` with squared multiple
+    correlations on its diagonal, with the same from the random data (as R
+    ``psych::fa.parallel(fa = "both", SMC = TRUE)``; Humphreys & Ilgen 1969). The random
+    data have as many rows as ``w`` and are correlated with the same weights, so they vary
+    as much as the weighted matrix the model uses. A factor is suggested while its
+    eigenvalue exceeds the ``quantile`` of the random ones (Glorfeld 1995).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.standard_normal((500, 1))
+    >>> z = f @ np.full((1, 4), 0.8) + 0.6 * rng.standard_normal((500, 4))
+    >>> w = np.ones(500)
+    >>> pa = parallel_analysis(weighted_corr(z, w), w)
+    >>> pa.n_components, pa.n_factors
+    (1, 1)
+    """
+    rng = np.random.default_rng(random_state)
     p = corr.shape[0]
     sims = np.empty((n_iter, p))
+    reduced_sims = np.empty((n_iter, p))
     for i in range(n_iter):
-        x = rng.standard_normal((n_obs, p))
-        sims[i] = np.sort(np.linalg.eigvalsh(np.corrcoef(x, rowvar=False)))[::-1]
-    observed = np.sort(np.linalg.eigvalsh(corr))[::-1]
+        x = rng.standard_normal((len(w), p))
+        sims[i], reduced_sims[i] = _eigen_pair(weighted_corr(x, w))
+    observed, reduced = _eigen_pair(corr)
     threshold = np.quantile(sims, quantile, axis=0)
-    above = observed > threshold
-    n = int(np.argmin(above)) if not above.all() else p
-    return n, observed, threshold
+    reduced_threshold = np.quantile(reduced_sims, quantile, axis=0)
+    return ParallelAnalysis(
+        n_components=_n_above(observed, threshold),
+        n_factors=_n_above(reduced, reduced_threshold),
+        eigenvalues=observed,
+        threshold=threshold,
+        reduced_eigenvalues=reduced,
+        reduced_threshold=reduced_threshold,
+    )
 
 
 @dataclass
 class FactorFit:
     """A fitted factor model (internal state of :class:`~resilience.SurveyModel`)."""
 
+    corr: np.ndarray  # the weighted correlation matrix the model was fitted on
     loadings: pd.DataFrame  # items x factors (named)
     factor_corr: pd.DataFrame  # factors x factors
     score_weights: np.ndarray  # items x factors: scores = z @ score_weights
@@ -67,7 +224,7 @@ class FactorFit:
     names: list[str]
     missing_constructs: list[str]
     communalities: pd.Series
-    variance: pd.DataFrame  # SS loadings, proportion, cumulative
+    variance: pd.DataFrame  # ss_loadings, ss_pattern, proportion, cumulative
 
     def scores(self, z: np.ndarray) -> np.ndarray:
         """Standardised factor scores of standardised, imputed item values."""
@@ -99,6 +256,38 @@ def _name_factors(
         names.append(c if counts[c] == 1 else f"{c}_{counts[c]}")
     missing = [c for c in constructs if c not in raw_names]
     return names, signs, missing
+
+
+def variance_explained(load: np.ndarray, phi: np.ndarray) -> tuple[pd.Series, pd.DataFrame]:
+    """Communalities and variance explained of pattern ``load`` with factor correlations ``phi``.
+
+    ``h² = diag(L Φ Lᵀ)``; per factor ``ss_loadings = diag(Φ Lᵀ L)`` (R psych's "SS
+    loadings"), ``ss_pattern = Σ L²``, ``proportion = ss_loadings / p`` and its
+    ``cumulative`` sum, whose last value is ``Σ h² / p``.
+
+    Examples
+    --------
+    Two items on each of two factors correlating 0.5:
+
+    >>> load = np.array([[0.8, 0.0], [0.6, 0.0], [0.0, 0.7], [0.1, 0.5]])
+    >>> phi = np.array([[1.0, 0.5], [0.5, 1.0]])
+    >>> h2, var = variance_explained(load, phi)
+    >>> h2.round(4).tolist()
+    [0.64, 0.36, 0.49, 0.31]
+    >>> var.round(4).to_dict(orient="list")["ss_loadings"]
+    [1.035, 0.765]
+    >>> round(float(var["cumulative"].iloc[-1]), 4)
+    0.45
+    """
+    load = np.asarray(load, dtype=float)
+    structure = load @ phi
+    by_cell = load * structure
+    ss = by_cell.sum(axis=0)
+    variance = pd.DataFrame(
+        {"ss_loadings": ss, "ss_pattern": (load**2).sum(axis=0), "proportion": ss / len(load)}
+    )
+    variance["cumulative"] = variance["proportion"].cumsum()
+    return pd.Series(by_cell.sum(axis=1), name="communality"), variance
 
 
 def fit_factors(
@@ -135,6 +324,7 @@ def fit_factors(
     else:
         phi = np.linalg.lstsq(load, np.asarray(structure, dtype=float), rcond=None)[0]
         phi = (phi + phi.T) / 2.0
+        np.fill_diagonal(phi, 1.0)  # factors have unit variance; lstsq leaves 1 ± 1e-15
     names, signs, missing = _name_factors(load, items)
     load = load * signs
     phi = phi * np.outer(signs, signs)
@@ -146,10 +336,11 @@ def fit_factors(
     sd = np.sqrt(wn @ (raw - mean) ** 2)
     index = pd.Index([it.name for it in items], name="item")
     cols = pd.Index(names, name="factor")
-    ss = (load**2).sum(axis=0)
-    variance = pd.DataFrame({"ss_loadings": ss, "proportion": ss / len(items)}, index=cols)
-    variance["cumulative"] = variance["proportion"].cumsum()
+    communalities, variance = variance_explained(load, phi)
+    communalities.index = index
+    variance.index = cols
     return FactorFit(
+        corr=corr,
         loadings=pd.DataFrame(load, index=index, columns=cols),
         factor_corr=pd.DataFrame(phi, index=cols, columns=cols),
         score_weights=weights,
@@ -157,20 +348,6 @@ def fit_factors(
         score_sd=sd,
         names=names,
         missing_constructs=missing,
-        communalities=pd.Series((load**2).sum(axis=1), index=index, name="communality"),
+        communalities=communalities,
         variance=variance,
     )
-
-
-def adequacy(z: np.ndarray) -> dict[str, float]:
-    """KMO measure of sampling adequacy and Bartlett's test of sphericity (unweighted)."""
-    try:
-        with warnings.catch_warnings():
-            # factor_analyzer warns (without a category) when it falls back to a
-            # pseudo-inverse; the statistics are still defined, so keep the output quiet
-            warnings.simplefilter("ignore", UserWarning)
-            chi2, p = calculate_bartlett_sphericity(z)
-            _, kmo = calculate_kmo(z)
-    except (np.linalg.LinAlgError, ValueError):  # singular matrices: report as missing
-        return {"kmo": float("nan"), "bartlett_chi2": float("nan"), "bartlett_p": float("nan")}
-    return {"kmo": float(kmo), "bartlett_chi2": float(chi2), "bartlett_p": float(p)}

@@ -19,7 +19,7 @@ from ..clusters import share_columns
 from ..errors import DataQualityWarning, InputDataError, format_examples
 from ._intervals import summary_columns
 
-__all__ = ["Aggregate", "aggregate", "population_weights"]
+__all__ = ["Aggregate", "AreaSummaries", "aggregate", "aggregate_areas", "population_weights"]
 
 
 @dataclass
@@ -173,3 +173,81 @@ def aggregate(
         reps = None
     cols, score_reps = summary_columns(shares, reps, interval)
     return Aggregate(out.assign(**cols), score_reps)
+
+
+@dataclass
+class AreaSummaries:
+    """Population-weighted summaries of the OA estimates for every LSOA, ward and the area.
+
+    Attributes
+    ----------
+    lsoa, ward, area : Aggregate
+        The LSOAs, the wards and the whole study area (one row, ``all``).
+    weights : Series
+        The weight of every OA (population, with gaps filled; see
+        :func:`population_weights`).
+    population : Series or None
+        The OAs' population as given (missing where unknown; None without a population).
+    """
+
+    lsoa: Aggregate
+    ward: Aggregate
+    area: Aggregate
+    weights: pd.Series
+    population: pd.Series | None
+
+    def __repr__(self) -> str:
+        return (
+            f"<AreaSummaries: {len(self.lsoa.frame):,} LSOAs, {len(self.ward.frame):,} wards, "
+            f"{len(self.weights):,} OAs>"
+        )
+
+
+def aggregate_areas(
+    oa: pd.DataFrame,
+    lookup: pd.DataFrame,
+    population: pd.Series | None,
+    *,
+    membership: sparse.spmatrix | None = None,
+    category_replicates: np.ndarray | None = None,
+    interval: float = 0.9,
+) -> AreaSummaries:
+    """Summaries of the OA estimates ``oa`` for the LSOAs, wards and the whole area.
+
+    Parameters
+    ----------
+    oa : DataFrame
+        OA estimates indexed by OA code, with the six ``share_<cluster>`` columns.
+    lookup : DataFrame
+        ``lsoa_code`` and ``ward_code`` of every OA, indexed by OA code.
+    population : Series, optional
+        OA population (the weights; see :func:`population_weights`).
+    membership, category_replicates, interval
+        As for :func:`aggregate`.
+
+    Examples
+    --------
+    >>> oa = pd.DataFrame(np.full((2, 6), 1 / 6), index=["a", "b"], columns=share_columns())
+    >>> lk = pd.DataFrame({"lsoa_code": ["L1", "L2"], "ward_code": ["W1", "W1"]}, index=oa.index)
+    >>> s = aggregate_areas(oa, lk, pd.Series([10.0, 30.0], index=oa.index))
+    >>> s.ward.frame.loc["W1", "population"], len(s.lsoa.frame)
+    (np.float64(40.0), 2)
+    """
+    codes = oa.index
+    weights = population_weights(codes, population)
+    known = population.reindex(codes) if population is not None else None
+    lk = lookup.reindex(codes)
+    reps = {
+        "membership": membership,
+        "category_replicates": category_replicates,
+        "interval": interval,
+        "population": known,
+    }
+    whole = pd.Series("all", index=codes, name="area")
+    return AreaSummaries(
+        lsoa=aggregate(oa, lk["lsoa_code"], weights, **reps),
+        ward=aggregate(oa, lk["ward_code"], weights, **reps),
+        area=aggregate(oa, whole, weights, **reps),
+        weights=weights,
+        population=known,
+    )

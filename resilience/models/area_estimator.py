@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -57,7 +58,7 @@ from ..errors import (
     NotFittedError,
     format_examples,
 )
-from ._base import forget_fit, int_seed
+from ._base import Constraint, at_least, between, check_params, forget_fit, int_seed, survey_weights
 from ._intervals import summary_columns
 
 __all__ = [
@@ -183,6 +184,26 @@ def _complementary(
     return own, extra
 
 
+def _unknown_areas_error(
+    unknown: list[tuple[object, str]], level: str, known: list[str]
+) -> InputDataError:
+    """The error for areas whose classification codes the survey knows at no level."""
+    others = format_examples([f"{a}: {c}" for a, c in unknown[1:]], 4) or "no others"
+    return InputDataError(
+        f"{len(unknown)} area(s) have classification codes that the survey knows at no level, "
+        f"e.g. area {unknown[0][0]!r} with {level} code {unknown[0][1]!r} ({others}). The "
+        f"survey's {level} codes are {format_examples(known, 12)}. Check that the areas and the "
+        "survey use the same classification (e.g. OAC 2011 in both)."
+    )
+
+
+def _shrinkage_ok(s: object) -> bool:
+    """``"empirical_bayes"``, a fixed prior strength of 0 or more, or None (no shrinkage)."""
+    if s is None or s == "empirical_bayes":
+        return True
+    return isinstance(s, (int, float)) and not isinstance(s, bool) and s >= 0
+
+
 class AreaEstimator(BaseEstimator):
     """Cluster shares per classification category, shrunk, protected and bootstrapped.
 
@@ -224,9 +245,8 @@ class AreaEstimator(BaseEstimator):
     --------
     >>> rng = np.random.default_rng(0)
     >>> survey = pd.DataFrame({"sg": rng.choice(["1", "2"], 400),
-    ...                        "w": np.ones(400)})
+    ...                        "weight": np.ones(400)})
     >>> survey["g"] = survey["sg"] + rng.choice(["a", "b"], 400)
-    >>> survey.attrs["weight"] = "w"
     >>> labels = pd.Series(rng.choice(CLUSTER_KEYS, 400), index=survey.index)
     >>> est = AreaEstimator(["sg", "g"], n_boot=20, random_state=0).fit(survey, labels)
     >>> areas = pd.DataFrame({"sg": ["1", "2"], "g": ["1A", "2c"]}, index=["E00000001", "E0000002"])
@@ -236,6 +256,17 @@ class AreaEstimator(BaseEstimator):
     ...     est.predict(areas)["estimate_level"].tolist()
     ['g', 'sg']
     """
+
+    #: Legal values of the parameters; the config's [estimates] keys and [survey]
+    #: min_respondents are checked against them.
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "min_respondents": at_least(1),
+        "n_boot": at_least(0, "0 gives no intervals"),
+        "interval": between(0, 1, "e.g. 0.9"),
+        "shrinkage": Constraint(
+            "'empirical_bayes' or a number of pseudo-respondents, 0 or more", _shrinkage_ok
+        ),
+    }
 
     def __init__(
         self,
@@ -271,19 +302,7 @@ class AreaEstimator(BaseEstimator):
             raise ConfigError(
                 f"levels must be a non-empty list of distinct columns; got {levels!r}."
             )
-        if not isinstance(self.min_respondents, int) or self.min_respondents < 1:
-            raise ConfigError(
-                f"min_respondents must be a positive integer; got {self.min_respondents!r}."
-            )
-        if not 0 < self.interval < 1:
-            raise ConfigError(f"interval must be between 0 and 1; got {self.interval!r}.")
-        if not isinstance(self.n_boot, int) or self.n_boot < 0:
-            raise ConfigError(f"n_boot must be a non-negative integer; got {self.n_boot!r}.")
-        s = self.shrinkage
-        if not (s is None or s == "empirical_bayes" or (isinstance(s, (int, float)) and s >= 0)):
-            raise ConfigError(
-                f"shrinkage must be 'empirical_bayes', a non-negative number or None; got {s!r}."
-            )
+        check_params(self)
         return levels
 
     def _check_fitted(self) -> None:
@@ -291,23 +310,69 @@ class AreaEstimator(BaseEstimator):
             raise NotFittedError("This AreaEstimator is not fitted yet. Call fit(survey, labels).")
 
     # --------------------------------------------------------------------- fit
-    def fit(self, survey: pd.DataFrame, labels: pd.Series) -> AreaEstimator:
-        """Estimate cluster shares for every category at every level.
+    def check_input(
+        self,
+        survey: pd.DataFrame,
+        respondents: Any = None,
+        sample_weight: Any = None,
+        areas: pd.DataFrame | None = None,
+    ) -> None:
+        """Every check :meth:`fit` makes before estimating, without estimating anything.
+
+        ``resilience check`` calls this, so it fails exactly when a run's estimates would
+        stop on their input.
 
         Parameters
         ----------
         survey : DataFrame
-            Respondents with the ``levels`` columns and the weight named in
-            ``survey.attrs["weight"]`` (as from :func:`resilience.read_survey`).
-        labels : Series
-            Cluster key of each respondent used (index matching ``survey``), e.g.
-            ``SurveyModel.labels_``. Respondents without a label are left out.
+            As for :meth:`fit`.
+        respondents : index-like, optional
+            The respondents that will have a cluster label (those the survey model uses,
+            :meth:`SurveyModel.check_input`); default all.
+        sample_weight : optional
+            As for :meth:`fit`.
+        areas : DataFrame, optional
+            The areas to be predicted (as for :meth:`predict`): each must have a code the
+            survey knows at some level.
 
-        Returns
-        -------
-        self
+        Raises
+        ------
+        ConfigError, InputDataError
         """
-        forget_fit(self)
+        self._check_unique(survey)
+        w = survey_weights(survey, sample_weight, who="the area estimator")
+        labelled = (
+            np.ones(len(survey), dtype=bool)
+            if respondents is None
+            else survey.index.isin(pd.Index(respondents))
+        )
+        levels, codes, use = self._screen(survey, labelled, w)
+        if areas is None:
+            return
+        known = {(lv, c) for lv in levels for c in codes[lv][use].dropna().unique()}
+        area_codes = {lv: normalise_category(areas[lv]) for lv in levels if lv in areas}
+        unknown = [
+            (area, str(area_codes[levels[0]].iloc[i]))
+            for i, area in enumerate(areas.index)
+            if not any((lv, area_codes[lv].iloc[i]) in known for lv in area_codes)
+        ]
+        if unknown:
+            top = sorted(c for lv, c in known if lv == levels[0])
+            raise _unknown_areas_error(unknown, levels[0], top)
+
+    @staticmethod
+    def _check_unique(survey: pd.DataFrame) -> None:
+        if not survey.index.is_unique:
+            dup = survey.index[survey.index.duplicated()].unique()
+            raise InputDataError(
+                f"The survey has repeated respondent identifiers, e.g. "
+                f"{format_examples(list(dup))}; give one row per respondent."
+            )
+
+    def _screen(
+        self, survey: pd.DataFrame, labelled: np.ndarray, w: np.ndarray
+    ) -> tuple[list[str], dict[str, pd.Series], np.ndarray]:
+        """Parameters, level columns, codes and the respondents that enter the estimates."""
         levels = self._check_params()
         missing = [lv for lv in levels if lv not in survey.columns]
         if missing:
@@ -315,12 +380,42 @@ class AreaEstimator(BaseEstimator):
                 f"The survey has no classification column(s) {format_examples(missing)}; its "
                 f"columns are {format_examples(list(survey.columns), 12)}."
             )
-        if not survey.index.is_unique:
-            dup = survey.index[survey.index.duplicated()].unique()
+        codes = {lv: normalise_category(survey[lv]) for lv in levels}
+        # a respondent needs a code at the top level; finer codes may be missing
+        use = labelled & (w > 0) & codes[levels[0]].notna().to_numpy()
+        n = int(use.sum())
+        if n < self.min_respondents:
             raise InputDataError(
-                f"The survey has repeated respondent identifiers, e.g. "
-                f"{format_examples(list(dup))}; give one row per respondent."
+                f"Only {n:,} labelled respondents have a positive weight and a {levels[0]!r} "
+                f"classification code, fewer than min_respondents = {self.min_respondents:,}: "
+                "no category, not even the whole sample, could have an estimate. Lower "
+                "[survey] min_respondents (10 is the UK Data Service rule) or use a larger "
+                "survey."
             )
+        return levels, codes, use
+
+    def fit(
+        self, survey: pd.DataFrame, labels: pd.Series, sample_weight: Any = None
+    ) -> AreaEstimator:
+        """Estimate cluster shares for every category at every level.
+
+        Parameters
+        ----------
+        survey : DataFrame
+            Respondents with the ``levels`` columns (as from :func:`resilience.read_survey`).
+        labels : Series
+            Cluster key of each respondent used (index matching ``survey``), e.g.
+            ``SurveyModel.labels_``. Respondents without a label are left out.
+        sample_weight : array-like, Series or str, optional
+            Survey weight of each row (a Series is aligned on the index; a string names a
+            column). Default: the ``weight`` column that :func:`resilience.read_survey`
+            writes; without one every respondent counts the same, with a warning.
+
+        Returns
+        -------
+        self
+        """
+        forget_fit(self)
         if not isinstance(labels, pd.Series):
             if len(labels) != len(survey):
                 raise InputDataError(
@@ -328,29 +423,16 @@ class AreaEstimator(BaseEstimator):
                     f"row; got {len(labels)} labels for {len(survey)} rows."
                 )
             labels = pd.Series(np.asarray(labels, dtype=object), index=survey.index)
+        self._check_unique(survey)
         lab = labels.reindex(survey.index)
         unknown = set(lab.dropna().unique()) - set(CLUSTER_KEYS)
         if unknown:
             raise InputDataError(
                 f"Labels must be cluster keys; got {format_examples(sorted(unknown))}."
             )
-        wname = survey.attrs.get("weight")
-        if wname and wname not in survey.columns:
-            raise InputDataError(
-                f"The survey has no weight column {wname!r} (named in its attrs['weight']); its "
-                f"columns are {format_examples(list(survey.columns), 12)}."
-            )
-        w = survey[wname].to_numpy(dtype=float) if wname else np.ones(len(survey))
-        codes = {lv: normalise_category(survey[lv]) for lv in levels}
-        use = lab.notna().to_numpy() & (w > 0)
-        # a respondent needs a code at the top level; finer codes may be missing
-        use &= codes[levels[0]].notna().to_numpy()
+        w = survey_weights(survey, sample_weight, who="the area estimator")
+        levels, codes, use = self._screen(survey, lab.notna().to_numpy(), w)
         self.n_respondents_ = int(use.sum())
-        if self.n_respondents_ < self.min_respondents:
-            raise InputDataError(
-                f"Only {self.n_respondents_} labelled respondents with a positive weight and a "
-                "classification code; too few for any estimate."
-            )
         y = pd.Categorical(lab[use], categories=list(CLUSTER_KEYS)).codes.astype(np.int64)
         w = w[use]
         cat_codes = {lv: codes[lv][use].to_numpy() for lv in levels}
@@ -520,10 +602,18 @@ class AreaEstimator(BaseEstimator):
         levels = self._levels
         missing_cols = [lv for lv in levels if lv not in areas.columns]
         if missing_cols:
+            found = list(areas.columns)
+            rename = (
+                f"areas.columns = {levels!r} (these {len(found)} columns, coarse to fine)"
+                if len(found) == len(levels)
+                else f"areas = areas[[<{len(levels)} columns, coarse to fine>]].set_axis("
+                f"{levels!r}, axis=1)"
+            )
             raise InputDataError(
                 f"The area classification has no column(s) {format_examples(missing_cols)}; "
-                f"expected one column per level {levels} (columns found: "
-                f"{format_examples(list(areas.columns), 10)})."
+                f"expected one column per level {levels}, named as in the survey (columns "
+                f"found: {format_examples(found, 10)}). Name them: {rename}; and index the "
+                "frame by OA code: areas = areas.set_index('OA21CD')."
             )
         table = self._table
         key = {(r.level, r.code): i for i, r in enumerate(table.itertuples())}
@@ -558,14 +648,7 @@ class AreaEstimator(BaseEstimator):
             chosen[i] = self._resolved[found]
         if unknown_top:
             known = sorted(table.loc[table["level"] == levels[0], "code"])
-            others = format_examples([f"{a}: {c}" for a, c in unknown_top[1:]], 4) or "no others"
-            raise InputDataError(
-                f"{len(unknown_top)} area(s) have classification codes that the survey knows at "
-                f"no level, e.g. area {unknown_top[0][0]!r} with {levels[0]} code "
-                f"{unknown_top[0][1]!r} ({others}). "
-                f"The survey's {levels[0]} codes are {format_examples(known, 12)}. Check that the "
-                "areas and the survey use the same classification (e.g. OAC 2011 in both)."
-            )
+            raise _unknown_areas_error(unknown_top, levels[0], known)
         absent = {lv: sorted(c) for lv, c in fell_back.items() if c}
         if absent:
             warnings.warn(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,13 +24,26 @@ from ..errors import (
     format_examples,
 )
 from ..items import Item, items_by_construct, parse_items
-from ._base import forget_fit, int_seed
-from ._factor import FactorFit, adequacy, fit_factors, parallel_analysis
+from ._base import (
+    Constraint,
+    at_least,
+    between,
+    check_params,
+    fixed,
+    forget_fit,
+    int_seed,
+    one_of,
+    survey_weights,
+)
+from ._factor import FactorFit, adequacy, fit_factors, kish_n, parallel_analysis
 
 __all__ = ["SurveyModel"]
 
 #: A matched cluster whose centroid has a cosine similarity below this with its profile warns.
 POOR_MATCH = 0.5
+#: Rotations ``factor_analyzer`` offers ("none" or None: unrotated).
+ROTATIONS = ("oblimin", "promax", "varimax", "quartimax", "quartimin", "oblimax", "equamax",
+             "geomin_obl", "geomin_ort", "none", None)  # fmt: skip
 
 
 def _single_thread() -> threadpool_limits:
@@ -47,6 +60,13 @@ def _single_thread() -> threadpool_limits:
     return threadpool_limits(limits=1)
 
 
+def _rounded(values: Any, *, named: bool = False) -> Any:
+    """Values rounded to 4 decimals for the JSON diagnostics (a dict when ``named``)."""
+    if named:
+        return {str(k): round(float(v), 4) for k, v in values.items()}
+    return [round(float(v), 4) for v in values]
+
+
 class _Prepared:
     """Items recoded, standardised and imputed, ready for the factor model."""
 
@@ -56,10 +76,20 @@ class _Prepared:
         self.construct_scores = construct_scores
 
 
+class _Screened(NamedTuple):
+    """What :meth:`SurveyModel._screen` finds before fitting."""
+
+    items: tuple[Item, ...]
+    mean: np.ndarray
+    sd: np.ndarray
+    prep: _Prepared
+    used: np.ndarray
+
+
 class SurveyModel(BaseEstimator):
     """Factor analysis and k-means clustering of survey answers into six resilience clusters.
 
-    The model follows the product specification (section 3.2):
+    The method:
 
     1. items are recoded to their construct direction (higher = better, except stress);
        respondents missing more than half of any construct's items are left out (counted)
@@ -67,7 +97,9 @@ class SurveyModel(BaseEstimator):
        standardised answers on that construct);
     2. an exploratory factor analysis (``factor_analyzer``) on the survey-weighted
        correlation matrix; each factor is named after the construct whose items load most
-       on it; KMO, Bartlett's test and a parallel analysis suggestion are reported;
+       on it; KMO, Bartlett's test (with Kish's effective sample size) and parallel
+       analysis in its principal-components and factor variants are reported, all on
+       the same weighted correlation matrix;
     3. k-means on the standardised regression factor scores, with the survey weights as
        sample weights and ``n_init`` restarts;
     4. every cluster is named by an optimal one-to-one assignment (Hungarian algorithm,
@@ -119,24 +151,48 @@ class SurveyModel(BaseEstimator):
         The label assignment: cosine similarity of each cluster with its profile and with
         the next best profile.
     diagnostics_ : dict
-        Counts (used, dropped for missing answers, zero weight), KMO, Bartlett's test,
-        parallel analysis suggestion, missing constructs, variance explained.
+        Counts (used, dropped for missing answers, zero weight), ``n_effective`` (Kish),
+        KMO, Bartlett's test (``bartlett_chi2``, ``bartlett_df``, ``bartlett_p``), the
+        parallel analysis suggestions (``parallel_analysis_factors``: principal
+        components; ``parallel_analysis_factors_fa``: factor variant) with their
+        eigenvalues and thresholds, missing constructs, ``communalities``,
+        ``variance_explained`` (``Σ h² / p``) and ``variance_explained_by_factor``.
     stability_ : dict
         Bootstrap stability: ``ari_mean``, ``ari_min``, ``ari`` (all replicates),
         ``label_agreement`` per cluster, ``n_boot``.
-    factor_corr_ : DataFrame
-        Factor correlations (oblique rotations).
+    factor_correlations_ : DataFrame of shape (n_factors, n_factors)
+        Factor correlations Φ, rows and columns named like the factors (the identity for
+        orthogonal rotations).
+    communalities_ : Series
+        Communality of each item, ``diag(L Φ Lᵀ)`` (R psych's h²).
+    variance_explained_ : DataFrame
+        Per factor: ``ss_loadings`` (``diag(Φ Lᵀ L)``, psych's "SS loadings"),
+        ``ss_pattern`` (``Σ L²``), ``proportion`` of the total item variance and its
+        ``cumulative`` sum; see :mod:`resilience.models._factor`.
 
     Examples
     --------
     >>> from resilience.synthetic import make_borough
     >>> b = make_borough(seed=1, n_oa=60, n_lsoa=12, n_ward=3, n_respondents=3000)
     >>> survey = b.survey.rename(columns=lambda c: c.removeprefix("f_"))
-    >>> survey.attrs["weight"] = "indscui_xw"
-    >>> model = SurveyModel(n_boot=0, n_init=10, random_state=0).fit(survey)
+    >>> model = SurveyModel(n_boot=0, n_init=10, random_state=0)
+    >>> model = model.fit(survey, sample_weight=survey["indscui_xw"])
     >>> sorted(model.labels_.unique()) == sorted(CLUSTER_KEYS)
     True
     """
+
+    #: Legal values of the parameters; the config's [model] keys are checked against them.
+    #: ``n_clusters`` has one legal value: clusters are named by a one-to-one assignment
+    #: to the six profiles, but the parameter stays because the documented call passes it.
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "n_factors": at_least(1),
+        "n_clusters": fixed(len(CLUSTER_KEYS), "one cluster per resilience profile"),
+        "rotation": one_of(ROTATIONS),
+        "method": one_of(("minres", "ml", "principal"), "minres, ml or principal"),
+        "n_init": at_least(1),
+        "n_boot": at_least(0, "0 skips the stability check"),
+        "max_missing": between(0, 1),
+    }
 
     def __init__(
         self,
@@ -170,15 +226,7 @@ class SurveyModel(BaseEstimator):
         return f"SurveyModel({params}) [{state}]"
 
     def _check_params(self) -> tuple[Item, ...]:
-        if self.n_clusters != len(CLUSTER_KEYS):
-            raise ConfigError(
-                f"n_clusters must be {len(CLUSTER_KEYS)}: clusters are named by a one-to-one "
-                f"assignment to the six resilience profiles; got {self.n_clusters}."
-            )
-        if not isinstance(self.n_factors, int) or self.n_factors < 1:
-            raise ConfigError(f"n_factors must be a positive integer; got {self.n_factors!r}.")
-        if not 0 < self.max_missing < 1:
-            raise ConfigError(f"max_missing must be between 0 and 1; got {self.max_missing!r}.")
+        check_params(self)
         items = parse_items(self.items)
         thin = {c: [i.name for i in g] for c, g in items_by_construct(items).items() if len(g) < 2}
         if thin:
@@ -193,22 +241,6 @@ class SurveyModel(BaseEstimator):
                 f"{len(items) // 2}."
             )
         return items
-
-    def _weights(self, survey: pd.DataFrame) -> np.ndarray:
-        name = survey.attrs.get("weight")
-        if name is None:
-            return np.ones(len(survey))
-        if name not in survey.columns:
-            raise InputDataError(
-                f"The survey frame has no weight column {name!r} (named in its attrs). Read the "
-                "file with resilience.read_survey or set survey.attrs['weight']."
-            )
-        w = survey[name].to_numpy(dtype=float)
-        if np.isnan(w).any() or (w < 0).any():
-            raise InputDataError(
-                f"Weight column {name!r} has missing or negative values; weights must be >= 0."
-            )
-        return w
 
     def _item_matrix(self, survey: pd.DataFrame, items: Sequence[Item]) -> np.ndarray:
         names = [it.name for it in items]
@@ -226,9 +258,18 @@ class SurveyModel(BaseEstimator):
                 x[:, j] = it.low + it.high - col
         return x
 
-    def _prepare(self, x: np.ndarray, items: Sequence[Item]) -> _Prepared:
-        """Standardise with the fitted item moments, drop and impute within construct."""
-        z = (x - self.item_mean_) / self.item_sd_
+    def _prepare(
+        self,
+        x: np.ndarray,
+        items: Sequence[Item],
+        mean: np.ndarray | None = None,
+        sd: np.ndarray | None = None,
+    ) -> _Prepared:
+        """Standardise with the item moments (default: the fitted ones), drop and impute
+        within construct."""
+        mean = self.item_mean_ if mean is None else mean
+        sd = self.item_sd_ if sd is None else sd
+        z = (x - mean) / sd
         groups = items_by_construct(items)
         keep = np.ones(len(z), dtype=bool)
         col = {it.name: j for j, it in enumerate(items)}
@@ -252,14 +293,14 @@ class SurveyModel(BaseEstimator):
         w: np.ndarray,
         items: Sequence[Item],
         constructs: np.ndarray,
-        seed: int | np.random.RandomState | None,
+        random_state: int | np.random.RandomState | None,
         n_init: int,
     ) -> tuple[FactorFit, KMeans, np.ndarray, pd.DataFrame, pd.DataFrame]:
         fac = fit_factors(
             z, w, items, n_factors=self.n_factors, rotation=self.rotation, method=self.method
         )
         scores = fac.scores(z)
-        km = KMeans(n_clusters=self.n_clusters, n_init=n_init, random_state=seed)
+        km = KMeans(n_clusters=self.n_clusters, n_init=n_init, random_state=random_state)
         km.fit(scores, sample_weight=w)
         raw = km.labels_
         profiles = self._profiles(constructs, w, raw)
@@ -305,6 +346,15 @@ class SurveyModel(BaseEstimator):
         )
         return keys, match
 
+    def fit_summary(self) -> str:
+        """One line on the fit for the log: KMO, factor names, stability."""
+        self._check_fitted()
+        d = self.diagnostics_
+        ari = self.stability_.get("ari_mean") if self.stability_.get("n_boot") else None
+        return f"KMO {d['kmo']:.2f}; factors {', '.join(d['factor_names'])}; stability ARI " + (
+            f"{ari:.2f}" if ari is not None else "not run"
+        )
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "labels_"):
             raise NotFittedError(
@@ -313,16 +363,20 @@ class SurveyModel(BaseEstimator):
             )
 
     # ---------------------------------------------------------------------- fit
-    def fit(self, survey: pd.DataFrame, y: Any = None) -> SurveyModel:
+    def fit(self, survey: pd.DataFrame, y: Any = None, sample_weight: Any = None) -> SurveyModel:
         """Fit the factor model, the clusters and their labels.
 
         Parameters
         ----------
         survey : DataFrame
-            Respondents, as returned by :func:`resilience.read_survey` (the weight column is
-            found from ``survey.attrs["weight"]``; without it every respondent counts the
-            same). Not modified.
+            Respondents, as returned by :func:`resilience.read_survey`, with one column per
+            survey item. Not modified.
         y : ignored
+        sample_weight : array-like, Series or str, optional
+            Survey weight of each row (a Series is aligned on the index; a string names a
+            column). Default: the ``weight`` column that :func:`resilience.read_survey`
+            writes; without one every respondent counts the same, with a warning.
+            Respondents of weight 0 are left out of the fit and counted.
 
         Returns
         -------
@@ -334,15 +388,33 @@ class SurveyModel(BaseEstimator):
         """
         forget_fit(self)
         with _single_thread():
-            return self._fit(survey)
+            return self._fit(survey, survey_weights(survey, sample_weight, who="the survey model"))
 
-    def _fit(self, survey: pd.DataFrame) -> SurveyModel:
+    def check_input(self, survey: pd.DataFrame, sample_weight: Any = None) -> pd.Index:
+        """Every check :meth:`fit` makes before fitting, without fitting anything.
+
+        ``resilience check`` calls this, so it fails exactly when a run's fit would stop
+        on its input: bad parameters, missing item columns, an item without variation, too
+        few usable respondents.
+
+        Returns
+        -------
+        Index
+            The respondents the fit would use (positive weight, enough answers).
+
+        Raises
+        ------
+        ConfigError, InputDataError, ModelFitError
+        """
+        w_all = survey_weights(survey, sample_weight, who="the survey model")
+        screened = self._screen(survey, w_all)
+        return survey.index[screened.used]
+
+    def _screen(self, survey: pd.DataFrame, w_all: np.ndarray) -> _Screened:
+        """Parameters, item matrix, weighted item moments and the respondents used."""
         items = self._check_params()
-        seed = int_seed(self.random_state)
-        w_all = self._weights(survey)
         x = self._item_matrix(survey, items)
-        zero = w_all == 0
-        positive = ~zero
+        positive = w_all > 0
         wpos = w_all[positive]
         xp = x[positive]
         # weighted item moments over respondents with a positive weight
@@ -360,14 +432,12 @@ class SurveyModel(BaseEstimator):
         )
         if (var == 0).any():
             flat = [items[j].name for j in np.where(var == 0)[0]]
-            raise ModelFitError(f"Items {flat} have no variation; leave them out of the item set.")
-        self.item_mean_ = mean
-        self.item_sd_ = np.sqrt(var)
-        self.item_names_ = [it.name for it in items]
-        self.constructs_ = list(items_by_construct(items))
-        self._items = items
-
-        prep = self._prepare(x, items)
+            raise ModelFitError(
+                f"Survey item(s) {flat} have no variation among the respondents with a "
+                "positive weight (every answer is the same); leave them out of the item set "
+                "([survey] items) or check that the right column was read."
+            )
+        prep = self._prepare(x, items, mean, np.sqrt(var))
         used = positive & prep.keep
         n_used = int(used.sum())
         if n_used < 10 * len(items):
@@ -375,6 +445,21 @@ class SurveyModel(BaseEstimator):
                 f"Only {n_used} respondents have a positive weight and enough answers; the "
                 f"model needs at least {10 * len(items)} ({len(items)} items x 10)."
             )
+        return _Screened(items, mean, np.sqrt(var), prep, used)
+
+    def _fit(self, survey: pd.DataFrame, w_all: np.ndarray) -> SurveyModel:
+        seed = int_seed(self.random_state)
+        screened = self._screen(survey, w_all)
+        items, prep, used = screened.items, screened.prep, screened.used
+        zero = w_all == 0
+        positive = ~zero
+        n_used = int(used.sum())
+        self.item_mean_ = screened.mean
+        self.item_sd_ = screened.sd
+        self.item_names_ = [it.name for it in items]
+        self.constructs_ = list(items_by_construct(items))
+        self._items = items
+
         z, w, cs = prep.z[used], w_all[used], prep.construct_scores[used]
         fac, km, keys, profiles, match = self._fit_core(z, w, items, cs, seed, self.n_init)
         self.factors_ = fac
@@ -391,7 +476,7 @@ class SurveyModel(BaseEstimator):
         self.profiles_.columns.name = "construct"
         self.match_ = match.set_index("cluster").loc[list(CLUSTER_KEYS)]
         self.loadings_ = fac.loadings
-        self.factor_corr_ = fac.factor_corr
+        self.factor_correlations_ = fac.factor_corr
         self.labels_ = labels
         # pooled within-cluster variance of the factor scores, for predict_proba
         scores = fac.scores(z)
@@ -414,21 +499,28 @@ class SurveyModel(BaseEstimator):
         sizes.index.name = "cluster"
         self.cluster_sizes_ = sizes
 
-        n_pa, eig, thr = parallel_analysis(
-            np.corrcoef(z, rowvar=False), n_used, seed=0 if seed is None else seed
-        )
+        n_eff = kish_n(w)
+        pa = parallel_analysis(fac.corr, w, random_state=0 if seed is None else seed)
+        self.communalities_ = fac.communalities
+        self.variance_explained_ = fac.variance
         self.diagnostics_ = {
             "n_respondents": len(survey),
             "n_used": n_used,
             "n_zero_weight": int(zero.sum()),
             "n_dropped_missing": int((positive & ~prep.keep).sum()),
-            **adequacy(z),
-            "parallel_analysis_factors": n_pa,
-            "eigenvalues": [round(float(v), 4) for v in eig],
-            "parallel_threshold": [round(float(v), 4) for v in thr],
+            "n_effective": n_eff,
+            **adequacy(fac.corr, n_eff),
+            "parallel_analysis_factors": pa.n_components,
+            "parallel_analysis_factors_fa": pa.n_factors,
+            "eigenvalues": _rounded(pa.eigenvalues),
+            "parallel_threshold": _rounded(pa.threshold),
+            "reduced_eigenvalues": _rounded(pa.reduced_eigenvalues),
+            "parallel_threshold_fa": _rounded(pa.reduced_threshold),
             "factor_names": list(fac.names),
             "missing_constructs": list(fac.missing_constructs),
-            "variance_explained": float(fac.variance["proportion"].sum()),
+            "variance_explained": float(fac.communalities.sum() / len(items)),
+            "variance_explained_by_factor": _rounded(fac.variance["proportion"], named=True),
+            "communalities": _rounded(fac.communalities, named=True),
             "min_match_similarity": float(self.match_["similarity"].min()),
         }
         if fac.missing_constructs:
@@ -458,24 +550,24 @@ class SurveyModel(BaseEstimator):
         cs: np.ndarray,
         items: Sequence[Item],
         raw: np.ndarray,
-        seed: int | None,
+        random_state: int | None,
     ) -> dict[str, Any]:
         full = self.cluster_keys_[raw]
         if not self.n_boot:
             return {"n_boot": 0}
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(random_state)
         n = len(z)
         aris, agree = [], []
         relabelled = 0
         n_init = max(1, min(self.n_init, 10))
         for _ in range(self.n_boot):
             idx = rng.choice(n, size=n, replace=True)
-            seed = int(rng.integers(2**31 - 1))
+            boot_state = int(rng.integers(2**31 - 1))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", PoorLabelMatchWarning)
                 try:
                     fac, km, keys, _, match = self._fit_core(
-                        z[idx], w[idx], items, cs[idx], seed, n_init
+                        z[idx], w[idx], items, cs[idx], boot_state, n_init
                     )
                 except ModelFitError:
                     continue
@@ -556,11 +648,17 @@ class SurveyModel(BaseEstimator):
             ("respondents", "used in the fit", d["n_used"]),
             ("respondents", "left out: weight 0", d["n_zero_weight"]),
             ("respondents", "left out: over half of a construct missing", d["n_dropped_missing"]),
+            ("respondents", "effective sample size (Kish)", round(d["n_effective"], 1)),
             ("adequacy", "KMO", round(d["kmo"], 3)),
             ("adequacy", "Bartlett chi-square", round(d["bartlett_chi2"], 1)),
             ("adequacy", "Bartlett p-value", f"{d['bartlett_p']:.3g}"),
             ("factors", "number fitted", len(d["factor_names"])),
             ("factors", "parallel analysis suggests", d["parallel_analysis_factors"]),
+            (
+                "factors",
+                "parallel analysis (factor variant) suggests",
+                d["parallel_analysis_factors_fa"],
+            ),
             ("factors", "names", ", ".join(d["factor_names"])),
             (
                 "factors",
@@ -569,6 +667,8 @@ class SurveyModel(BaseEstimator):
             ),
             ("factors", "variance explained", f"{d['variance_explained']:.1%}"),
         ]
+        for name, share in d["variance_explained_by_factor"].items():
+            rows.append(("factors", f"variance explained: {name}", f"{share:.1%}"))
         for key, row in self.cluster_sizes_.iterrows():
             sim = self.match_.loc[key, "similarity"]
             rows.append(

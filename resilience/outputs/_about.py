@@ -1,4 +1,7 @@
-"""Run metadata, sources, attribution, caveats and the column dictionary of the deliverables.
+"""Run metadata, sources, attribution and caveats of the deliverables.
+
+The column dictionary (:func:`column_meaning`) is the output schema's
+(:mod:`resilience.schema`), re-exported here for the workbook.
 
 The table writer (About sheet) and the report (sources and caveats sections) share the
 texts here, so the workbook and the page always say the same thing.
@@ -33,24 +36,51 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from ..clusters import CLUSTERS
+from ..schema import UNKNOWN_MEANING, column_meaning
 
 __all__ = [
     "ATTRIBUTION",
     "DEFAULT_CAVEATS",
+    "DISCLOSURE_RULE",
     "OGL_URL",
+    "ONS_ATTRIBUTION",
+    "OS_ATTRIBUTION",
+    "SURVEY_ATTRIBUTION",
     "UNKNOWN_MEANING",
     "About",
+    "about_record",
+    "attribution",
     "column_meaning",
     "normalise_about",
 ]
 
-#: Attribution required by the Open Government Licence for ONS data and by Ordnance Survey
-#: for boundaries derived from OS data.
-ATTRIBUTION = (
-    "Source: Office for National Statistics licensed under the Open Government Licence "
-    "v.3.0; Contains OS data © Crown copyright and database right"
+#: Attribution the Open Government Licence asks for ONS data (ONS practice, see
+#: https://www.ons.gov.uk/methodology/geography/licences).
+ONS_ATTRIBUTION = (
+    "Source: Office for National Statistics licensed under the Open Government Licence v.3.0"
+)
+#: Attribution Ordnance Survey asks for boundaries derived from OS data; the year follows.
+OS_ATTRIBUTION = "Contains OS data © Crown copyright and database right"
+#: Both, as one line (the year is added by :func:`attribution`).
+ATTRIBUTION = f"{ONS_ATTRIBUTION}; {OS_ATTRIBUTION}"
+#: Acknowledgement of the survey for outputs built from Understanding Society, with the
+#: disclaimer the UK Data Service End User Licence asks for
+#: (https://www.understandingsociety.ac.uk/; https://ukdataservice.ac.uk/).
+SURVEY_ATTRIBUTION = (
+    "Survey data: Understanding Society, the UK Household Longitudinal Study, led by the "
+    "Institute for Social and Economic Research, University of Essex, funded by the Economic "
+    "and Social Research Council and distributed by the UK Data Service. The original data "
+    "creators, depositors, copyright holders and funders bear no responsibility for this "
+    "analysis or its interpretation."
+)
+#: The disclosure rule the outputs follow; ``{min_respondents}`` is filled in.
+DISCLOSURE_RULE = (
+    "Disclosure control: no estimate is published for a classification category with "
+    "fewer than {min_respondents} survey respondents (it takes its parent's estimate), only "
+    "aggregates are published and respondent counts are given only in bands "
+    "(10–29, 30–99, 100–299, 300+)."
 )
 #: The Open Government Licence v3.0.
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
@@ -82,78 +112,10 @@ DEFAULT_CAVEATS: tuple[str, ...] = (
     "site visits.",
 )
 
-#: Meaning given to a column the dictionary does not know.
-UNKNOWN_MEANING = "As supplied in the input data (see the config)"
-
-_FIXED_COLUMNS: dict[str, str] = {
-    "oa_code": "Output area code (ONS GSS code)",
-    "lsoa_code": "Lower layer super output area code (ONS GSS code)",
-    "lsoa_name": "LSOA name",
-    "ward_code": "Electoral ward code (ONS GSS code)",
-    "ward_name": "Ward name",
-    "population": "Population used as the weight (adults where available)",
-    "dominant_cluster": "The cluster with the largest predicted share",
-    "resilience_score": (
-        "Asset shares minus vulnerability shares, from -1 to 1; higher = more resilient"
-    ),
-    "estimate_level": (
-        "Classification level the estimate came from ('all' = the whole survey sample)"
-    ),
-    "hard_index": (
-        "Mean of the standardised hard-data indicators (z-scores within the study area); "
-        "higher = more need, 0 = study-area average"
-    ),
-    "predicted_quintile": (
-        "Quintile of predicted vulnerability (-resilience_score) within the study area; "
-        "1 = least need, 5 = most need"
-    ),
-    "hard_quintile": "Quintile of hard_index within the study area; 1 = least need, 5 = most need",
-    "gap": "predicted_quintile minus hard_quintile",
-    "flag": (
-        "agree; predicted_worse (prediction shows more need than the hard data); "
-        "hard_worse (hard data show more need than the prediction)"
-    ),
-    "flag_confidence": "Share of bootstrap replicates that give the same flag",
-    "flag_reason": "Hard indicators that pull the prediction and the hard data apart most",
-    "n_lsoa": "Number of LSOAs in the ward",
-    "n_flagged": "Number of the ward's LSOAs flagged as predicted_worse or hard_worse",
-    "n_oa": "Number of output areas",
-}
-
-
-def column_meaning(
-    column: str, extra: Mapping[str, str] | None = None, *, interval: float = 0.9
-) -> str:
-    """Meaning of an output column in one line, for data dictionaries.
-
-    Parameters
-    ----------
-    column : str
-        Column name (``share_isolation``, ``hard_index`` …).
-    extra : mapping, optional
-        Meanings that add to or override the built-in ones.
-    interval : float, default=0.9
-        Coverage of the bootstrap intervals, used in ``_lo``/``_hi`` columns.
-
-    Examples
-    --------
-    >>> column_meaning("share_isolation")
-    'Predicted share of residents in the Isolation cluster (0-1)'
-    >>> column_meaning("share_isolation_lo")
-    'Lower end of the 90% bootstrap interval of share_isolation'
-    """
-    if extra and column in extra:
-        return str(extra[column])
-    if column in _FIXED_COLUMNS:
-        return _FIXED_COLUMNS[column]
-    match = re.fullmatch(r"share_(\w+?)(_lo|_hi)?", column)
-    labels = {c.key: c.label for c in CLUSTERS}
-    if match and match.group(1) in labels:
-        if match.group(2):
-            end = "Lower" if match.group(2) == "_lo" else "Upper"
-            return f"{end} end of the {_pct(interval)} bootstrap interval of share_{match.group(1)}"
-        return f"Predicted share of residents in the {labels[match.group(1)]} cluster (0-1)"
-    return UNKNOWN_MEANING
+_SURVEY_NAMED = "a national survey (Understanding Society)"
+_SYNTHETIC_NAMED = (
+    "a SYNTHETIC survey made by resilience synth-survey for a trial run (not Understanding Society)"
+)
 
 
 @dataclass(frozen=True)
@@ -209,6 +171,9 @@ def normalise_about(about: Mapping[str, object] | None, *, title: str | None = N
         caveats = [
             c.format(interval_pct=_pct(interval), min_respondents=min_resp) for c in DEFAULT_CAVEATS
         ]
+        if about.get("synthetic_survey"):
+            # a trial run must not claim the survey it does not use
+            caveats = [c.replace(_SURVEY_NAMED, _SYNTHETIC_NAMED) for c in caveats]
     return About(
         title=str(title if title is not None else about.get("title", "Community resilience")),
         metadata=metadata,
@@ -219,6 +184,78 @@ def normalise_about(about: Mapping[str, object] | None, *, title: str | None = N
         quintile_gap=int(about.get("quintile_gap", 2)),  # type: ignore[call-overload]
         min_respondents=min_resp,
     )
+
+
+def attribution(year: int, *, survey: bool = True) -> list[str]:
+    """The attribution statements of a run's outputs.
+
+    Parameters
+    ----------
+    year : int
+        Year of the Crown copyright in the OS statement (the year the outputs were made).
+    survey : bool, default=True
+        Add the Understanding Society acknowledgement.
+
+    Examples
+    --------
+    >>> attribution(2026, survey=False)[1]
+    'Contains OS data © Crown copyright and database right 2026'
+    """
+    lines = [ONS_ATTRIBUTION, f"{OS_ATTRIBUTION} {int(year)}"]
+    if survey:
+        lines.append(SURVEY_ATTRIBUTION)
+    return lines
+
+
+def about_record(about: Mapping[str, object] | None) -> dict[str, object]:
+    """Run metadata completed with version, attribution, licence, disclosure rule and caveats.
+
+    The GeoPackage's ``about`` table is written from it. The keys come in this order:
+    ``title``, ``run_id``, ``created``, ``package_version``, ``config_hash``, ``seed`` (each
+    when known; ``title`` and ``package_version`` always), ``sources``, ``attribution``
+    (ONS, OS with the year of ``created``, or of today, and Understanding Society when a
+    ``sources`` entry names the survey), ``licence``, ``disclosure_control``, ``caveats``
+    (:data:`DEFAULT_CAVEATS` unless given), then every other key given except ``columns``.
+    Attribution statements given in ``about`` are kept after the required ones.
+
+    Examples
+    --------
+    >>> r = about_record({"run_id": "r1", "created": "2026-05-01T10:00:00Z",
+    ...                   "sources": ["survey: f_indresp.tab"], "seed": 3})
+    >>> list(r)[:7]
+    ['title', 'run_id', 'created', 'package_version', 'seed', 'sources', 'attribution']
+    >>> r["attribution"][1], r["attribution"][2].startswith("Survey data: Understanding Society")
+    ('Contains OS data © Crown copyright and database right 2026', True)
+    >>> r["caveats"][0].startswith("Predicted, not measured.")
+    True
+    """
+    from .. import __version__
+
+    given = dict(about or {})
+    if isinstance(given.get("caveats"), str):
+        given["caveats"] = [given["caveats"]]
+    info = normalise_about(given)
+    created = given.get("created")
+    found = re.match(r"\s*(\d{4})", str(created)) if created is not None else None
+    year = int(found.group(1)) if found else datetime.now(UTC).year
+    survey = any(re.match(r"\s*survey\b", s, re.IGNORECASE) for s in info.sources)
+    extra = given.get("attribution") or []
+    statements = attribution(year, survey=survey)
+    statements += [str(a) for a in ([extra] if isinstance(extra, str) else extra)]  # type: ignore[union-attr]
+    given["package_version"] = given.get("package_version") or __version__
+    record: dict[str, object] = {"title": info.title}
+    for key in ("run_id", "created", "package_version", "config_hash", "seed"):
+        if given.get(key) is not None:
+            record[key] = given[key]
+    record["sources"] = info.sources
+    record["attribution"] = list(dict.fromkeys(statements))
+    record["licence"] = f"Open Government Licence v3.0: {OGL_URL}"
+    record["disclosure_control"] = DISCLOSURE_RULE.format(min_respondents=info.min_respondents)
+    record["caveats"] = info.caveats
+    for key, value in given.items():
+        if key not in record and key != "columns":
+            record[key] = value
+    return record
 
 
 def _sources(value: object) -> list[str]:

@@ -9,6 +9,13 @@ https://github.com/pka/qgpkg/blob/master/qgis_geopackage_extension.md). Layer ti
 descriptions go into ``gpkg_contents`` (GDAL layer options ``IDENTIFIER`` and
 ``DESCRIPTION``), where QGIS shows them as the layer title and abstract.
 
+The file is a GeoPackage 1.2 (:data:`GPKG_VERSION`), not the 1.4 that GDAL 3.7 and later
+write by default: GDAL 3.6 and older (QGIS 3.22 on Debian 12 runs on GDAL 3.6.2) print
+"This version of GeoPackage user_version=0x000028A0 (10400, v1.4.0) ... may only be
+partially supported" each time they open a 1.4 file. Each ``layer_styles`` row has its own
+``update_time``, a second apart: QGIS 3.22 lists the styles of the other layers once per
+row that shares a timestamp. Both checked by opening the file in QGIS 3.22.
+
 The file is built in a temporary folder beside ``path`` and moved into place at the end,
 so a failed write leaves nothing half-written and keeps any earlier file at ``path``.
 
@@ -34,7 +41,7 @@ import sqlite3
 import tempfile
 from collections.abc import Mapping
 from contextlib import closing
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -44,13 +51,15 @@ import pandas as pd
 import pyogrio
 
 from ..errors import InputDataError, OutputExistsError, format_examples
-from .aliases import default_aliases
+from ..schema import default_aliases
+from ._about import about_record
 from .qml import default_styles
 
 __all__ = [
     "CRS",
     "DEFAULT_DESCRIPTIONS",
     "DEFAULT_TITLES",
+    "GPKG_VERSION",
     "about_frame",
     "default_aliases",
     "read_layer_styles",
@@ -60,6 +69,10 @@ __all__ = [
 #: Every layer is written in British National Grid.
 CRS = "EPSG:27700"
 
+#: GeoPackage version written (GDAL ``VERSION`` creation option; ``PRAGMA user_version``
+#: 10200). Every GDAL since 2.2 reads it without a warning.
+GPKG_VERSION = "1.2"
+
 #: Layer and table titles (``gpkg_contents.identifier``) used unless others are given.
 DEFAULT_TITLES: dict[str, str] = {
     "oa": "Output areas: predicted resilience clusters",
@@ -67,6 +80,7 @@ DEFAULT_TITLES: dict[str, str] = {
     "ward": "Wards: resilience summary",
     "cluster_profiles": "Cluster profiles",
     "factor_loadings": "Factor loadings",
+    "factor_correlations": "Factor correlations",
     "area_estimates": "Cluster shares by classification category",
     "about": "About this run",
 }
@@ -89,6 +103,9 @@ DEFAULT_DESCRIPTIONS: dict[str, str] = {
     ),
     "cluster_profiles": "Each resilience cluster's profile on the measured constructs.",
     "factor_loadings": "Loadings of the survey items on the factors.",
+    "factor_correlations": (
+        "Correlations between the factors (the identity for an orthogonal rotation)."
+    ),
     "area_estimates": (
         "Cluster shares and intervals for each area classification category that passes "
         "disclosure control (categories with too few respondents take their parent's)."
@@ -148,7 +165,9 @@ def write_geopackage(
         written as GeoPackage attribute tables, indexes treated as for layers.
     about : mapping of str to object, optional
         Run metadata written as table ``about`` with text columns ``key`` and ``value``
-        (lists and dicts JSON-encoded).
+        (lists and dicts JSON-encoded), completed by
+        :func:`resilience.outputs._about.about_record` with the package version,
+        attribution, licence, disclosure rule and caveats.
     titles, descriptions : mapping of str to str, optional
         Title and description of layers and tables, over :data:`DEFAULT_TITLES` and
         :data:`DEFAULT_DESCRIPTIONS`. Titles must be unique.
@@ -177,7 +196,8 @@ def write_geopackage(
     Integer columns with missing values are stored as integers with NULLs and read back
     as floats. Each layer gets the styles of :func:`resilience.outputs.qml.default_styles`
     in ``layer_styles`` (``useAsDefault`` = 1 for exactly one per layer), with
-    ``f_geometry_column`` read from ``gpkg_geometry_columns``.
+    ``f_geometry_column`` read from ``gpkg_geometry_columns`` and ``update_time`` one
+    second earlier for each row after the first, the first at the time of writing.
     """
     path = Path(path)
     if path.is_dir():
@@ -190,7 +210,7 @@ def write_geopackage(
     if about is not None:
         if "about" in tables:
             raise InputDataError("Pass run metadata either as about= or as tables['about'].")
-        tables["about"] = about_frame(about)
+        tables["about"] = about_frame(about_record(about))
     frames = {name: _prepare_layer(name, gdf) for name, gdf in layers.items()}
     plain = {name: _prepare_table(name, df) for name, df in tables.items()}
     names = _check_names([*frames, *plain])
@@ -426,6 +446,8 @@ def _write_frame(path: Path, name: str, frame: pd.DataFrame, title: str, descrip
         layer=name,
         driver="GPKG",
         use_arrow=_USE_ARROW,
+        # the version is chosen when the file is created, by its first layer
+        dataset_options=None if path.exists() else {"VERSION": GPKG_VERSION},
         layer_options={"IDENTIFIER": title, "DESCRIPTION": description},
     )
 
@@ -451,11 +473,18 @@ def _write_styles(path: Path, styles: Styles) -> None:
             for name, layer_styles in styles.items()
             for style_name, qml, is_default in layer_styles
         ]
+        # QGIS 3.22 reads update_time to the second and lists the other layers' styles once
+        # per row that shares a second: each row gets its own, newest first.
+        now = datetime.now(UTC).replace(microsecond=0)
+        times = [
+            (now - timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            for i in range(len(rows))
+        ]
         con.executemany(
             f'INSERT INTO "{_STYLE_TABLE}" (f_table_catalog, f_table_schema, f_table_name, '
             "f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, "
-            "owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
+            "owner, update_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*row, time) for row, time in zip(rows, times, strict=True)],
         )
 
 

@@ -1,10 +1,15 @@
 """QGIS layer styles (QML) for the GeoPackage layers.
 
 A QML document is the XML QGIS writes with *Layer Properties → Style → Save Style*. The
-functions here build the two renderers the deliverable needs — categories (dominant
-cluster, disagreement flag) and graduated colour (resilience score, hard-data index,
-cluster shares) — with plain ``SimpleFill`` symbols and readable field aliases, so a layer
-opens in QGIS coloured, with a legend in words and attribute-table headers in words.
+functions here build the two kinds of style the deliverable needs — categories (dominant
+cluster, disagreement flag) and graduated colour classes (resilience score, hard-data
+index, cluster shares) — with plain ``SimpleFill`` symbols and readable field aliases, so a
+layer opens in QGIS coloured, with a legend in words and attribute-table headers in words.
+Both draw every feature: a feature with no value (missing, or suppressed by disclosure
+control) is drawn grey as "No data / suppressed". Categories do that with QGIS's
+empty-value ("all other values") category; graduated classes are written as the rules of a
+rule-based renderer ending in an ``ELSE`` rule, because a QGIS graduated renderer does not
+draw NULL values. Checked by loading and rendering the styles in QGIS 3.22.
 
 The documents follow the QGIS 3 layout: ``<qgis styleCategories="Symbology|Fields">``
 holding a ``<renderer-v2>`` and an ``<aliases>`` block. Symbol layer properties are written
@@ -38,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..clusters import CLUSTERS
-from .aliases import default_aliases
+from ..schema import AGREE, HARD_WORSE, PREDICTED_WORSE, default_aliases
 
 __all__ = [
     "CLUSTER_COLOURS",
@@ -76,9 +81,9 @@ CLUSTER_COLOURS: dict[str, str] = {
 #: Disagreement flag categories: value, legend label, colour (ColorBrewer PuOr ends and
 #: its light neutral middle).
 FLAG_CATEGORIES: tuple[tuple[str, str, str], ...] = (
-    ("agree", "Agree", "#f7f7f7"),
-    ("predicted_worse", "Prediction worse than hard data", "#e66101"),
-    ("hard_worse", "Hard data worse than prediction", "#5e3c99"),
+    (AGREE, "Agree", "#f7f7f7"),
+    (PREDICTED_WORSE, "Prediction worse than hard data", "#e66101"),
+    (HARD_WORSE, "Hard data worse than prediction", "#5e3c99"),
 )
 
 #: ColorBrewer RdBu, 5 classes, red (less resilient) to blue (more resilient).
@@ -165,9 +170,14 @@ def graduated_qml(
     labels: Sequence[str] | None = None,
     aliases: Mapping[str, str] | None = None,
     outline: str = _DARK_OUTLINE,
-    method: str = "Quantile",
+    no_data: bool = True,
 ) -> str:
     """Build a QML document that colours polygons by classes of a numeric field.
+
+    The classes are written as rules of a QGIS rule-based renderer, one rule per class
+    and, last, an ``ELSE`` rule drawing every other feature (a missing or suppressed
+    value) in grey as "No data / suppressed". A QGIS graduated renderer cannot do that:
+    it does not draw a feature whose value is NULL.
 
     Parameters
     ----------
@@ -175,7 +185,9 @@ def graduated_qml(
         The numeric attribute.
     breaks : sequence of float
         Class edges, ``k + 1`` non-decreasing numbers: the first is the lowest value, the
-        last the highest.
+        last the highest. The first class holds both its edges; each later class holds
+        its upper edge but not its lower one, so every value is in one class only (as a
+        QGIS graduated renderer assigns them).
     colours : sequence of str
         ``k`` hex colours, lowest class first.
     labels : sequence of str, optional
@@ -184,21 +196,24 @@ def graduated_qml(
         Field name → readable name, written as QGIS field aliases.
     outline : str, default="#636363"
         Hex colour of the polygon outlines.
-    method : str, default="Quantile"
-        QGIS classification method id recorded with the style (used if the user
-        reclassifies in QGIS).
+    no_data : bool, default=True
+        Append the grey "No data / suppressed" ``ELSE`` rule.
 
     Returns
     -------
     str
-        The QML document. Features whose value is missing match no class and are not
-        drawn by a graduated style.
+        The QML document.
 
     Examples
     --------
     >>> qml = graduated_qml("score", [0.0, 0.5, 1.0], ["#f7f7f7", "#0571b0"])
-    >>> 'graduatedMethod="GraduatedColor"' in qml and 'label="0.5 to 1"' in qml
-    True
+    >>> import xml.etree.ElementTree as ET
+    >>> root = ET.fromstring(qml.split("\\n", 1)[1])
+    >>> [(r.get("label"), r.get("filter")) for r in root.iter("rule")]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('0 to 0.5', '"score" >= 0.0 AND "score" <= 0.5'),
+     ('0.5 to 1', '"score" > 0.5 AND "score" <= 1.0'),
+     ('No data / suppressed', 'ELSE')]
     """
     edges = [float(b) for b in breaks]
     k = len(edges) - 1
@@ -212,37 +227,33 @@ def graduated_qml(
     labels = list(labels) if labels is not None else range_labels(edges)
     if len(labels) != k:
         raise ValueError(f"{k} classes of field {field!r} need {k} labels; got {len(labels)}.")
-    renderer = _renderer("graduatedSymbol", field)
-    renderer.set("graduatedMethod", "GraduatedColor")
-    ranges = ET.SubElement(renderer, "ranges")
+    column = _quote_field(field)
+    rules = [
+        (
+            f"{column} {'>=' if i == 0 else '>'} {edges[i]!r} AND {column} <= {edges[i + 1]!r}",
+            str(labels[i]),
+            colours[i],
+        )
+        for i in range(k)
+    ]
+    if no_data:
+        rules.append(("ELSE", NO_DATA_LABEL, NO_DATA_COLOUR))
+    renderer = _renderer("RuleRenderer", None)
+    # Rule keys are fixed (QGIS would make random ones), so a style is the same every run.
+    root = ET.SubElement(renderer, "rules", {"key": f"{_clean(str(field))}:rules"})
     symbols = ET.SubElement(renderer, "symbols")
-    for i in range(k):
+    for i, (expression, label, colour) in enumerate(rules):
         ET.SubElement(
-            ranges,
-            "range",
+            root,
+            "rule",
             {
-                "lower": repr(edges[i]),
-                "upper": repr(edges[i + 1]),
+                "key": f"{_clean(str(field))}:{i}",
                 "symbol": str(i),
-                "label": _clean(str(labels[i])),
-                "render": "true",
+                "label": _clean(label),
+                "filter": _clean(expression),
             },
         )
-        symbols.append(_fill_symbol(str(i), colours[i], outline))
-    _append_source_symbol(renderer, outline)
-    renderer.append(_colour_ramp(colours))
-    method_el = ET.SubElement(renderer, "classificationMethod", {"id": method})
-    ET.SubElement(
-        method_el, "symmetricMode", {"enabled": "0", "symmetrypoint": "0", "astride": "0"}
-    )
-    ET.SubElement(
-        method_el,
-        "labelFormat",
-        {"format": "%1 to %2", "labelprecision": "2", "trimtrailingzeroes": "1"},
-    )
-    ET.SubElement(ET.SubElement(method_el, "parameters"), "Option")
-    ET.SubElement(method_el, "extraInformation")
-    _append_tail(renderer)
+        symbols.append(_fill_symbol(str(i), colour, outline))
     return _document(renderer, aliases)
 
 
@@ -335,7 +346,7 @@ def default_styles(
         The layer's data; styles whose column is absent or entirely missing are skipped
         and graduated classes are quantiles of the layer's own values.
     aliases : mapping of str to str, optional
-        Field aliases; default :func:`resilience.outputs.aliases.default_aliases` of the
+        Field aliases; default :func:`resilience.schema.default_aliases` of the
         frame's columns.
 
     Returns
@@ -441,6 +452,11 @@ def _graduated_for(
 # ------------------------------------------------------------------------ XML helpers
 
 
+def _quote_field(name: str) -> str:
+    """A field name as a QGIS expression column reference (``"name"``, ``"`` doubled)."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
 def _renderer(kind: str, field: str | None) -> ET.Element:
     attrs = {
         "type": kind,
@@ -517,22 +533,6 @@ def _data_defined() -> ET.Element:
 def _append_source_symbol(renderer: ET.Element, outline: str) -> None:
     source = ET.SubElement(renderer, "source-symbol")
     source.append(_fill_symbol("0", "#dddddd", outline))
-
-
-def _colour_ramp(colours: Sequence[str]) -> ET.Element:
-    ramp = ET.Element("colorramp", {"type": "gradient", "name": "[source]"})
-    n = len(colours)
-    stops = ":".join(f"{i / (n - 1):.4g};{_rgba(c)}" for i, c in enumerate(colours[1:-1], 1))
-    props = {
-        "color1": _rgba(colours[0]),
-        "color2": _rgba(colours[-1]),
-        "discrete": "0",
-        "rampType": "gradient",
-    }
-    if stops:
-        props["stops"] = stops
-    _append_props(ramp, props)
-    return ramp
 
 
 def _append_tail(renderer: ET.Element) -> None:

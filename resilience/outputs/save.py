@@ -1,4 +1,4 @@
-"""Writing every deliverable of a run into one folder (SPEC section 4)."""
+"""Writing every deliverable of a run into one folder."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .._progress import Progress, logger
-from .aliases import default_aliases
+from ..models.area_estimator import n_band
+from ..schema import default_aliases
+from ._frames import integer_counts, neutralise_text
 from .gpkg import write_geopackage
 from .manifest import build_manifest, config_hash, write_manifest
 from .report import write_report
@@ -43,26 +45,34 @@ def about_for(result: Result) -> dict[str, Any]:
             ind.slug: f"{ind.column} (as given; higher is {ind.higher_is})"
             for ind in result.hard.indicators
         },
-    }
+        "synthetic_survey": result.synthetic_survey,
+        **{("notice" if i == 0 else f"notice_{i + 1}"): text
+           for i, text in enumerate(result.notices)},
+    }  # fmt: skip
 
 
 def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
     model = result.model
     est = result.estimator.estimates_.reset_index()
     est = est[est["level"] != "all"].rename(columns={"code": "category"})
-    names = dict(
-        zip(result.estimator.levels, result.config["classification"]["levels"], strict=True)
-    )
-    est["level"] = est["level"].map(lambda v: names.get(v, v))
+    est["level"] = est["level"].map(lambda v: result.level_names.get(v, v))
     loadings = model.loadings_.reset_index()
+    factor_corr = model.factor_correlations_.reset_index()
     profiles = model.profiles_.reset_index()
     sizes = model.cluster_sizes_.reset_index()
+    # respondent counts are published in bands, as everywhere else
+    sizes["respondents"] = sizes["respondents"].map(n_band)
     profiles = profiles.merge(sizes, on="cluster").merge(
         model.match_[["similarity"]].rename(columns={"similarity": "profile_match"}),
         left_on="cluster",
         right_index=True,
     )
-    return {"cluster_profiles": profiles, "factor_loadings": loadings, "area_estimates": est}
+    return {
+        "cluster_profiles": profiles,
+        "factor_loadings": loadings,
+        "factor_correlations": factor_corr,
+        "area_estimates": est,
+    }
 
 
 def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
@@ -71,10 +81,10 @@ def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) 
     paths = {}
     for name, frame in tables.items():
         p = folder / f"{name}.csv"
-        frame.to_csv(p, index=False, encoding="utf-8")
+        neutralise_text(integer_counts(frame)).to_csv(p, index=False, encoding="utf-8")
         paths[f"model_{name}"] = p
     p = folder / "summary.csv"
-    model.summary().to_csv(p, index=False)
+    neutralise_text(model.summary()).to_csv(p, index=False)
     paths["model_summary"] = p
     diag = {
         **dict(model.diagnostics_.items()),
@@ -143,6 +153,7 @@ def save_result(
         paths.update({f"table_{k}": v for k, v in written.items()})
 
         if maps:
+            from ..inputs.trial import SYNTHETIC_NOTICE, map_title
             from ..maps import write_maps
 
             mode = map_mode or result.config["maps"]["mode"]
@@ -152,11 +163,12 @@ def save_result(
                 result.lsoa,
                 result.ward,
                 mode=mode,
-                title=result.config["title"],
+                title=map_title(result.config["title"], result.synthetic_survey),
                 indicator_labels=labels,
                 ward_pages=result.config["maps"]["ward_pages"],
                 tiles=result.config["maps"]["tiles"],
                 tiles_attribution=result.config["maps"]["tiles_attribution"],
+                notice=SYNTHETIC_NOTICE if result.synthetic_survey else None,
             )
             paths["map_index"] = folder / "maps" / "index.html"
             paths.update(
@@ -198,6 +210,8 @@ def save_result(
         "compare": result.config["compare"],
         "min_respondents": result.config["survey"]["min_respondents"],
     }
+    manifest["synthetic_survey"] = result.synthetic_survey
+    manifest["notices"] = list(result.notices)
     paths["manifest"] = write_manifest(folder / "manifest.json", _relative(manifest, folder))
     return paths
 

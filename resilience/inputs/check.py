@@ -16,10 +16,12 @@ from typing import Any
 
 import pandas as pd
 
-from .config import Config, load_config
-from .errors import ResilienceError, format_examples
-from .inputs import load as inputs
-from .inputs.codes import detect_geography
+from ..config import Config, load_config
+from ..errors import ResilienceError, format_examples
+from . import load as inputs
+from .area import rows_inside, study_area
+from .codes import detect_geography
+from .survey import WEIGHT, SurveyInfo
 
 __all__ = ["CheckReport", "check"]
 
@@ -49,9 +51,16 @@ class CheckReport:
         self.sections.append((section, [(kind, text)]))
 
     def __str__(self) -> str:
+        return self.format()
+
+    def format(self, *, quiet: bool = False) -> str:
+        """The report as text; ``quiet`` keeps only the warnings and problems (``check -q``)."""
         marks = {"ok": "  ok  ", "info": "      ", "warn": " warn ", "FAIL": " FAIL "}
         out = []
-        for name, lines in self.sections:
+        for name, all_lines in self.sections:
+            lines = [ln for ln in all_lines if not quiet or ln[0] in ("warn", "FAIL")]
+            if not lines:
+                continue
             out.append(name)
             for kind, text in lines:
                 first, *rest = text.splitlines() or [""]
@@ -115,15 +124,43 @@ def _boundary_section(report: CheckReport, cfg: Config, level: str) -> Any:
     return gdf
 
 
-def _survey_line(survey: pd.DataFrame) -> str:
-    a = survey.attrs
-    w = survey[a["weight"]] if a.get("weight") else None
-    proxies = sum(v.get(-7, 0) for v in a["missing_codes"].values()) // max(len(a["items"]), 1)
+def _survey_line(survey: pd.DataFrame, info: SurveyInfo) -> str:
+    w = survey.get(WEIGHT)
+    proxies = sum(v.get(-7, 0) for v in info.missing_codes.values()) // max(len(info.items), 1)
     return (
-        f"{len(survey):,} respondents; prefix {a['prefix']!r}; all {len(a['items'])} items "
-        f"present; weight {a.get('weight')!r}"
+        f"{len(survey):,} respondents; prefix {info.prefix!r}; all {len(info.items)} items "
+        f"present; weight {info.weight!r}"
         + (f" ({int((w == 0).sum()):,} respondents with weight 0)" if w is not None else "")
         + f"; about {proxies:,} proxy respondents (-7 on the items)"
+    )
+
+
+def _model_inputs(
+    report: CheckReport,
+    cfg: Config,
+    survey: pd.DataFrame,
+    info: SurveyInfo,
+    areas: pd.DataFrame | None,
+) -> None:
+    """The checks the survey model and the area estimator make before fitting.
+
+    The same methods :meth:`SurveyModel.fit` and :meth:`AreaEstimator.fit` call first, so
+    ``check`` fails whenever a run would stop there.
+    """
+    from ..models import AreaEstimator, SurveyModel
+
+    section = "Survey model"
+    used = _attempt(
+        report, section, lambda: SurveyModel(**cfg.survey_model_params()).check_input(survey)
+    )
+    if used is None:
+        return
+    report.add(
+        section, "ok", f"{len(used):,} respondents have a positive weight and enough answers"
+    )
+    est = AreaEstimator(info.levels, **cfg.area_estimator_params())
+    _attempt(
+        report, "Area estimates", lambda: est.check_input(survey, respondents=used, areas=areas)
     )
 
 
@@ -134,17 +171,16 @@ def _coverage(
     survey: pd.DataFrame,
     classification: pd.DataFrame,
 ) -> None:
-    """How much of the area the survey covers at the finest level; unknown top-level codes.
+    """How much of the area the survey covers at the finest level (for information).
 
     ``classification`` holds the study area's OAs only (those of the boundaries, or the
     classification OAs linked to them by the vintage lookup).
     """
-    from .models.area_estimator import normalise_category
+    from ..models.area_estimator import normalise_category
 
     min_n = cfg["survey"]["min_respondents"]
-    finest, top = classification.columns[-1], classification.columns[0]
-    weight = survey.attrs.get("weight")
-    used = survey if not weight else survey[survey[weight] > 0]
+    finest = classification.columns[-1]
+    used = survey if WEIGHT not in survey else survey[survey[WEIGHT] > 0]
     n = normalise_category(used[finest]).value_counts()
     area_codes = normalise_category(classification[finest])
     own = area_codes.map(n).fillna(0) >= min_n
@@ -156,18 +192,45 @@ def _coverage(
         f"{min_n} survey respondents; the rest fall back to a coarser level"
         + (f"; categories absent from the survey: {format_examples(absent, 8)}" if absent else ""),
     )
-    known = set(normalise_category(survey[top]).dropna())
-    area_top = normalise_category(classification[top])
-    unknown = sorted(set(area_top.dropna()) - known)
-    if unknown:
-        areas = classification.index[area_top.isin(unknown).to_numpy()].tolist()
+
+
+def _study_area(
+    report: CheckReport, cfg: Config, oa: Any, lookup: pd.DataFrame, sizes: dict[str, int]
+) -> pd.Index | None:
+    """The OAs of ``[area]`` (None without one), with the rows of each file inside it."""
+    section = "Study area"
+    inside = _attempt(report, section, lambda: inputs.study_area_oas(cfg, oa, lookup))
+    if inside is None:
+        return None
+    report.add(section, "ok", study_area(cfg["area"]).describe())
+    lk = lookup.reindex(pd.Index(oa["oa_code"]).intersection(inside))
+    inside_of = {
+        "OA boundaries": len(lk),
+        "LSOA boundaries": lk["lsoa_code"].nunique(),
+        "ward boundaries": lk["ward_code"].nunique(),
+    }
+    for what, total in sizes.items():
+        report.add(section, "info", f"{what}: {inside_of[what]:,} of {total:,} rows inside the "
+                   "study area")  # fmt: skip
+    n_in, n_all = rows_inside(lookup.index, inside)
+    report.add(section, "info", f"lookup: {n_in:,} of {n_all:,} rows inside the study area")
+    return inside
+
+
+def _ward_lines(
+    report: CheckReport, cfg: Config, oa: Any, ward: Any, lookup: pd.DataFrame, cut: bool
+) -> None:
+    """Wards without OAs and OAs lying outside their ward, as a run reports them."""
+    section = "Wards and OAs"
+    kept = _attempt(report, section, lambda: inputs.wards_in_area(ward, oa, lookup))
+    fit = _attempt(report, section, lambda: inputs.oa_ward_fit(oa, ward, lookup))
+    if kept is not None and fit is not None:
         report.add(
             section,
-            "FAIL",
-            f"{top} codes {format_examples(unknown)} of area(s) {format_examples(areas)} are "
-            f"unknown to the survey (it has "
-            f"{format_examples(sorted(known), 10)}). The areas and the survey must use the same "
-            "classification.",
+            "ok",
+            f"{len(kept):,} wards in the area; {fit['mostly_outside']:,} of {fit['n_oa']:,} OAs "
+            f"lie mostly outside their ward ({fit['area_share_outside']:.1%} of the OAs' area "
+            "outside)",
         )
 
 
@@ -193,20 +256,32 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
         f": {geo['lookup']['path']}" if geo.get("lookup") else ""
     )
     lookup = None
+    sizes = {"OA boundaries": oa, "LSOA boundaries": lsoa, "ward boundaries": ward}
+    sizes = {k: len(v) for k, v in sizes.items() if v is not None}
+    if oa is not None and not geo.get("lookup"):
+        pre = _attempt(report, "Study area", lambda: inputs.study_area_oas(cfg, oa))
+        oa = oa[oa["oa_code"].isin(pre)] if pre is not None else oa
     if geo.get("lookup") or (oa is not None and lsoa is not None and ward is not None):
         found = _attempt(report, section, lambda: inputs.read_area_lookup(cfg, oa, lsoa, ward))
         if found is not None:
             lookup, info = found
             report.add(section, "ok", f"{len(lookup):,} OAs; {info['source']}")
+            inside = None
+            if oa is not None:
+                inside = _study_area(report, cfg, oa, lookup, sizes)
+                oa = oa[oa["oa_code"].isin(inside)] if inside is not None else oa
             for join in inputs.geography_joins(cfg, oa, lsoa, ward, lookup):
                 _attempt(report, section, join)
             if oa is not None:
+                _attempt(report, section, inputs.missing_oas_join(cfg, oa, lookup, inside))
                 lookup = lookup.reindex(oa["oa_code"]).dropna(subset=["lsoa_code"])
+                if ward is not None:
+                    _ward_lines(report, cfg, oa, ward, lookup, inside is not None)
 
     population = None
     if geo.get("population"):
         section = f"Population: {geo['population']['path']}"
-        population = _attempt(report, section, lambda: inputs.read_config_population(cfg))
+        population = _attempt(report, section, lambda: inputs.read_config_population(cfg, lookup))
         if population is not None:
             report.add(section, "ok", f"{len(population):,} areas, total {population.sum():,.0f}")
             if oa is not None:
@@ -215,14 +290,14 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
         report.add("Population", "warn", "none given: OAs will be weighted equally")
 
     section = f"Survey: {cfg['survey']['path']}"
-    survey = _attempt(report, section, lambda: inputs.read_config_survey(cfg))
+    survey, info = _attempt(report, section, lambda: inputs.read_config_survey(cfg)) or (None, None)
     if survey is not None:
-        report.add(section, "ok", _survey_line(survey))
+        report.add(section, "ok", _survey_line(survey, info))
 
     section = f"Classification: {cfg['classification']['path']}"
-    classification = None
+    classification = area = None
     if survey is not None:
-        levels = list(survey.attrs["levels"])
+        levels = info.levels
         classification = _attempt(report, section, lambda: inputs.read_classification(cfg, levels))
     if classification is not None:
         counts = ", ".join(
@@ -230,6 +305,9 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
             for lv, col in zip(cfg["classification"]["levels"], classification.columns, strict=True)
         )
         report.add(section, "ok", f"{len(classification):,} OAs; categories per level: {counts}")
+        if oa is not None and study_area(cfg["area"]).cuts:
+            n_in, n_all = rows_inside(classification.index, oa["oa_code"])
+            report.add(section, "info", f"{n_in:,} of {n_all:,} rows inside the study area")
         if oa is not None and not geo.get("vintage_lookup"):
             _attempt(report, section, inputs.classification_join(cfg, oa, classification))
         area = classification
@@ -246,6 +324,8 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
                 report.add(xw_section, "ok", ", ".join(f"{k} {v}" for k, v in xw.counts.items()))
                 area = classification.loc[xw.sources]
         _coverage(report, section, cfg, survey, area)
+    if survey is not None:
+        _model_inputs(report, cfg, survey, info, area)
 
     section = "Hard data: " + ", ".join(Path(t["path"]).name for t in cfg["hard"]["tables"])
     if lsoa is not None and lookup is not None:
@@ -261,6 +341,11 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
                 + (
                     f"; {src.match.n_matched:,} of the study area's LSOAs matched"
                     if src.match
+                    else ""
+                )
+                + (
+                    f"; {src.match.n_matched:,} of {src.n_rows:,} rows inside the study area"
+                    if src.match and study_area(cfg["area"]).cuts
                     else ""
                 ),
             )
