@@ -31,8 +31,7 @@ def _toy():
     rng = np.random.default_rng(3)
     sizes = {"1a": 38, "1b": 3, "2a": 31, "2b": 30}
     g = [code for code, n in sizes.items() for _ in range(n)]
-    survey = pd.DataFrame({"sg": [c[0] for c in g], "g": g, "w": 1.0})
-    survey.attrs["weight"] = "w"
+    survey = pd.DataFrame({"sg": [c[0] for c in g], "g": g, "weight": 1.0})
     labels = pd.Series(rng.choice(CLUSTER_KEYS, len(g)), index=survey.index)
     labels[survey["g"] == "1b"] = CLUSTER_KEYS[0]
     return survey, labels
@@ -93,7 +92,7 @@ def test_differencing_attack_recovers_nothing(shrinkage, monkeypatch):
 def _remainders(est, survey, labels):
     """For every published category: respondents not in any published finer category."""
     levels = list(est.levels)
-    used = survey[labels.notna() & (survey[survey.attrs["weight"]] > 0)]
+    used = survey[labels.notna() & (survey["weight"] > 0)]
     pub = set(est.estimates_.index)
     out = []
     for key in pub:
@@ -116,7 +115,7 @@ def _remainders(est, survey, labels):
 @pytest.mark.parametrize("min_n", [10, 25])
 def test_no_published_figure_differences_into_a_small_cell(borough, shrinkage, min_n, monkeypatch):
     survey = borough.survey.set_index("pidp").rename(columns=lambda c: c.removeprefix("f_"))
-    survey.attrs["weight"] = "indscui_xw"
+    survey = survey.rename(columns={"indscui_xw": "weight"})
     labels = _labels(survey)
     levels = ["oac_supergroup", "oac_group", "oac_subgroup"]
     survey = survey.rename(columns={lv.removeprefix("oac_"): lv for lv in levels})
