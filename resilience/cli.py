@@ -1,8 +1,9 @@
 """The ``resilience`` command line: ``demo``, ``run``, ``check``, ``synth-survey``, ``download``.
 
 Exit status: 0 on success, 2 on bad input or configuration (the message names the file,
-the column, examples of the offending values and the fix), 1 on an internal error. A
-failed run leaves no partial output folder behind.
+the column, examples of the offending values and the fix) or when the file system refuses
+(permissions, disk full), 1 on an internal error. A failed run leaves no partial output
+folder behind.
 """
 
 from __future__ import annotations
@@ -160,6 +161,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2  # pragma: no cover - argparse requires a command
     except ResilienceError as err:
         logger.error("error: %s", err)
+        return 2
+    except OSError as err:  # the file system refused (permissions, disk full): not a bug
+        where = f" ({err.filename})" if err.filename else ""
+        logger.error(
+            "error: %s%s. Check the path, its permissions and the free disk space.",
+            err.strerror or err,
+            where,
+        )
         return 2
     except KeyboardInterrupt:
         logger.error("interrupted")

@@ -47,12 +47,13 @@ from __future__ import annotations
 
 import copy
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, check_entry, format_examples
+from .errors import ConfigError, DisclosureWarning, check_entry, format_examples
 from .inputs.hard import HIGHER_IS, INDICATOR_EXAMPLE, INDICATOR_KEYS, METHODS, TABLE_KEYS
 
 __all__ = ["SCHEMA", "Config", "load_config"]
@@ -379,6 +380,13 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
             f"({len(levels_s)}: {levels_s}) must name the same classification levels, coarse "
             "to fine, one column each."
         )
+    for section, levels in (("classification", levels_a), ("survey", levels_s)):
+        twice = sorted({lv for lv in levels if levels.count(lv) > 1})
+        if twice:
+            raise ConfigError(
+                f"'levels' in [{section}] names {format_examples(twice)} more than once; give "
+                "one column per classification level, coarse to fine."
+            )
     if out["maps"]["mode"] not in ("tiles", "tileless", "offline"):
         raise ConfigError(
             "'mode' in [maps] must be 'tiles', 'tileless' or 'offline'; got "
@@ -386,6 +394,7 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
         )
     _check_area(out)
     _check_ranges(out)
+    _check_disclosure(out)
     if out["survey"]["items"] is not None:
         out["survey"]["items"] = _check_items(out["survey"]["items"])
     return out
@@ -416,7 +425,7 @@ def _check_area(out: dict[str, Any]) -> None:
 
 #: Ranges of the keys that set no estimator parameter: section, key, test, what it must be.
 _RANGES: list[tuple[str, str, Any, str]] = [
-    ("", "seed", lambda v: v >= 0, "0 or more"),
+    ("", "seed", lambda v: 0 <= v < 2**32, "0 or more and below 2**32 = 4294967296"),
     ("compare", "quintile_gap", lambda v: 1 <= v <= 4, "1, 2, 3 or 4"),
     ("compare", "permutations", lambda v: v >= 99, "at least 99"),
     ("compare", "alpha", lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.05)"),
@@ -454,6 +463,30 @@ def _check_ranges(out: Mapping[str, Any]) -> None:
         value = out[key] if not section else out[section][key]
         if not ok(value):
             raise ConfigError(f"{_where(section, key)} must be {what}; got {value!r}.")
+
+
+def _check_disclosure(out: Mapping[str, Any]) -> None:
+    """Enough bootstrap replicates for an interval; warn below the UK Data Service rule."""
+    from .models.area_estimator import MIN_BOOT_INTERVALS, UKDS_MIN_RESPONDENTS
+
+    n_boot = out["estimates"]["n_boot"]
+    if 0 < n_boot < MIN_BOOT_INTERVALS:
+        raise ConfigError(
+            f"'n_boot' in [estimates] is {n_boot}, too few for intervals: a percentile interval "
+            f"needs at least {MIN_BOOT_INTERVALS} bootstrap replicates. Set n_boot = "
+            f"{MIN_BOOT_INTERVALS} or more (200 is the default), or 0 for no intervals."
+        )
+    n_min = out["survey"]["min_respondents"]
+    if n_min < UKDS_MIN_RESPONDENTS:
+        warnings.warn(
+            f"'min_respondents' in [survey] is {n_min}: categories with {n_min} to "
+            f"{UKDS_MIN_RESPONDENTS - 1} respondents get estimates of their own, so the outputs "
+            f"no longer follow the UK Data Service rule of at least {UKDS_MIN_RESPONDENTS} "
+            "respondents behind every published figure. Do not publish them outside your "
+            f"organisation, or set min_respondents = {UKDS_MIN_RESPONDENTS} or more.",
+            DisclosureWarning,
+            stacklevel=4,
+        )
 
 
 _ITEM_KEYS = {"name": str, "construct": str, "low": int, "high": int, "better": str,
@@ -511,8 +544,17 @@ def load_config(source: str | Path | Mapping[str, Any], *, check_files: bool = T
     path = Path(source)
     if not path.exists():
         raise ConfigError(f"Config file '{path}' not found.")
+    if path.is_dir():
+        raise ConfigError(
+            f"Config path '{path}' is a folder, not a config file. Give the resilience.toml "
+            "file itself, e.g. resilience run my-area/resilience.toml."
+        )
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(
+            f"Config file '{path}' cannot be read: {err.strerror or err}. Check its permissions."
+        ) from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"Config file '{path}' is not valid TOML: {err}.") from err
     except UnicodeDecodeError as err:

@@ -23,6 +23,7 @@ __all__ = [
     "ModelFitError",
     "NotFittedError",
     "OutputExistsError",
+    "OutputFolderError",
     "PoorLabelMatchWarning",
     "ResilienceError",
     "ResilienceWarning",
@@ -47,8 +48,12 @@ class CodeMatchError(InputDataError):
     """Area codes in two inputs that must join do not match well enough."""
 
 
-class OutputExistsError(ResilienceError, FileExistsError):
-    """The output folder exists and overwriting was not requested."""
+class OutputFolderError(ResilienceError, OSError):
+    """The output folder cannot be written (permissions, another run writing it)."""
+
+
+class OutputExistsError(OutputFolderError, FileExistsError):
+    """The output folder exists and overwriting was not requested (or is not allowed)."""
 
 
 class ModelFitError(ResilienceError, RuntimeError):

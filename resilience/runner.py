@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ._outdir import check_output_folder, staged_output
+from ._outdir import staged_output
 from ._progress import Progress, file_handler, logger
 from .config import Config
 from .pipeline import STAGES, Result, run
@@ -35,7 +35,6 @@ def run_to_folder(
     """
     out = Path(out)
     protect = list(cfg.input_files().values()) + ([cfg.path] if cfg.path else []) if cfg else []
-    check_output_folder(out, overwrite, protect)
     progress = progress or Progress(STAGES + 1 + extra_stages)
     start = time.perf_counter()
     with staged_output(out, overwrite, protect) as tmp:

@@ -1,5 +1,6 @@
 """Shared fixtures. Data are built in code; real data are read from ../shared/realdata."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,18 @@ def realdata():
     if not REALDATA.is_dir():
         pytest.skip(f"real data not found at {REALDATA}")
     return REALDATA
+
+
+@pytest.fixture(scope="session")
+def small_borough_files(tmp_path_factory):
+    """The written input files of a small synthetic borough (150 OAs), to copy and break."""
+    b = make_borough(seed=5, n_oa=150, n_lsoa=30, n_ward=5, n_respondents=3000)
+    return b.write(tmp_path_factory.mktemp("src") / "borough")
+
+
+@pytest.fixture
+def borough_copy(small_borough_files, tmp_path):
+    """A fresh copy of the small borough's folder (config and data) under ``tmp_path``."""
+    folder = tmp_path / "borough"
+    shutil.copytree(small_borough_files["config"].parent, folder)
+    return folder

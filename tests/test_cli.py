@@ -6,7 +6,6 @@ check`` must explain the same problems.
 """
 
 import re
-import shutil
 import tomllib
 import warnings
 
@@ -15,21 +14,12 @@ import pyogrio
 import pytest
 
 from resilience.cli import main
-from resilience.synthetic import make_borough
-
-
-@pytest.fixture(scope="module")
-def source(tmp_path_factory):
-    b = make_borough(seed=5, n_oa=150, n_lsoa=30, n_ward=5, n_respondents=3000)
-    return b.write(tmp_path_factory.mktemp("src") / "borough")
 
 
 @pytest.fixture
-def case(source, tmp_path):
+def case(borough_copy):
     """A fresh copy of the small borough's files to break."""
-    folder = tmp_path / "borough"
-    shutil.copytree(source["config"].parent, folder)
-    return folder
+    return borough_copy
 
 
 def _run(folder, capsys, *extra):

@@ -110,9 +110,16 @@ def test_estimate_level_and_fallback(fitted, areas, borough):
     used = survey.loc[model.labels_.index]
     used = used[used["weight"] > 0]
     counts = used["oac_subgroup"].str.lower().value_counts()
+    own = set(est.estimates_.loc["oac_subgroup"].index)
+    assert all(counts[c] >= 10 for c in own)  # never an estimate from fewer than 10
+    # large enough but suppressed so that no small sibling can be recovered by differencing
+    assert (
+        sum(counts[c] >= 10 and c not in own for c in counts.index)
+        == (est.complementary_["oac_subgroup"])
+    )
     for oa, row in pred.iterrows():
         sub = areas.loc[oa, "oac_subgroup"]
-        if counts.get(sub, 0) >= 10:
+        if sub in own:
             assert row["estimate_level"] == "oac_subgroup"
             assert row["estimate_category"] == sub
         else:
@@ -123,7 +130,11 @@ def test_estimate_level_and_fallback(fitted, areas, borough):
 def test_disclosure_threshold_is_exact():
     rng = np.random.default_rng(0)
     n_big, threshold = 200, 10
-    groups = ["1a"] * n_big + ["1b"] * (threshold - 1) + ["1c"] * threshold
+    # 1b and 1d (9 each) are suppressed; together (18) they cannot be told apart by
+    # differencing "1" and its published children, so 1c (10) keeps its estimate
+    groups = (
+        ["1a"] * n_big + ["1b"] * (threshold - 1) + ["1c"] * threshold + ["1d"] * (threshold - 1)
+    )
     survey = pd.DataFrame({"sg": ["1"] * len(groups), "g": groups, "w": 1.0})
     survey = survey.rename(columns={"w": "weight"})
     labels = pd.Series(rng.choice(CLUSTER_KEYS, len(groups)), index=survey.index)
@@ -132,7 +143,7 @@ def test_disclosure_threshold_is_exact():
     own = set(est.estimates_.index)
     assert ("g", "1a") in own and ("g", "1c") in own
     assert ("g", "1b") not in own  # 9 respondents: no estimate of its own, anywhere
-    assert est.suppressed_ == {"sg": 0, "g": 1}
+    assert est.suppressed_ == {"sg": 0, "g": 2} and est.complementary_ == {"sg": 0, "g": 0}
     areas = pd.DataFrame({"sg": ["1", "1", "1"], "g": ["1a", "1b", "1c"]}, index=["x", "y", "z"])
     pred = est.predict(areas)
     assert pred.loc["y", "estimate_level"] == "sg"

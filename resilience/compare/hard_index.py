@@ -51,10 +51,13 @@ def _standardise(x: pd.Series, method: str, ind: Indicator) -> pd.Series:
             stacklevel=3,
         )
     if method == "zscore":
-        sd = float(x.std(ddof=0)) if n else 0.0
-        if not sd:
+        # scaled by the largest magnitude first, so that squares cannot overflow
+        scale = float(x.abs().max()) if n else 0.0
+        y = x / scale if scale and math.isfinite(scale) else x
+        sd = float(y.std(ddof=0)) if n else 0.0
+        if not sd or not math.isfinite(sd):
             return x.where(~ok, 0.0)
-        return (x - x.mean()) / sd
+        return (y - y.mean()) / sd
     r = x.rank(method="average")  # 1 = least need; NaN stays NaN
     if method == "rank":
         return pd.Series(norm.ppf((r - 0.5) / n), index=x.index).where(ok)

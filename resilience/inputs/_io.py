@@ -16,7 +16,15 @@ import pandas as pd
 
 from ..errors import DataQualityWarning, InputDataError, format_examples
 
-__all__ = ["file_label", "read_table", "require_columns", "text_encoding", "to_numeric"]
+__all__ = [
+    "file_label",
+    "not_a_file",
+    "not_utf8",
+    "read_table",
+    "require_columns",
+    "text_encoding",
+    "to_numeric",
+]
 
 _CSV = {".csv", ".txt"}
 _TAB = {".tab", ".tsv"}
@@ -30,7 +38,8 @@ def file_label(path: str | Path) -> str:
 
 
 def text_encoding(path: str | Path, *, role: str = "table") -> str:
-    """The encoding of a text file: UTF-8 (with or without a byte-order mark) or Windows-1252.
+    """The encoding of a text file: UTF-8 (with or without a byte-order mark), UTF-16 (with
+    its byte-order mark, as "Unicode text" from Excel) or Windows-1252.
 
     Excel on Windows saves "CSV" in the Windows-1252 code page unless told "CSV UTF-8", so
     a file that is not valid UTF-8 is read as Windows-1252 with a
@@ -45,6 +54,8 @@ def text_encoding(path: str | Path, *, role: str = "table") -> str:
     'utf-8-sig'
     """
     data = Path(path).read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
     try:
         data.decode("utf-8")
         return "utf-8-sig"
@@ -125,6 +136,8 @@ def read_table(
     if p.is_file() and p.stat().st_size == 0:
         raise InputDataError(f"The {role} file {file_label(p)} is empty (0 bytes).")
     ext = p.suffix.lower()
+    if p.is_dir() and ext not in _GEO:
+        raise not_a_file(role, p)
     try:
         if ext in _CSV or ext in _TAB:
             encoding = text_encoding(p, role=role)
@@ -175,7 +188,9 @@ def read_table(
         raise
     except pd.errors.EmptyDataError as err:
         raise InputDataError(f"The {role} file {file_label(p)} is empty.") from err
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError, OSError) as err:
+    except UnicodeDecodeError as err:
+        raise not_utf8(role, p, err) from err
+    except (pd.errors.ParserError, ValueError, OSError) as err:
         raise InputDataError(
             f"The {role} file {file_label(p)} could not be read as a {ext[1:]} table "
             f"({type(err).__name__}: {err}). Is it the file the config says it is?"
@@ -186,6 +201,25 @@ def read_table(
     if len(df) == 0:
         raise InputDataError(f"The {role} file {file_label(p)} has a header but no rows.")
     return df
+
+
+def not_a_file(role: str, path: Path) -> InputDataError:
+    """The error for a folder given where a file is needed."""
+    return InputDataError(
+        f"The {role} file {file_label(path)} is a folder, not a file. Give the path of the "
+        "file itself in the config."
+    )
+
+
+def not_utf8(role: str, path: Path, err: UnicodeDecodeError) -> InputDataError:
+    """The error for a text file in another encoding than UTF-8."""
+    head = Path(path).read_bytes()[:2]
+    kind = " (it is UTF-16)" if head in (b"\xff\xfe", b"\xfe\xff") else ""
+    return InputDataError(
+        f"The {role} file {file_label(path)} is not UTF-8 text{kind}, or not a text file at "
+        f"all: byte {err.start} cannot be read. Save it as UTF-8 (in Excel: Save As, "
+        "'CSV UTF-8'; in LibreOffice: Character set 'Unicode (UTF-8)')."
+    )
 
 
 def require_columns(

@@ -367,6 +367,8 @@ def _read_one(
             "LSOA (aggregate or remove the duplicates)."
         )
     num = to_numeric(df, sorted(set(headers.values())), path=path, role="hard data")
+    for col in sorted(set(headers.values())):
+        _check_magnitude(num[col], codes, col, path)
     index = pd.Index(codes.to_numpy(), name="lsoa_code")
     values = pd.DataFrame(
         {ind.slug: num[headers[ind.column]].to_numpy() for ind in indicators}, index=index
@@ -383,6 +385,25 @@ def _read_one(
         n_rows=len(values),
     )
     return values, lad, source, release
+
+
+#: Largest magnitude accepted in a hard indicator; beyond it a value is a data error
+#: (an overflow or a sentinel such as 1e306) rather than a rate, score or count.
+MAX_MAGNITUDE = 1e100
+
+
+def _check_magnitude(values: pd.Series, codes: pd.Series, col: str, path: Path) -> None:
+    """Infinite or absurdly large values are an error naming the column and the LSOAs."""
+    bad = values.notna() & ~(values.abs() <= MAX_MAGNITUDE)
+    if bad.any():
+        lsoas = codes[bad.to_numpy()].tolist()
+        shown = format_examples(values[bad].unique().tolist())
+        raise InputDataError(
+            f"Column {col!r} of the hard data file {file_label(path)} holds {int(bad.sum())} "
+            f"infinite or overflowing value(s) ({shown}; larger than {MAX_MAGNITUDE:g} in "
+            f"magnitude) for LSOA(s) {format_examples(lsoas)}. Correct them, or blank them "
+            "to treat them as missing."
+        )
 
 
 def _area_vintage(lsoa_codes: object, given: int | None) -> int | None:

@@ -302,7 +302,8 @@ def geography_joins(
                 oa["oa_code"],
                 lookup.index,
                 needed_label=f"the OA boundaries '{geo['oa']['path']}'",
-                available_label="the OA → LSOA → ward lookup",
+                available_label="the OA → LSOA → ward lookup"
+                + (f" '{geo['lookup']['path']}'" if geo.get("lookup") else ""),
                 what="OA",
                 vintages=(oa.attrs.get("vintage"), None),
                 fix="Use a lookup of the same OA vintage as the boundaries (or leave "

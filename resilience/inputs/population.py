@@ -520,6 +520,13 @@ def _check_values(values: np.ndarray, codes: pd.Series, *, path: str | Path, col
             f"{int(missing.sum())} area(s), e.g. {format_examples(codes[missing].tolist())}. "
             "Fill them in (0 if nobody lives there) or remove those rows."
         )
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise InputDataError(
+            f"The {_ROLE} file {file_label(path)} has infinite populations in {source} for "
+            f"{int(infinite.sum())} area(s), e.g. {format_examples(codes[infinite].tolist())}. "
+            "Correct them: a population is a count of people."
+        )
     negative = values < 0
     if negative.any():
         raise InputDataError(

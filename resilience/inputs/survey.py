@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..errors import DataQualityWarning, InputDataError, format_examples
 from ..items import Item, items_by_construct, parse_items
-from ._io import file_label
+from ._io import file_label, not_a_file, not_utf8
 
 __all__ = ["WEIGHT", "SurveyInfo", "describe_missing", "detect_prefix", "read_survey"]
 
@@ -262,6 +262,8 @@ def read_survey(
     p = Path(path)
     if not p.exists():
         raise InputDataError(f"The survey file {file_label(p)} does not exist. Check the path.")
+    if p.is_dir():
+        raise not_a_file("survey", p)
     if p.stat().st_size == 0:
         raise InputDataError(f"The survey file {file_label(p)} is empty (0 bytes).")
     item_set = parse_items(items)
@@ -270,10 +272,13 @@ def read_survey(
         columns = _read_columns(p)
     except InputDataError:
         raise
+    except UnicodeDecodeError as err:
+        raise not_utf8("survey", p, err) from err
     except Exception as err:
         raise InputDataError(
             f"The survey file {file_label(p)} could not be read ({type(err).__name__}: {err})."
         ) from err
+    _check_header(p, columns)
     lookup = {str(c).strip().lower(): str(c) for c in columns}
     if prefix is None:
         prefix = detect_prefix(columns, names)
@@ -336,6 +341,8 @@ def read_survey(
     raw = _read_frame(p, usecols, level_cols)
     if len(raw) == 0:
         raise InputDataError(f"The survey file {file_label(p)} has a header but no rows.")
+    raw = _unique_respondents(raw, id_col, p)
+    _check_numbers(raw, [found[it.name] for it in item_set], p)
 
     def strip(col: str) -> str:
         c = col.strip().lower()
@@ -410,6 +417,7 @@ def read_survey(
     for col in design_cols:
         out[strip(col)] = raw[col].where(pd.to_numeric(raw[col], errors="coerce").fillna(0) >= 0)
 
+    _check_codes_present(raw, level_cols, out, level_names, p)
     if id_col is not None:
         ids = raw[id_col]
         if ids.is_unique:
@@ -425,6 +433,78 @@ def read_survey(
         missing_codes=missing_codes,
     )
     return out, info
+
+
+def _check_header(path: Path, columns: list[str]) -> None:
+    """A column named twice in the header is an error (the reader would rename the copy)."""
+    if path.suffix.lower() not in (".tab", ".tsv", ".csv", ".txt"):
+        return
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        header = fh.readline().rstrip("\r\n")
+    sep = "\t" if path.suffix.lower() in (".tab", ".tsv") else ","
+    names = [h.strip().strip('"').lower() for h in header.split(sep)]
+    twice = sorted({n for n in names if n and names.count(n) > 1})
+    if twice:
+        raise InputDataError(
+            f"The survey file {file_label(path)} has column(s) {format_examples(twice)} more than "
+            "once in its header, so it is not clear which to use. Remove the copies."
+        )
+
+
+def _check_numbers(raw: pd.DataFrame, columns: list[str], path: Path) -> None:
+    """Item answers must be numbers (negative missing codes included) or blank."""
+    for col in columns:
+        text = raw[col].astype("string").str.strip()
+        bad = raw[col][pd.to_numeric(text, errors="coerce").isna() & text.notna() & (text != "")]
+        if len(bad):
+            raise InputDataError(
+                f"Column {col!r} of the survey file {file_label(path)} should hold numeric "
+                f"answers but has {len(bad)} value(s) that are not numbers, e.g. "
+                f"{format_examples(bad.unique().tolist())}. Correct them, or blank them (or use "
+                "the survey's negative missing codes)."
+            )
+
+
+def _check_codes_present(
+    raw: pd.DataFrame, cols: list[str], out: pd.DataFrame, names: list[str], path: Path
+) -> None:
+    """At least one respondent has a code at the top classification level."""
+    if cols and out[names[0]].notna().sum() == 0:
+        raise InputDataError(
+            f"No respondent of the survey file {file_label(path)} has a classification code in "
+            f"column {cols[0]!r} (every value is blank or a negative missing code, e.g. "
+            f"{format_examples(raw[cols[0]].astype(str).unique().tolist())}). Merge in the "
+            "respondents' area classification from the UKHLS special licence OAC file."
+        )
+
+
+def _unique_respondents(raw: pd.DataFrame, id_col: str | None, path: Path) -> pd.DataFrame:
+    """One row per respondent id: identical repeats are dropped (with a warning), others fail."""
+    if id_col is None:
+        return raw
+    ids = raw[id_col]
+    repeated = ids.duplicated(keep=False) & ids.notna()
+    if not repeated.any():
+        return raw
+    exact = raw.duplicated(keep="first")
+    differing = raw[repeated & ~raw.duplicated(keep=False)][id_col].unique().tolist()
+    if differing:
+        raise InputDataError(
+            f"The survey file {file_label(path)} has {len(differing)} respondent id(s) in "
+            f"column {id_col!r} on more than one row with different answers, e.g. "
+            f"{format_examples(differing)}. Give one row per respondent (check that the file "
+            "is one wave's indresp file, not several waves stacked)."
+        )
+    drop = exact & repeated
+    examples = format_examples(ids[drop].unique().tolist())
+    warnings.warn(
+        f"The survey file {file_label(path)} repeats {int(drop.sum())} row(s) exactly (same "
+        f"{id_col!r} and answers, e.g. {examples}); "
+        "each respondent is counted once.",
+        DataQualityWarning,
+        stacklevel=3,
+    )
+    return raw[~drop]
 
 
 def _code_text(values: pd.Series) -> pd.Series:

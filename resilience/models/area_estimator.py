@@ -53,7 +53,11 @@ Disclosure control
 A category with fewer than ``min_respondents`` unweighted respondents (with a positive
 weight) has no estimate of its own: areas of that category take the estimate of its
 parent (recursively; ``all`` for the whole sample). Such categories never appear in
-:attr:`AreaEstimator.estimates_`, and respondent counts are only ever reported in bands
+:attr:`AreaEstimator.estimates_`. Nor can they be recovered by differencing: when a
+published category minus its published children (or finer published descendants) would
+leave between 1 and ``min_respondents - 1`` respondents, the smallest of those children is
+suppressed too (complementary suppression), in every shrinkage mode, since a fixed or
+estimated α is published and can be undone. Respondent counts are only ever reported in bands
 (``10–29``, ``30–99``, ``100–299``, ``300+``) so that a suppressed count cannot be
 recovered by differencing.
 """
@@ -83,9 +87,23 @@ from ._base import Constraint, at_least, between, check_params, forget_fit, int_
 from ._bootstrap import Design, design_multipliers, draw_labels
 from ._intervals import summary_columns
 
-__all__ = ["AreaEstimator", "n_band", "normalise_category"]
+__all__ = [
+    "MIN_BOOT_INTERVALS",
+    "UKDS_MIN_RESPONDENTS",
+    "AreaEstimator",
+    "n_band",
+    "normalise_category",
+]
 
 ALL = "all"
+
+#: Fewest bootstrap replicates (``n_boot``) that give an interval; 0 means no intervals.
+#: With fewer, the 5th and 95th percentiles are one or two draws and a "90 %" interval
+#: (and the flags' confidence) means nothing.
+MIN_BOOT_INTERVALS = 50
+
+#: The UK Data Service rule: no published figure rests on fewer respondents.
+UKDS_MIN_RESPONDENTS = 10
 
 
 def normalise_category(codes: pd.Series) -> pd.Series:
@@ -137,6 +155,59 @@ def _fit_alpha(counts: np.ndarray, totals: np.ndarray, prior: np.ndarray) -> flo
         method="bounded",
     )
     return float(np.exp(res.x))
+
+
+def _complementary(
+    own: np.ndarray, n: np.ndarray, parent_pos: np.ndarray, min_n: int
+) -> tuple[np.ndarray, list[int]]:
+    """Complementary suppression: nothing published can be differenced into a small cell.
+
+    Categories form a tree (``parent_pos``; row 0 is the whole sample). A published
+    category minus its largest published descendants (its published children, or the
+    published children of a suppressed child …) leaves the respondents of its suppressed
+    children and those with no finer code. When that remainder holds between 1 and
+    ``min_n - 1`` respondents, its figures could be recovered by differencing, so the
+    smallest of those published descendants is suppressed too, until the remainder is
+    empty or holds at least ``min_n`` (or only the category itself is published).
+
+    Returns the new ``own`` flags and the rows suppressed here, in order.
+
+    Examples
+    --------
+    >>> own = np.array([True, True, False, True])  # all > {a (40), b (3)}; all > c (30)
+    >>> parent = np.array([-1, 0, 0, 0])
+    >>> _complementary(own, np.array([73, 40, 3, 30]), parent, 10)[1]  # c goes too
+    [3]
+    """
+    own = own.copy()
+    children: list[list[int]] = [[] for _ in own]
+    for i, p in enumerate(parent_pos):
+        if p >= 0:
+            children[p].append(i)
+    extra: list[int] = []
+
+    def published_below(i: int) -> list[int]:
+        out, stack = [], list(children[i])
+        while stack:
+            j = stack.pop()
+            if own[j]:
+                out.append(j)
+            else:
+                stack.extend(children[j])
+        return out
+
+    for i in range(len(own)):  # parents come before their children
+        if not own[i]:
+            continue
+        while True:
+            below = published_below(i)
+            rest = int(n[i] - sum(n[j] for j in below))
+            if not below or rest <= 0 or rest >= min_n:
+                break
+            j = min(below, key=lambda k: (n[k], k))
+            own[j] = False
+            extra.append(j)
+    return own, extra
 
 
 def _unknown_areas_error(
@@ -203,6 +274,9 @@ class AreaEstimator(BaseEstimator):
         Prior strength used at each level.
     suppressed_ : dict
         Number of categories per level without an estimate of their own.
+    complementary_ : dict
+        Of those, the number per level suppressed although large enough, so that no
+        published figure can be differenced into a small one (complementary suppression).
     replicates_ : ndarray of shape (n_boot, n_categories, 6)
         Bootstrap replicates of the shares of :attr:`estimates_` rows (same order).
     interval_method_ : str
@@ -456,6 +530,10 @@ class AreaEstimator(BaseEstimator):
             if i:
                 plv = levels[levels.index(r.level) - 1] if r.level != levels[0] else ALL
                 parent_pos[i] = key[(plv, r.parent)] if plv != ALL else 0
+        own, extra = _complementary(
+            table["own"].to_numpy(), counts_n, parent_pos, self.min_respondents
+        )
+        table["own"] = own
         self._levels = levels
         self._table = table
         self._parent_pos = parent_pos
@@ -499,6 +577,8 @@ class AreaEstimator(BaseEstimator):
         self.suppressed_ = {
             lv: int(((table["level"] == lv) & ~table["own"]).sum()) for lv in levels
         }
+        lv_of = table["level"].to_numpy()
+        self.complementary_ = {lv: int(sum(lv_of[j] == lv for j in extra)) for lv in levels}
         self.estimates_ = self._summarise(own)
         self.replicates_ = reps[:, own, :]
         return self

@@ -85,7 +85,7 @@ def write_borough(b: SyntheticBorough, folder: Path, *, overwrite: bool = False)
         "hard": f"data/imd{2019 if b.vintage == 2011 else 2025}_file7.csv",
         "config": "resilience.toml",
     }
-    with staged_output(folder, overwrite, markers=("resilience.toml",)) as tmp:
+    with staged_output(folder, overwrite) as tmp:
         (tmp / "data").mkdir()
         (tmp / "truth").mkdir()
         lsoa_names = b.lsoa.set_index("lsoa_code")["lsoa_name"]
