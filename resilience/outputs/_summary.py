@@ -11,6 +11,7 @@ import pandas as pd
 from ..clusters import ASSETS, CLUSTER_KEYS, VULNERABILITIES, share_columns
 from ..errors import DataQualityWarning
 from ._frames import require
+from .ranks import need_rank
 
 __all__ = ["FLAG_VALUES", "Summary", "rank_wards", "summarise"]
 
@@ -109,8 +110,8 @@ def summarise(oa: pd.DataFrame | None, lsoa: pd.DataFrame, ward: pd.DataFrame) -
 def rank_wards(ward: pd.DataFrame) -> pd.DataFrame:
     """Wards with a score, least resilient first, with ``rank`` (1 = lowest score).
 
-    Tied scores share the lower rank (``method="min"``); wards without a score are left
-    out.
+    Ranked by :func:`resilience.outputs.ranks.need_rank` (the rule of every output): tied
+    scores share the lower rank; wards without a score are left out.
 
     Examples
     --------
@@ -121,7 +122,7 @@ def rank_wards(ward: pd.DataFrame) -> pd.DataFrame:
     w = ward.copy()
     w["resilience_score"] = pd.to_numeric(w["resilience_score"], errors="coerce")
     w = w[w["resilience_score"].notna()]
-    w["rank"] = w["resilience_score"].rank(method="min", ascending=True).astype(int)
+    w["rank"] = need_rank(w["resilience_score"], "resilience_score").astype(int)
     return w.sort_values(["rank", "ward_code"], kind="stable").reset_index(drop=True)
 
 
