@@ -9,6 +9,7 @@ import re
 import sys
 import warnings
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -454,6 +455,13 @@ def test_geometry_is_coverage_simplified_and_rounded_to_5_decimals(frames):
     assert abs(union.area - shapely.union_all(oa.geometry.values).area) < 0.01 * union.area
     numbers = re.findall(r"-?\d+\.(\d+)", "".join(geom.geojson))
     assert numbers and max(len(n) for n in numbers) <= 5
+    # label points (wards only) inside their areas; skipping them changes nothing else
+    lon, lat = geom.label_xy.T
+    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(27700)
+    assert shapely.contains_xy(geom.projected, points.x.to_numpy(), points.y.to_numpy()).all()
+    bare = prepare_geometry(oa, 5.0, labels=False)
+    assert np.isnan(bare.label_xy).all() and bare.label_xy.shape == (len(oa), 2)
+    assert bare.geojson == geom.geojson and (bare.bounds == geom.bounds).all()
 
 
 def test_simplify_zero_keeps_vertices_and_bad_tolerances_are_rejected(frames, tmp_path):

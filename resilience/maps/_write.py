@@ -320,7 +320,9 @@ class _Run:
         self.layers = build_layers(inputs)
         self.geometry: dict[str, MapGeometry] = {}
         for name in ("oa", "lsoa", "ward"):
-            self.geometry[name] = prepare_geometry(getattr(inputs, name), tolerances[name])
+            self.geometry[name] = prepare_geometry(
+                getattr(inputs, name), tolerances[name], labels=name == "ward"
+            )
             if not self.geometry[name].coverage:
                 warnings.warn(
                     coverage_warning(name, tolerances[name]), DataQualityWarning, stacklevel=3
