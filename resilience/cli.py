@@ -30,15 +30,26 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("-v", "--verbose", action="store_true", help="more detail, with timings")
 
 
+def _map_mode(value: str) -> str:
+    from .config import check_map_mode
+    from .errors import ConfigError
+
+    try:
+        return check_map_mode(value, "--map-mode")
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 def _add_output(p: argparse.ArgumentParser, default: Path | None) -> None:
     p.add_argument("--out", type=Path, default=default, help="output folder (refused if it exists)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     p.add_argument(
         "--map-mode",
-        choices=("tiles", "tileless", "offline"),
+        type=_map_mode,
         default=None,
-        help="web tiles (the default of run), no tiles, or fully offline maps with Leaflet "
-        "inlined (the default of demo)",
+        metavar="{shared,offline}",
+        help="shared: Leaflet and the page script written once to maps/assets/ (the default; "
+        "open from disk, offline or a shared drive); offline: one self-contained file per page",
     )
     p.add_argument("--no-maps", action="store_true", help="skip the HTML maps")
 
@@ -145,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
                 overwrite=args.overwrite,
                 maps=not args.no_maps,
-                map_mode=args.map_mode or "offline",
+                map_mode=args.map_mode,
             )
             return 0
         if args.command == "run":

@@ -38,9 +38,10 @@ top level
     ``strong`` flag, 0–1, default 0.8), ``sensitivity`` (refit under other choices and
     report what changes, default false).
 ``[maps]`` (optional)
-    ``mode`` (``tiles``, ``tileless``, ``offline``), ``ward_pages``, ``tiles`` (a folium
-    tile name or a URL template such as a council's own tile server) and
-    ``tiles_attribution``.
+    ``mode`` (``shared``: Leaflet and the page script in ``maps/assets/``, the default;
+    ``offline``: one self-contained file per page), ``ward_pages``, ``tiles`` (the optional
+    street map: a folium tile name, a URL template such as a council's own tile server, or
+    ``"none"``) and ``tiles_attribution``.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ from typing import Any
 from .errors import ConfigError, DisclosureWarning, check_entry, format_examples
 from .inputs.hard import HIGHER_IS, INDICATOR_EXAMPLE, INDICATOR_KEYS, METHODS, TABLE_KEYS
 
-__all__ = ["SCHEMA", "Config", "load_config"]
+__all__ = ["MAP_MODES", "SCHEMA", "Config", "check_map_mode", "load_config"]
 
 _REQ = object()  # marker: the key is required
 
@@ -159,7 +160,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "sensitivity": ((bool,), False, ""),
     },
     "maps": {
-        "mode": ((str,), "tiles", ""),
+        "mode": ((str,), "shared", ""),
         "ward_pages": ((bool,), True, ""),
         "tiles": ((str,), "OpenStreetMap", ""),
         "tiles_attribution": ((str,), None, ""),
@@ -169,6 +170,38 @@ _REQUIRED_SECTIONS = ("geography", "classification", "survey", "hard")
 _TABLE_EXAMPLE = (
     f'{{ path = "imd.csv", code = "LSOA code (2011)", indicators = [{INDICATOR_EXAMPLE}] }}'
 )
+
+#: How the HTML maps load: ``shared`` (Leaflet and the page script written once to
+#: ``maps/assets/`` and linked from every page) or ``offline`` (all in every page).
+MAP_MODES = ("shared", "offline")
+#: Map modes of earlier versions and what replaced them.
+_OLD_MAP_MODES = {
+    "tiles": "mode = 'shared' (the street map is now an optional layer of the shared maps)",
+    "tileless": "mode = 'shared' with tiles = 'none'",
+}
+
+
+def check_map_mode(mode: str, what: str = "The map mode") -> str:
+    """Return ``mode`` if it is one of :data:`MAP_MODES`; otherwise raise a ConfigError.
+
+    Examples
+    --------
+    >>> check_map_mode("shared")
+    'shared'
+    >>> check_map_mode("tiles")
+    Traceback (most recent call last):
+    ...
+    resilience.errors.ConfigError: The map mode 'tiles' is no longer offered: ...
+    """
+    if mode in MAP_MODES:
+        return mode
+    if mode in _OLD_MAP_MODES:
+        raise ConfigError(
+            f"{what} {mode!r} is no longer offered: use {_OLD_MAP_MODES[mode]}. Shared maps "
+            "load Leaflet from maps/assets/, so they open from disk, offline and from a "
+            "shared drive."
+        )
+    raise ConfigError(f"{what} must be one of {format_examples(MAP_MODES)}; got {mode!r}.")
 
 
 @dataclass
@@ -387,11 +420,7 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
                 f"'levels' in [{section}] names {format_examples(twice)} more than once; give "
                 "one column per classification level, coarse to fine."
             )
-    if out["maps"]["mode"] not in ("tiles", "tileless", "offline"):
-        raise ConfigError(
-            "'mode' in [maps] must be 'tiles', 'tileless' or 'offline'; got "
-            f"{out['maps']['mode']!r}."
-        )
+    check_map_mode(out["maps"]["mode"], "'mode' in [maps]")
     _check_area(out)
     _check_ranges(out)
     _check_disclosure(out)

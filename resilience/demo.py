@@ -19,13 +19,14 @@ def run_demo(
     seed: int = 0,
     overwrite: bool = False,
     maps: bool = True,
-    map_mode: str | None = "offline",
+    map_mode: str | None = None,
 ) -> Result:
     """Write the synthetic borough's files under ``out/input`` and run the pipeline on them.
 
     Every output of a real run lands in ``out``; the borough's ground truth is in
-    ``out/input/truth``. Nothing is left behind if a stage fails. The maps default to
-    offline mode (Leaflet inlined, no tiles) so that the demo works with no internet.
+    ``out/input/truth``. Nothing is left behind if a stage fails. The maps are made in
+    ``shared`` mode, the default (Leaflet in ``maps/assets/``), so they open from disk with
+    no internet; ``map_mode="offline"`` makes one self-contained file per page.
     """
     progress = Progress(STAGES + 3)  # building and writing the borough, the run, the outputs
 

@@ -90,3 +90,19 @@ def map_frames(seed: int = 0, n_suppressed: int = 6, **sizes):
     )
     ward.loc[ward.index[1], "ward_name"] = SCRIPT_NAME
     return oa, lsoa, ward
+
+
+def without_oas(frames, position: int = 3):
+    """The frames with the ward at ``position`` left without OAs, LSOAs and figures.
+
+    Returns (ward code, oa, lsoa, ward): the ward stays in the ward frame with NaN
+    figures, as the pipeline keeps a ward that has no OAs.
+    """
+    oa, lsoa, ward = frames
+    code = ward["ward_code"].iloc[position]
+    ward = ward.copy()
+    figures = [c for c in ward.columns if c not in ("ward_code", "ward_name", "geometry")]
+    ward.loc[ward["ward_code"] == code, figures] = np.nan
+    lsoa = lsoa[lsoa["ward_code"] != code]
+    oa = oa[oa["lsoa_code"].isin(lsoa["lsoa_code"]) & (oa["ward_code"] != code)]
+    return code, oa, lsoa, ward

@@ -259,9 +259,11 @@ def test_demo_end_to_end(tmp_path, capsys):
                  "tables/resilience.xlsx", "model/diagnostics.json", "input/truth/planted.csv",
                  "run.log", "styles/oa.qml", "maps/index.html"]:  # fmt: skip
         assert (out / name).is_file(), name
-    # the demo's maps are offline (it must work with no internet), one per ward, < 3 MB
+    # the demo's maps work with no internet: Leaflet from maps/assets/, one page per ward
     index = (out / "maps" / "index.html").read_text(encoding="utf-8")
     assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?:", index)
+    assert '<script src="assets/leaflet.js">' in index
+    assert (out / "maps" / "assets" / "leaflet.js").is_file()
     assert (out / "maps" / "index.html").stat().st_size < 3 * 2**20
     assert len(list((out / "maps" / "wards").glob("E05*.html"))) == 20
     assert "Northbridge" in index and "Predicted, not measured" in index
@@ -304,3 +306,12 @@ def test_the_command_line_imports_nothing_heavy_before_it_is_needed():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_an_old_map_mode_names_its_replacement(case, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(case / "resilience.toml"), "--map-mode", "tiles"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--map-mode 'tiles' is no longer offered: use mode = 'shared'" in err
+    assert "Traceback" not in err

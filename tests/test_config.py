@@ -20,7 +20,7 @@ def raw(borough, tmp_path):
 def test_example_config_is_valid():
     data = validate(tomllib.loads(EXAMPLE.read_text()), EXAMPLE.parent, check_files=False)
     assert data["hard"]["tables"][0]["indicators"][3]["higher_is"] == "better"
-    assert data["maps"]["mode"] == "tiles" and data["model"]["n_boot"] == 20
+    assert data["maps"]["mode"] == "shared" and data["model"]["n_boot"] == 20
 
 
 def test_defaults_and_absolute_paths(raw):
@@ -63,7 +63,15 @@ def test_defaults_and_absolute_paths(raw):
             lambda c: c["classification"].update(levels=["a", "b"]),
             "must name the same classification levels",
         ),
-        (lambda c: c.update(maps={"mode": "paper"}), "'mode' in \\[maps\\]"),
+        (lambda c: c.update(maps={"mode": "paper"}), "'mode' in \\[maps\\] must be one of"),
+        (
+            lambda c: c.update(maps={"mode": "tiles"}),
+            "'mode' in \\[maps\\] 'tiles' is no longer offered: use mode = 'shared'",
+        ),
+        (
+            lambda c: c.update(maps={"mode": "tileless"}),
+            "use mode = 'shared' with tiles = 'none'",
+        ),
     ],
 )
 def test_errors_name_the_key_and_section(raw, edit, message):

@@ -6,12 +6,14 @@ import html
 import json
 import logging
 import re
+import sys
 import warnings
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from map_frames import AMP_NAME, INDICATORS, SCRIPT_NAME, map_frames
+from map_frames import AMP_NAME, INDICATORS, SCRIPT_NAME, map_frames, without_oas
 
 from resilience.clusters import share_columns
 from resilience.errors import (
@@ -22,6 +24,7 @@ from resilience.errors import (
     ResilienceWarning,
 )
 from resilience.maps import ATTRIBUTION, MODES, write_maps
+from resilience.maps._assets import asset_files
 from resilience.maps._classify import category_classes, format_value, quantile_classes
 from resilience.maps._geometry import prepare_geometry
 from resilience.maps._palettes import MISSING
@@ -39,11 +42,15 @@ def frames():
 
 @pytest.fixture(scope="module")
 def maps(frames, tmp_path_factory):
-    """The maps of the synthetic borough in every mode: mode -> (result, folder)."""
+    """The maps of the synthetic borough in every mode: mode -> (result, folder).
+
+    ``bare`` is the shared mode without a street map.
+    """
     out = {}
-    for mode in MODES:
-        folder = tmp_path_factory.mktemp(f"maps_{mode}")
-        out[mode] = (write_maps(folder, *frames, mode=mode, indicator_labels=INDICATORS), folder)
+    for name, mode, tiles in (*((m, m, "OpenStreetMap") for m in MODES), ("bare", "shared", None)):
+        folder = tmp_path_factory.mktemp(f"maps_{name}")
+        result = write_maps(folder, *frames, mode=mode, tiles=tiles, indicator_labels=INDICATORS)
+        out[name] = (result, folder)
     return out
 
 
@@ -77,19 +84,21 @@ def test_writes_borough_map_and_one_map_per_ward_under_3_mb(maps, frames, mode):
     for code, path in result["wards"].items():
         assert path == folder / "wards" / f"{code}.html"
     written = [result["index"], *result["wards"].values()]
-    assert set(result["bytes"]) == set(written)
-    for path in written:
+    assets = [] if mode == "offline" else [folder / "assets" / name for name in asset_files()]
+    assert set(result["bytes"]) == set(written) | set(assets)
+    for path in [*written, *assets]:
         assert result["bytes"][path] == path.stat().st_size
         assert path.stat().st_size < 3 * MB
 
 
 def test_logs_the_size_of_every_file(frames, tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="resilience"):
-        result = write_maps(tmp_path, *frames, mode="tileless")
+        result = write_maps(tmp_path, *frames, mode="shared", tiles=None)
     logged = [r.getMessage() for r in caplog.records if r.name == "resilience"]
-    assert len(logged) == 1 + len(result["wards"])
-    assert logged[0] == f"      maps/index.html: {result['bytes'][result['index']] / 1024:.0f} KB"
-    assert all(re.fullmatch(r" +maps/(wards/E05\d{6}|index)\.html: \d+ KB", m) for m in logged)
+    assert len(logged) == 2 + len(result["wards"])
+    assert re.fullmatch(r"      maps/assets/: 7 files, \d+ KB", logged[0])
+    assert logged[1] == f"      maps/index.html: {result['bytes'][result['index']] / 1024:.0f} KB"
+    assert all(re.fullmatch(r" +maps/(wards/E05\d{6}|index)\.html: \d+ KB", m) for m in logged[1:])
 
 
 def test_warns_about_pages_too_big_to_open_quickly(frames, tmp_path, monkeypatch):
@@ -97,7 +106,7 @@ def test_warns_about_pages_too_big_to_open_quickly(frames, tmp_path, monkeypatch
 
     monkeypatch.setattr(writer, "LARGE_PAGE_BYTES", 200 * 1024)
     with pytest.warns(ResilienceWarning, match=r"index\.html is \d+ KB; browsers may be slow"):
-        write_maps(tmp_path, *frames, mode="tileless", ward_pages=False)
+        write_maps(tmp_path, *frames, mode="shared", tiles=None, ward_pages=False)
 
 
 def test_rerun_writes_identical_files(frames, tmp_path):
@@ -239,9 +248,7 @@ def test_tooltip_fields_name_values_intervals_and_reasons(index):
 
 
 def test_script_describes_areas_with_names_codes_words_and_reasons():
-    from resilience.maps._page import _own_assets
-
-    js, _ = _own_assets()
+    js = asset_files()["map.js"].decode("utf-8")
     for needle in (
         "Output area",
         "LSOA: ",
@@ -276,7 +283,7 @@ def test_names_from_data_are_escaped_everywhere(maps, frames):
 
 def test_title_is_escaped(frames, tmp_path):
     result = write_maps(
-        tmp_path, *frames, mode="tileless", title="<b>Bold</b> & co", ward_pages=False
+        tmp_path, *frames, mode="shared", tiles=None, title="<b>Bold</b> & co", ward_pages=False
     )
     text = read(result["index"])
     assert "<b>Bold</b>" not in text
@@ -300,19 +307,60 @@ def test_offline_pages_load_nothing_from_the_network(maps):
     assert "Leaflet 1.9.3" in text or '"1.9.3"' in text  # Leaflet itself is in the file
 
 
-def test_tileless_has_no_tile_layer_but_loads_leaflet(maps):
-    text = read(maps["tileless"][0]["index"])
-    assert "L.tileLayer" not in text and "tile.openstreetmap.org" not in text
-    scripts = re.findall(r'<script src="([^"]+)"', text)
-    assert scripts == ["https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"]
-    assert "jquery" not in text.lower() and "bootstrap" not in text.lower()
+@pytest.mark.parametrize("name", ["shared", "bare"])
+def test_shared_pages_link_one_assets_folder_and_hold_only_their_data(maps, name):
+    result, folder = maps[name]
+    assert result["assets"] == folder / "assets"
+    assert sorted(p.name for p in folder.iterdir()) == ["assets", "index.html", "wards"]
+    assert not list(folder.glob("wards/**/assets"))  # one assets folder for every page
+    for path in [result["index"], *result["wards"].values()]:
+        text = read(path)
+        up = "" if path == result["index"] else "../"
+        assert re.findall(r'<script src="([^"]+)"', text) == [
+            f"{up}assets/leaflet.js",
+            f"{up}assets/map.js",
+        ]
+        assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', text) == [
+            f"{up}assets/leaflet.css",
+            f"{up}assets/map.css",
+        ]
+        for link in re.findall(r'(?:src|href)="([^"]*assets/[^"]+)"', text):
+            assert (path.parent / link).is_file(), link
+        # the code is in the assets, not in the page
+        assert "Leaflet 1.9.3" not in text and "ChoroplethLayer" not in text
+        assert "jquery" not in text.lower() and "bootstrap" not in text.lower()
+        assert not REMOTE.search(text), path
+    assert (folder / "assets" / "images" / "layers.png").is_file()  # named by leaflet.css
+    assert (folder / "assets" / "map.js").read_bytes() == asset_files()["map.js"]
 
 
-def test_tiles_mode_has_an_attributed_tile_layer(maps):
-    text = read(maps["tiles"][0]["index"])
+def test_ward_pages_are_small(maps):
+    result, _ = maps["shared"]
+    sizes = sorted(result["bytes"][p] for p in result["wards"].values())
+    # measured 53-73 KB (20-50 OAs each): data 41 KB, legend 10 KB, page skeleton 9 KB
+    assert sizes[0] > 40 * 1024 and sizes[-1] < 90 * 1024
+
+
+def test_street_map_is_an_optional_layer_the_page_can_do_without(maps):
+    text = read(maps["shared"][0]["index"])
     assert text.count("L.tileLayer(") == 1
     assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in text
     assert "OpenStreetMap" in text and "referrerPolicy" in text
+    overlays = re.search(r"overlays :\s*\{(.*?)\}", text, re.S).group(1)
+    assert '"Street map"' in overlays  # a check box, not the base of the map
+    # the page script drops the street map when its tiles fail
+    assert re.search(r'\.streetMap\(tile_layer_\w+, "Street map"\)', text)
+    js = asset_files()["map.js"].decode("utf-8")
+    assert 'layer.on("tileerror"' in js and "(not available)" in js
+    for name in ("bare", "offline"):
+        other = read(maps[name][0]["index"])
+        assert "L.tileLayer" not in other and "tile.openstreetmap.org" not in other
+
+
+def test_tiles_none_means_no_street_map(frames, tmp_path):
+    result = write_maps(tmp_path, *frames, tiles="none", ward_pages=False)
+    assert "L.tileLayer" not in read(result["index"])
+    assert data_of(read(result["index"]))["meta"]["fillOpacity"] == 0.9
 
 
 def test_custom_tiles_need_an_attribution(frames, tmp_path):
@@ -325,9 +373,14 @@ def test_custom_tiles_need_an_attribution(frames, tmp_path):
     assert "https://example.org/{z}/{x}/{y}.png" in read(result["index"])
 
 
-def test_unknown_mode_lists_the_choices(frames, tmp_path):
-    with pytest.raises(ConfigError, match="'tiles', 'tileless', 'offline'"):
+def test_unknown_mode_lists_the_choices_and_old_modes_name_their_replacement(frames, tmp_path):
+    with pytest.raises(ConfigError, match="must be one of 'shared', 'offline'; got 'satellite'"):
         write_maps(tmp_path, *frames, mode="satellite")
+    with pytest.raises(ConfigError, match=r"'tiles' is no longer offered: use mode = 'shared'"):
+        write_maps(tmp_path, *frames, mode="tiles")
+    with pytest.raises(ConfigError, match="use mode = 'shared' with tiles = 'none'"):
+        write_maps(tmp_path, *frames, mode="tileless")
+    assert not list(tmp_path.iterdir())  # nothing written
 
 
 def test_attribution_and_prediction_note_are_visible(index):
@@ -359,7 +412,7 @@ def test_links_between_maps_are_relative_and_resolve(maps, frames):
 
 def test_ward_page_draws_its_areas_and_compares_with_the_whole_area(maps, frames):
     oa, lsoa, ward = frames
-    result, _ = maps["tileless"]
+    result, _ = maps["bare"]
     flagged = lsoa[lsoa["flag"] != "agree"]
     code = flagged["ward_code"].iloc[0]
     text = read(result["wards"][code])
@@ -402,6 +455,13 @@ def test_geometry_is_coverage_simplified_and_rounded_to_5_decimals(frames):
     assert abs(union.area - shapely.union_all(oa.geometry.values).area) < 0.01 * union.area
     numbers = re.findall(r"-?\d+\.(\d+)", "".join(geom.geojson))
     assert numbers and max(len(n) for n in numbers) <= 5
+    # label points (wards only) inside their areas; skipping them changes nothing else
+    lon, lat = geom.label_xy.T
+    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(27700)
+    assert shapely.contains_xy(geom.projected, points.x.to_numpy(), points.y.to_numpy()).all()
+    bare = prepare_geometry(oa, 5.0, labels=False)
+    assert np.isnan(bare.label_xy).all() and bare.label_xy.shape == (len(oa), 2)
+    assert bare.geojson == geom.geojson and (bare.bounds == geom.bounds).all()
 
 
 def test_simplify_zero_keeps_vertices_and_bad_tolerances_are_rejected(frames, tmp_path):
@@ -422,13 +482,13 @@ def test_overlapping_boundaries_warn_and_still_map(frames, tmp_path):
     ward = ward.copy()
     ward["geometry"] = ward.geometry.buffer(30)
     with pytest.warns(DataQualityWarning, match="ward boundaries overlap"):
-        result = write_maps(tmp_path, oa, lsoa, ward, mode="tileless", ward_pages=False)
+        result = write_maps(tmp_path, oa, lsoa, ward, mode="shared", tiles=None, ward_pages=False)
     assert data_of(read(result["index"]))["ward"]["n"] == len(ward)
 
 
 def test_other_crs_is_reprojected(frames, tmp_path):
     oa, lsoa, ward = (f.to_crs(4326) for f in frames)
-    result = write_maps(tmp_path, oa, lsoa, ward, mode="tileless", ward_pages=False)
+    result = write_maps(tmp_path, oa, lsoa, ward, mode="shared", tiles=None, ward_pages=False)
     (s, w), (n, e) = data_of(read(result["index"]))["meta"]["bounds"]
     assert 51.3 < s < n < 51.7 and -0.6 < w < e < 0.0
 
@@ -498,7 +558,7 @@ def test_all_missing_layer_is_grey_with_a_legend_saying_so(frames, tmp_path):
     oa, lsoa, ward = frames
     oa = oa.copy()
     oa["share_competence"] = np.nan
-    result = write_maps(tmp_path, oa, lsoa, ward, mode="tileless", ward_pages=False)
+    result = write_maps(tmp_path, oa, lsoa, ward, mode="shared", tiles=None, ward_pages=False)
     text = read(result["index"])
     assert set(data_of(text)["oa"]["cls"]["share_competence"]) == {-1}
     body = legend_sections(text)["share_competence"]
@@ -508,12 +568,14 @@ def test_all_missing_layer_is_grey_with_a_legend_saying_so(frames, tmp_path):
 def test_gap_cluster_is_optional_and_many_categories_drop_the_layer(frames, tmp_path):
     oa, lsoa, ward = frames
     result = write_maps(tmp_path / "a", oa, lsoa.drop(columns="gap_cluster"), ward,
-                        mode="tileless", ward_pages=False)  # fmt: skip
+                        mode="shared", tiles=None, ward_pages=False)  # fmt: skip
     assert "gap_cluster" not in [x["id"] for x in data_of(read(result["index"]))["layers"]]
     many = lsoa.copy()
     many["gap_cluster"] = [f"c{i % 12}" for i in range(len(many))]
     with pytest.warns(DataQualityWarning, match="12 distinct values"):
-        result = write_maps(tmp_path / "b", oa, many, ward, mode="tileless", ward_pages=False)
+        result = write_maps(
+            tmp_path / "b", oa, many, ward, mode="shared", tiles=None, ward_pages=False
+        )
     assert "gap_cluster" not in [x["id"] for x in data_of(read(result["index"]))["layers"]]
 
 
@@ -545,10 +607,137 @@ def test_writer_is_quiet_on_clean_input(frames, tmp_path):
         write_maps(tmp_path, *frames, mode="offline", ward_pages=False)
 
 
-def test_a_notice_explains_a_map_that_cannot_load_leaflet(frames, tmp_path):
-    for mode in ("tiles", "offline"):
-        result = write_maps(tmp_path / mode, *frames, mode=mode, ward_pages=False)
-        html = result["index"].read_text(encoding="utf-8")
-        assert 'id="rz-noleaflet"' in html and "--map-mode offline" in html
-        # the page removes the notice once Leaflet is there
-        assert 'if (window.L) { document.getElementById("rz-noleaflet").remove(); }' in html
+def test_a_notice_explains_a_shared_page_copied_away_from_its_assets(maps):
+    text = read(maps["shared"][0]["index"])
+    assert 'id="rz-noleaflet"' in text and "--map-mode offline" in text
+    assert "next to <code>assets</code>" in text
+    # the page removes the notice once Leaflet is there
+    assert 'if (window.L) { document.getElementById("rz-noleaflet").remove(); }' in text
+    # an offline page carries Leaflet itself: nothing to explain
+    assert "rz-noleaflet" not in read(maps["offline"][0]["index"])
+
+
+# ---- worker processes -------------------------------------------------------------------
+
+
+def _tree(folder):
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
+def test_ward_pages_written_by_workers_are_byte_identical(frames, tmp_path, caplog):
+    one = write_maps(tmp_path / "one", *frames, workers=1)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="resilience"):
+        two = write_maps(tmp_path / "two", *frames, workers=2)
+    a, b = _tree(tmp_path / "one"), _tree(tmp_path / "two")
+    assert len(a) == 1 + 20 + 7 and a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
+    assert {p.name: n for p, n in one["bytes"].items()} == {
+        p.name: n for p, n in two["bytes"].items()
+    }
+    # the log lists the pages in ward order, as the sequential writer does
+    logged = [
+        r.getMessage().split(":")[0].strip() for r in caplog.records if r.name == "resilience"
+    ]
+    assert logged[:2] == ["maps/assets/", "maps/index.html"] and logged[2:] == [
+        f"maps/wards/{c}.html" for c in frames[2]["ward_code"]
+    ]
+
+
+def test_workers_start_from_a_threshold_and_are_checked(monkeypatch):
+    from resilience.maps import _write
+
+    assert _write._workers(None, _write.PARALLEL_MIN_PAGES - 1) == 1
+    assert _write._workers(1, 5000) == 1
+    monkeypatch.setattr(_write.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(_write.sys, "platform", "linux")
+    assert _write._workers(None, 630) == 2
+    monkeypatch.setattr(_write.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert _write._workers(None, 630) == _write.MAX_WORKERS == 4
+    monkeypatch.setattr(_write.sys, "platform", "win32")
+    assert _write._workers(None, 630) == 1 and _write._workers(3, 630) == 1
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ConfigError, match="workers must be a whole number of at least 1"):
+            _write._workers(bad, 630)
+
+
+# ---- ranks ------------------------------------------------------------------------------
+
+
+def _panel_rows(text):
+    panel = re.search(r'<div id="rz-panel".*?</details></div>', text, re.S).group(0)
+    return dict(re.findall(r"<tr><th>([^<]+)(?:<span.*?</span>)?</th><td>.*?</td><td>.*?</td>"
+                           r"<td>(.*?)</td></tr>", panel))  # fmt: skip
+
+
+def test_ward_ranks_put_the_most_need_first_and_say_so(maps, frames):
+    ward = frames[2]
+    result, _ = maps["shared"]
+    n = len(ward)
+    for _, row in ward.iterrows():
+        rows = _panel_rows(read(result["wards"][row["ward_code"]]))
+        lower = int((ward["resilience_score"] < row["resilience_score"]).sum())
+        assert rows["Resilience score"] == (
+            f'{lower + 1} of {n}<br><span class="rz-small">1 = least resilient</span>'
+        )
+        higher = int((ward["hard_index"] > row["hard_index"]).sum())
+        assert rows["Hard-data need index"] == (
+            f'{higher + 1} of {n}<br><span class="rz-small">1 = most need</span>'
+        )
+        # asset cluster: 1 = lowest share; vulnerability cluster: 1 = highest share
+        low = int((ward["share_competence"] < row["share_competence"]).sum())
+        assert (
+            rows["Competence"]
+            == f'{low + 1} of {n}<br><span class="rz-small">1 = lowest share</span>'
+        )
+        high = int((ward["share_isolation"] > row["share_isolation"]).sum())
+        assert rows["Isolation"] == (
+            f'{high + 1} of {n}<br><span class="rz-small">1 = highest share</span>'
+        )
+        assert rows["Population"] == ""  # counts are not ranked
+    text = read(next(iter(result["wards"].values())))
+    assert (
+        "Rank<br><span class='rz-small'>1 = most need</span>" in text
+        and "Rank among the 20 wards: 1 = most need" in text
+    )
+
+
+# ---- wards without output areas ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def empty_ward(frames, tmp_path_factory):
+    """Maps of the borough with one ward that has no OAs (and so no LSOAs and no figures)."""
+    code, oa, lsoa, ward = without_oas(frames)
+    folder = tmp_path_factory.mktemp("maps_empty_ward")
+    return code, write_maps(folder, oa, lsoa, ward, indicator_labels=INDICATORS)
+
+
+def test_a_ward_without_output_areas_is_drawn_as_no_data(empty_ward, frames):
+    code, result = empty_ward
+    d = data_of(read(result["index"]))
+    assert [d["ward"]["code"][i] for i in d["ward"]["nodata"]] == [code]
+    assert d["ward"]["n"] == len(frames[2])  # kept in the ward layer
+    for path in result["wards"].values():
+        w = data_of(read(path))["ward"]
+        assert [w["code"][i] for i in w["nodata"]] == ([code] if code in w["code"] else [])
+    own = data_of(read(result["wards"][code]))
+    assert own["oa"]["n"] == 0 and own["ward"]["nodata"] == [own["ward"]["focus"]]
+    js = asset_files()["map.js"].decode("utf-8")
+    assert "fillColor: this.meta.missing" in js and "d.nodata" in js
+
+
+def test_the_panel_of_a_ward_without_output_areas_says_no_data(empty_ward):
+    from resilience.maps._panels import NO_AREAS
+
+    code, result = empty_ward
+    text = read(result["wards"][code])
+    assert NO_AREAS in text
+    rows = _panel_rows(text)
+    assert rows["Resilience score"].startswith("no rank<br>")
+    assert text.count('<span class="rz-nodata">no data</span>') >= 8  # every ward figure
+    other = read(next(p for c, p in result["wards"].items() if c != code))
+    assert NO_AREAS not in other and "no rank" not in other

@@ -1,77 +1,59 @@
-"""HTML maps in headless Chromium: they load from file://, draw, switch layers, stay offline.
+"""HTML maps in headless Chromium through Selenium: opened from file:// with no network.
 
-Skipped when no Chromium binary is found (CI installs Debian's ``chromium``). Pages of the
-``tiles`` and ``tileless`` modes load Leaflet from its CDN: the test answers those requests
-with the copy from ``xstatic-leaflet`` (and tiles with a blank image), so the pages run as
-they would online while the machine stays offline. Screenshots of the borough map in every
-mode are saved to ``tests/artifacts/`` for people to look at.
+Skipped when Chromium or its driver is missing (Debian: ``apt-get install chromium
+chromium-driver``). Every host name fails to resolve (``--host-resolver-rules``), so the
+pages run as on a machine with no internet: the shared maps must draw from their assets
+folder, the street map must give way quietly, and offline pages must ask for nothing.
+Screenshots go to ``tests/artifacts/`` for people to look at.
 """
 
 from __future__ import annotations
 
 import json
-import struct
-import zlib
+import shutil
 from pathlib import Path
 
 import pytest
-from cdp import Browser, find_chromium, hover
-from map_frames import INDICATORS, SCRIPT_NAME, map_frames
+from map_frames import INDICATORS, SCRIPT_NAME, map_frames, without_oas
 
-from resilience.maps import MODES, write_maps
+from resilience.maps import write_maps
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.actions.action_builder import ActionBuilder  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/"
 TILE_HOST = "https://tile.openstreetmap.org/"
 
 
-def _blank_tile(size: int = 256, rgb: tuple[int, int, int] = (228, 226, 222)) -> bytes:
-    """A plain PNG tile, made with the standard library."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    row = b"\x00" + bytes(rgb) * size
-    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(row * size))
-        + chunk(b"IEND", b"")
-    )
-
-
-class Network:
-    """Answers a page's http(s) requests: Leaflet from xstatic-leaflet, blank tiles."""
-
-    def __init__(self):
-        from xstatic.pkg import leaflet
-
-        self.base = Path(leaflet.BASE_DIR)
-        self.tile = _blank_tile()
-        self.refused: list[str] = []
-
-    def __call__(self, url: str):
-        if url.startswith(LEAFLET_CDN):
-            name = url[len(LEAFLET_CDN) :]
-            mime = "text/css" if name.endswith(".css") else "application/javascript"
-            return (self.base / name).read_bytes(), mime
-        if url.startswith(TILE_HOST):
-            return self.tile, "image/png"
-        self.refused.append(url)
-        return None
+def _find(*names: str) -> str | None:
+    return next((p for n in names if (p := shutil.which(n))), None)
 
 
 @pytest.fixture(scope="module")
-def browser():
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("Chromium not found; install it (Debian: apt-get install chromium)")
-    with Browser(binary) as b:
-        yield b
+def driver():
+    chromium = _find("chromium", "chromium-browser", "google-chrome")
+    chromedriver = _find("chromedriver")
+    if chromium is None or chromedriver is None:
+        pytest.skip("Chromium or chromedriver not found (Debian: chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1200,900",
+        "--host-resolver-rules=MAP * ~NOTFOUND",  # no name resolves: no network at all
+        "--no-first-run",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(options=options, service=webdriver.ChromeService(chromedriver))
+    d.set_script_timeout(30)
+    yield d
+    d.quit()
 
 
 @pytest.fixture(scope="module")
@@ -81,31 +63,81 @@ def frames():
 
 @pytest.fixture(scope="module")
 def maps(frames, tmp_path_factory):
+    """name -> write_maps result: ``shared`` (street map on), ``offline``."""
     out = {}
-    for mode in MODES:
+    for mode in ("shared", "offline"):
         folder = tmp_path_factory.mktemp(f"browser_{mode}")
-        out[mode] = write_maps(folder, *frames, mode=mode, indicator_labels=INDICATORS)
+        out[mode] = write_maps(folder / "maps", *frames, mode=mode, indicator_labels=INDICATORS)
     return out
 
 
-def open_page(browser, path: Path):
-    net = Network()
-    page = browser.open(path.resolve().as_uri(), net)
-    page.settle()
-    return page, net
+class Page:
+    """The page open in the driver, with its browser log since it was opened."""
+
+    def __init__(self, driver, path: Path):
+        self.driver = driver
+        driver.get_log("browser")  # drop what earlier pages logged
+        driver.get(path.resolve().as_uri())
+        self.log: list[dict] = []
+        self.settle(400)
+
+    def js(self, expression: str, *args):
+        return self.driver.execute_script(f"return ({expression});", *args)
+
+    def settle(self, ms: int = 250) -> None:
+        """Wait for two animation frames and ``ms`` milliseconds."""
+        self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1], ms = arguments[0];"
+            "requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, ms)));",
+            ms,
+        )
+        self.log += self.driver.get_log("browser")
+
+    def errors(self) -> list[str]:
+        """Console errors, except a street-map tile that could not be fetched."""
+        self.log += self.driver.get_log("browser")
+        return [
+            e["message"]
+            for e in self.log
+            if e["level"] == "SEVERE"
+            and not (e.get("source") == "network" and e["message"].startswith(TILE_HOST))
+        ]
+
+    def resources(self) -> list[str]:
+        """Every http(s) URL the page fetched or tried to (file: loads are not listed)."""
+        return self.js("performance.getEntriesByType('resource').map(e => e.name)")
+
+    def linked(self) -> list[str]:
+        """URLs of the page's external scripts and style sheets."""
+        return self.js(
+            "[...document.scripts].map(s => s.src).concat("
+            "[...document.styleSheets].map(s => s.href)).filter(u => u)"
+        )
+
+    def screenshot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / name
+        self.driver.save_screenshot(str(path))
+        return path
+
+    def hover(self, x: float, y: float) -> None:
+        actions = ActionBuilder(self.driver)
+        actions.pointer_action.move_to_location(int(x), int(y))
+        actions.perform()
+        self.settle()
 
 
-def layer_titles(page) -> dict[str, str]:
+def layer_titles(page: Page) -> dict[str, str]:
     """Layer id -> legend title as text."""
-    return page.evaluate(
+    return page.js(
         "Object.fromEntries(Object.values(resilienceMap.layers).map("
         "l => [l.id, new DOMParser().parseFromString(l.title, 'text/html').body.textContent]))"
     )
 
 
-def select_layer(page, layer_id: str) -> None:
+def select_layer(page: Page, layer_id: str) -> None:
     """Click the layer's radio button in the layer control."""
-    page.evaluate(
+    page.js(
         f"""(() => {{
         const want = resilienceMap.layers[{json.dumps(layer_id)}].name;
         const text = new DOMParser().parseFromString(want, 'text/html').body.textContent;
@@ -131,67 +163,113 @@ PAINTED = """(() => {
   for (let i = 3; i < px.length; i += 4) { if (px[i] > 0) n++; }
   return n / (c.width * c.height);
 })()"""
+STYLES = """[
+  getComputedStyle(document.querySelector('.leaflet-container')).overflow,
+  getComputedStyle(document.getElementById('rz-panel')).backgroundColor,
+  getComputedStyle(document.querySelector('.leaflet-control-layers-toggle')).backgroundImage
+]"""
+STREET_MAP_LABEL = (
+    "[...document.querySelectorAll('.leaflet-control-layers-overlays label')]"
+    ".map(l => l.textContent.trim()).find(t => t.startsWith('Street map'))"
+)
 
 
-@pytest.mark.parametrize("mode", MODES)
-def test_borough_map_opens_draws_and_switches_layers(browser, maps, frames, mode):
+def test_shared_borough_map_draws_from_its_assets_with_no_network(driver, maps, frames):
     oa, lsoa, _ = frames
-    page, net = open_page(browser, maps[mode]["index"])
-    assert page.console_errors() == []
-    assert net.refused == []
-    remote = [u for u in page.requests() if not u.startswith(("file:", "data:"))]
-    if mode == "offline":
-        assert remote == [] and page.intercepted == []
-    elif mode == "tileless":
-        assert sorted(set(remote)) == [LEAFLET_CDN + "leaflet.css", LEAFLET_CDN + "leaflet.js"]
-    else:
-        assert any(u.startswith(TILE_HOST) for u in remote)
-
-    assert page.evaluate("resilienceMap.activeLayerId()") == "resilience_score"
-    assert page.evaluate("resilienceMap.featureCount()") == len(oa)
-    assert page.evaluate(PAINTED) > 0.03  # polygons cover part of the (oversized) canvas
-    ARTIFACTS.mkdir(exist_ok=True)
-    png = page.screenshot(ARTIFACTS / f"borough_{mode}.png")
-    assert png.startswith(b"\x89PNG") and len(png) > 50_000  # a drawn map, not a blank page
+    page = Page(driver, maps["shared"]["index"])
+    page.settle(1500)  # give the street map time to fail
+    assert page.errors() == []
+    assets = maps["shared"]["assets"].resolve().as_uri()
+    assert sorted(page.linked()) == [
+        f"{assets}/{n}" for n in ("leaflet.css", "leaflet.js", "map.css", "map.js")
+    ]
+    # their styles apply, with Leaflet's images from the same folder
+    assert page.js(STYLES) == [
+        "hidden",
+        "rgba(255, 255, 255, 0.96)",
+        f'url("{assets}/images/layers.png")',
+    ]
+    # nothing but street-map tiles was asked of the network, and they failed quietly
+    fetched = page.resources()
+    assert fetched and all(u.startswith(TILE_HOST) for u in fetched)
+    assert page.js("resilienceMap.streetMapFailed") is True
+    assert page.js(STREET_MAP_LABEL) == "Street map (not available)"
+    assert page.js("document.getElementById('rz-noleaflet')") is None
+    assert page.js("resilienceMap.activeLayerId()") == "resilience_score"
+    assert page.js("resilienceMap.featureCount()") == len(oa)
+    assert page.js(PAINTED) > 0.03  # polygons cover part of the (oversized) canvas
+    shot = page.screenshot("borough_shared_no_network.png")
+    assert shot.stat().st_size > 50_000  # a drawn map, not a blank page
 
     titles = layer_titles(page)
     legends = {}
-    # through every layer, then back and forth between geographies
     for layer_id in [*titles, "share_isolation", "flag", "resilience_score"]:
-        title = titles[layer_id]
         select_layer(page, layer_id)
-        assert page.evaluate("resilienceMap.activeLayerId()") == layer_id
+        assert page.js("resilienceMap.activeLayerId()") == layer_id
         expected = len(oa) if layer_id.startswith(("share_", "resilience")) else len(lsoa)
-        assert page.evaluate("resilienceMap.featureCount()") == expected
-        assert page.evaluate(STYLED), layer_id  # every area has its class colour
-        legend = page.evaluate("resilienceMap.legendText()")
-        assert legend.startswith(title) and "No data / suppressed" in legend
+        assert page.js("resilienceMap.featureCount()") == expected
+        assert page.js(STYLED), layer_id  # every area has its class colour
+        legend = page.js("resilienceMap.legendText()")
+        assert legend.startswith(titles[layer_id]) and "No data / suppressed" in legend
         legends[layer_id] = legend
     assert len(legends) == len(set(legends.values())) == len(titles)  # one legend per layer
-    assert page.console_errors() == []
+    assert page.errors() == []
 
 
-def test_ward_map_opens_offline_and_shows_hostile_names_as_text(browser, maps, frames):
+def test_shared_ward_maps_use_the_one_assets_folder_from_a_copied_folder(
+    driver, maps, frames, tmp_path
+):
     oa, _, ward = frames
+    # the maps folder copied whole to a "shared drive" path with spaces
+    drive = tmp_path / "Shared Drive" / "Resilience maps"
+    shutil.copytree(maps["shared"]["index"].parent, drive)
+    assert [p.name for p in drive.rglob("assets")] == ["assets"]  # one folder for all pages
     code = ward.loc[ward["ward_name"] == SCRIPT_NAME, "ward_code"].item()
-    page, _ = open_page(browser, maps["offline"]["wards"][code])
-    assert page.console_errors() == []
-    assert page.intercepted == [] and all(u.startswith(("file:", "data:")) for u in page.requests())
-    assert page.evaluate("resilienceMap.featureCount()") == int((oa["ward_code"] == code).sum())
-    assert page.evaluate("document.title").startswith(SCRIPT_NAME)
-    assert page.evaluate("document.querySelector('#rz-panel summary').textContent").startswith(
-        SCRIPT_NAME
-    )
-    labels = page.evaluate(
+    page = Page(driver, drive / "wards" / f"{code}.html")
+    assert page.errors() == []
+    assets = (drive / "assets").resolve().as_uri()
+    assert sorted(page.linked()) == [
+        f"{assets}/{n}" for n in ("leaflet.css", "leaflet.js", "map.css", "map.js")
+    ]
+    assert page.js("resilienceMap.featureCount()") == int((oa["ward_code"] == code).sum())
+    assert page.js(PAINTED) > 0.03
+    # hostile names from the data are shown as text, never run
+    assert page.js("document.title").startswith(SCRIPT_NAME)
+    labels = page.js(
         "[...document.querySelectorAll('.rz-ward-label.rz-focus')].map(e => e.textContent)"
     )
     assert labels == [SCRIPT_NAME]
-    assert not [e for e in browser.events if e["method"] == "Page.javascriptDialogOpening"]
-    assert page.evaluate(PAINTED) > 0.03
+    panel = page.js("document.getElementById('rz-panel').innerText")
+    assert "1 = most need" in panel and "1 = least resilient" in panel
+    page.screenshot("ward_shared_no_network.png")
+    # every ward page of the copy opens and draws
+    for c in ward["ward_code"].iloc[:4]:
+        p = Page(driver, drive / "wards" / f"{c}.html")
+        assert p.errors() == [] and p.js("resilienceMap.featureCount()") > 0
+
+
+def test_a_shared_page_away_from_its_assets_explains_what_to_do(driver, maps, tmp_path):
+    alone = tmp_path / "index.html"
+    shutil.copy(maps["shared"]["index"], alone)
+    page = Page(driver, alone)
+    notice = page.js("document.getElementById('rz-noleaflet').innerText")
+    assert "copy or share the whole folder" in notice and "--map-mode offline" in notice
+
+
+def test_offline_pages_ask_nothing_of_anyone(driver, maps, frames):
+    oa, _, ward = frames
+    for path in (maps["offline"]["index"], maps["offline"]["wards"][ward["ward_code"].iloc[0]]):
+        page = Page(driver, path)
+        assert page.errors() == []
+        assert page.resources() == [] and page.linked() == []  # not even a file
+        assert page.js("resilienceMap.featureCount()") > 0 and page.js(PAINTED) > 0.03
+    page = Page(driver, maps["offline"]["index"])
+    assert page.js("resilienceMap.featureCount()") == len(oa)
+    page.screenshot("borough_offline.png")
 
 
 TOOLTIP = "[...document.querySelectorAll('.rz-tooltip')].pop().innerText"
-FIND_AREA = """(geo, wanted) => {
+FIND_AREA = """((geo, wanted) => {
   const app = resilienceMap, t = app.data[geo];
   for (const layer of app.geo[geo].getLayers()) {
     const i = layer.feature.properties.i;
@@ -203,35 +281,33 @@ FIND_AREA = """(geo, wanted) => {
     }
   }
   return null;
-}"""
+})(arguments[0], arguments[1])"""
 
 
-def test_tooltips_give_names_codes_values_in_words_and_flag_reasons(browser, maps):
-    page, _ = open_page(browser, maps["tileless"]["index"])
-    x, y, code = page.evaluate(f"({FIND_AREA})('oa', null)")
-    hover(page, x, y)
-    page.settle()
-    text = page.evaluate(TOOLTIP)
+def test_tooltips_give_names_codes_values_in_words_and_flag_reasons(driver, maps):
+    page = Page(driver, maps["shared"]["index"])
+    x, y, code = page.js(FIND_AREA, "oa", None)
+    page.hover(x, y)
+    text = page.js(TOOLTIP)
     assert "Output area" in text and "LSOA:" in text and "Ward:" in text
     assert "Resilience score (predicted):" in text
     assert any(w in text for w in ("very low", "low", "middling", "high", "very high"))
     assert "not measured" in text
     select_layer(page, "flag")
-    x, y, code = page.evaluate(f"({FIND_AREA})('lsoa', 1)")  # a flagged LSOA (class 1 = agree)
-    hover(page, x + 1, y)
-    page.settle()
-    text = page.evaluate(TOOLTIP)
+    x, y, code = page.js(FIND_AREA, "lsoa", 1)  # a flagged LSOA (class 1 = agree)
+    page.hover(x + 1, y)
+    text = page.js(TOOLTIP)
     assert code in text
     assert "Reason: Income Score (rate) & Crime <rank> pull the hard data apart" in text
-    assert page.console_errors() == []
+    assert page.errors() == []
 
 
-def test_search_finds_wards_and_links_to_their_maps(browser, maps, frames):
+def test_search_finds_wards_and_links_to_their_maps(driver, maps, frames):
     ward = frames[2]
     code = ward.loc[ward["ward_name"] == SCRIPT_NAME, "ward_code"].item()
-    page, _ = open_page(browser, maps["offline"]["index"])
-    zoom = page.evaluate("resilienceMap.map.getZoom()")
-    found = page.evaluate(
+    page = Page(driver, maps["shared"]["index"])
+    zoom = page.js("resilienceMap.map.getZoom()")
+    found = page.js(
         """(() => {
         const input = document.getElementById('rz-search');
         input.value = 'alert';
@@ -241,11 +317,47 @@ def test_search_finds_wards_and_links_to_their_maps(browser, maps, frames):
         })()"""
     )
     assert found == [[SCRIPT_NAME, f"wards/{code}.html"]]
-    label_links = page.evaluate(
+    label_links = page.js(
         "[...document.querySelectorAll('.rz-ward-label a')].map(a => a.getAttribute('href'))"
     )
     assert sorted(label_links) == sorted(f"wards/{c}.html" for c in ward["ward_code"])
-    page.evaluate("document.querySelector('#rz-results button').click()")
-    page.evaluate("new Promise(r => setTimeout(r, 600))")
-    assert page.evaluate("resilienceMap.map.getZoom()") > zoom
-    assert page.console_errors() == []
+    page.js("document.querySelector('#rz-results button').click()")
+    page.settle(600)
+    assert page.js("resilienceMap.map.getZoom()") > zoom
+    assert page.errors() == []
+
+
+def test_a_ward_without_output_areas_is_grey_and_says_no_data(driver, frames, tmp_path):
+    code, oa, lsoa, ward = without_oas(frames)
+    name = ward.loc[ward["ward_code"] == code, "ward_name"].item()
+    result = write_maps(tmp_path / "maps", oa, lsoa, ward, tiles=None)
+
+    page = Page(driver, result["index"])
+    assert page.errors() == []
+    grey = page.js(
+        "resilienceMap.noDataLayer.getLayers().map(l => [l.options.fillColor, "
+        "resilienceMap.data.ward.code[l.feature.properties.i]])"
+    )
+    assert grey == [[page.js("resilienceMap.meta.missing"), code]]
+    # just below the ward's label (the centre of its largest inscribed circle)
+    x, y, under = page.js(
+        """(() => {
+        const app = resilienceMap, d = app.data.ward, i = d.code.indexOf(arguments[0]);
+        const p = app.map.latLngToContainerPoint(d.label[i]);
+        const el = document.elementFromPoint(p.x, p.y + 16);
+        return [p.x, p.y + 16, el && el.tagName];
+        })()""",
+        code,
+    )
+    assert under == "CANVAS"
+    page.hover(x, y)
+    text = page.js(TOOLTIP)
+    assert name in text and "No data" in text
+    page.screenshot("borough_ward_without_oas.png")
+
+    page = Page(driver, result["wards"][code])
+    assert page.errors() == []
+    panel = page.js("document.getElementById('rz-panel').innerText")
+    assert "No data: none of this ward's output areas are in the data" in panel
+    assert page.js("resilienceMap.noDataLayer.getLayers().length") == 1
+    page.screenshot("ward_without_oas.png")

@@ -101,11 +101,27 @@ def coverage_warning(role: str, tolerance: float) -> str:
     )
 
 
-def prepare_geometry(gdf: gpd.GeoDataFrame, tolerance: float) -> MapGeometry:
+def _label_points(projected: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Centre of the largest inscribed circle of each area's largest part."""
+    parts = shapely.get_parts(projected, return_index=True)
+    part_area = shapely.area(parts[0])
+    order = np.lexsort((-part_area, parts[1]))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = parts[1][order][1:] != parts[1][order][:-1]
+    largest = parts[0][order][first]
+    return shapely.get_point(
+        shapely.maximum_inscribed_circle(largest, np.sqrt(area) / 50.0 + 1.0), 0
+    )
+
+
+def prepare_geometry(
+    gdf: gpd.GeoDataFrame, tolerance: float, *, labels: bool = True
+) -> MapGeometry:
     """Simplify ``gdf``'s polygons (EPSG:27700) by ``tolerance`` metres and encode them.
 
     Boundaries that are not a valid coverage are simplified one polygon at a time
-    (``coverage`` is then False).
+    (``coverage`` is then False). With ``labels=False`` no label points are computed
+    (``label_xy`` is NaN), which saves time on the many small areas that carry no label.
 
     Examples
     --------
@@ -118,21 +134,13 @@ def prepare_geometry(gdf: gpd.GeoDataFrame, tolerance: float) -> MapGeometry:
     geoms, coverage = _simplify(np.asarray(gdf.geometry.values, dtype=object), tolerance)
     projected = geoms
     area = shapely.area(projected)
-    parts = shapely.get_parts(projected, return_index=True)
-    part_area = shapely.area(parts[0])
-    order = np.lexsort((-part_area, parts[1]))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = parts[1][order][1:] != parts[1][order][:-1]
-    largest = parts[0][order][first]
-    centre = shapely.get_point(
-        shapely.maximum_inscribed_circle(largest, np.sqrt(area) / 50.0 + 1.0), 0
-    )
-    ll = gpd.GeoSeries(np.concatenate([projected, centre]), crs=gdf.crs).to_crs(WGS84).values
     n = len(projected)
+    centre = _label_points(projected, area) if labels else np.empty(0, dtype=object)
+    ll = gpd.GeoSeries(np.concatenate([projected, centre]), crs=gdf.crs).to_crs(WGS84).values
     wgs, centre_ll = ll[:n], ll[n:]
     wgs = shapely.transform(wgs, _round)
     wgs = shapely.remove_repeated_points(wgs)
-    label_xy = _round(shapely.get_coordinates(centre_ll))
+    label_xy = _round(shapely.get_coordinates(centre_ll)) if labels else np.full((n, 2), np.nan)
     return MapGeometry(
         geojson=[_LONG_NUMBER.sub(_shorten, g) for g in shapely.to_geojson(wgs)],
         bounds=shapely.bounds(wgs),

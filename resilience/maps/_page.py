@@ -1,20 +1,16 @@
 """Assembling one map page with folium: map, layers, layer control, boxes, assets.
 
 The page's own script (``assets/map.js``) draws everything from the page's JSON document.
-folium supplies the Leaflet map, the tile layer, the layer control (radio buttons for the
-choropleths, check boxes for ward outlines and names) and the page skeleton. In
-``offline`` mode Leaflet's script and style sheet are written into the page from the
-``xstatic-leaflet`` package, so the page needs no network at all.
+folium supplies the Leaflet map, the optional street map, the layer control (radio buttons
+for the choropleths, check boxes for the street map, ward outlines and names) and the page
+skeleton. In ``shared`` mode the page links Leaflet, ``map.js`` and ``map.css`` from the
+assets folder; in ``offline`` mode they are written into the page, which then needs
+nothing else.
 """
 
 from __future__ import annotations
 
-import base64
-import re
 import secrets
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 
 import folium
 from branca.element import Element, Figure, MacroElement
@@ -22,21 +18,25 @@ from folium.map import Layer
 from folium.template import Template
 
 from ..errors import ConfigError
+from ._assets import inline_assets
 from ._layers import LayerSpec
 from ._payload import esc
 
-__all__ = ["LEAFLET_CSS_URL", "LEAFLET_JS_URL", "TILES", "PageTemplate", "tile_layer"]
+__all__ = ["NO_TILES", "TILES", "PageTemplate", "tile_layer"]
 
-LEAFLET_JS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
-LEAFLET_CSS_URL = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
-#: Default web base map. OpenStreetMap's tile policy asks for a Referer header, which
+#: Default street map. OpenStreetMap's tile policy asks for a Referer header, which
 #: pages opened from disk (file://) do not send; serve the folder over HTTP, or pass
 #: another provider (``tiles=``) if tiles are refused.
 TILES = "OpenStreetMap"
+#: ``tiles`` value meaning: no street map.
+NO_TILES = "none"
+STREET_MAP = "Street map"
 
 
 def tile_layer(tiles: str, attribution: str | None) -> folium.TileLayer:
-    """The base map: an xyzservices provider name or a URL template with its attribution.
+    """The street map: an xyzservices provider name or a URL template with its attribution.
+
+    An optional layer (a check box of the layer control), shown on opening.
 
     Raises
     ------
@@ -47,49 +47,30 @@ def tile_layer(tiles: str, attribution: str | None) -> folium.TileLayer:
         return folium.TileLayer(
             tiles,
             attr=attribution,
-            control=False,
+            name=STREET_MAP,
+            overlay=True,
+            control=True,
+            show=True,
             referrer_policy="strict-origin-when-cross-origin",
         )
     except ValueError as err:
         raise ConfigError(
             f"Cannot use tiles {tiles!r}: {err} Give an xyzservices provider name such as "
-            f"{TILES!r}, or a URL template with tiles_attribution."
+            f"{TILES!r}, a URL template with tiles_attribution, or {NO_TILES!r} for no "
+            "street map."
         ) from err
 
 
-@lru_cache(maxsize=1)
-def _own_assets() -> tuple[str, str]:
-    folder = resources.files("resilience.maps") / "assets"
-    return (folder / "map.js").read_text(encoding="utf-8"), (folder / "map.css").read_text(
-        encoding="utf-8"
-    )
-
-
-@lru_cache(maxsize=1)
-def _leaflet_inline() -> tuple[str, str]:
-    """Leaflet's minified script and its style sheet with images as data URIs."""
-    from xstatic.pkg import leaflet
-
-    base = Path(leaflet.BASE_DIR)
-    js = (base / "leaflet.js").read_text(encoding="utf-8")
-    css = (base / "leaflet.css").read_text(encoding="utf-8")
-
-    def inline(match: re.Match) -> str:
-        data = (base / match.group(1)).read_bytes()
-        return f"url(data:image/png;base64,{base64.b64encode(data).decode('ascii')})"
-
-    css = re.sub(r"url\((images/[A-Za-z0-9_.-]+\.png)\)", inline, css)
-    return js.replace("</script", "<\\/script"), css
-
-
-#: Shown when the Leaflet library could not be loaded (removed by the page once it is).
+#: Shown when Leaflet could not be loaded (removed by the page once it is): a shared page
+#: copied away from its assets folder.
 NO_LEAFLET_NOTICE = (
     '<div id="rz-noleaflet" role="alert" style="position:absolute;top:35%;left:10%;right:10%;'
     "z-index:5000;font:16px/1.4 sans-serif;background:#fff3cd;border:1px solid #c9a227;"
-    'padding:1em">The map could not start: the browser could not load the Leaflet map '
-    "library from the internet. Open this file on a computer with internet access, or make "
-    "the maps again with <code>--map-mode offline</code> (or <code>mode = "
-    '"offline"</code> in the [maps] section of the config), which puts everything the map '
+    'padding:1em">The map could not start: the browser could not read the map library in '
+    "the <code>assets</code> folder of the maps. Keep the pages inside the <code>maps</code> "
+    "folder next to <code>assets</code> (copy or share the whole folder), or make the maps "
+    "again with <code>--map-mode offline</code> (or <code>mode = "
+    '"offline"</code> in the [maps] section of the config), which puts everything a page '
     "needs inside the file.</div>"
 )
 
@@ -105,44 +86,55 @@ class _Page(Figure):
         "    {{ this.header.render(**kwargs) }}\n"
         "</head>\n"
         "<body>\n"
-        f"{NO_LEAFLET_NOTICE}\n"
+        "{{ this.notice }}"
         "    {{ this.html.render(**kwargs) }}\n"
         "</body>\n"
         "<script>\n"
         "    {{ this.script.render(**kwargs) }}\n"
         "</script>\n"
-        # the notice stays only when Leaflet could not be loaded (no internet, blocked CDN)
+        # the notice stays only when Leaflet could not be loaded (the assets folder is missing)
+        "{% if this.notice %}"
         '<script>if (window.L) { document.getElementById("rz-noleaflet").remove(); }</script>\n'
+        "{% endif %}"
         "</html>\n"
     )
 
 
 class _Map(folium.Map):
-    """A folium map that loads only Leaflet (no jQuery, Bootstrap or marker icons)."""
+    """A folium map that loads only Leaflet (no jQuery, Bootstrap or marker icons).
 
-    def __init__(self, *, offline: bool, **kwargs):
+    ``assets`` is the relative URL of the assets folder (``shared`` mode), or None when
+    Leaflet is written into the page.
+    """
+
+    def __init__(self, *, assets: str | None, **kwargs):
         super().__init__(**kwargs)
-        self.default_js = [] if offline else [("leaflet", LEAFLET_JS_URL)]
-        self.default_css = [] if offline else [("leaflet_css", LEAFLET_CSS_URL)]
+        self.default_js = [] if assets is None else [("leaflet", f"{assets}leaflet.js")]
+        self.default_css = [] if assets is None else [("leaflet_css", f"{assets}leaflet.css")]
 
 
 class _Assets(MacroElement):
     _template = Template(
         """
         {% macro header(this, kwargs) %}
-        {%- if this.leaflet_css %}<style>{{ this.leaflet_css }}</style>{% endif %}
-        <style>{{ this.css }}</style>
-        {%- if this.leaflet_js %}<script>{{ this.leaflet_js }}</script>{% endif %}
-        <script>{{ this.js }}</script>
+        {%- if this.inline %}
+        <style>{{ this.inline.leaflet_css }}</style>
+        <style>{{ this.inline.css }}</style>
+        <script>{{ this.inline.leaflet_js }}</script>
+        <script>{{ this.inline.js }}</script>
+        {%- else %}
+        <link rel="stylesheet" href="{{ this.assets }}map.css">
+        <script src="{{ this.assets }}map.js"></script>
+        {%- endif %}
         {% endmacro %}
         """
     )
 
-    def __init__(self, offline: bool):
+    def __init__(self, assets: str | None):
         super().__init__()
         self._name = "Assets"
-        self.js, self.css = _own_assets()
-        self.leaflet_js, self.leaflet_css = _leaflet_inline() if offline else ("", "")
+        self.assets = assets
+        self.inline = inline_assets() if assets is None else None
 
 
 class _Body(MacroElement):
@@ -189,6 +181,25 @@ class _AppLayer(Layer):
         self.call = call
 
 
+class _StreetMap(MacroElement):
+    """Hands the street map to the page script, which drops it when its tiles fail."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this.app.get_name() }}.streetMap({{ this.tiles.get_name() }}, {{ this.label|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, app: _App, tiles: folium.TileLayer):
+        super().__init__()
+        self._name = "ResilienceStreetMap"
+        self.app = app
+        self.tiles = tiles
+        self.label = STREET_MAP
+
+
 class _Finish(MacroElement):
     _template = Template(
         """
@@ -217,37 +228,42 @@ def _stable_ids(element: Element, counter: list[int] | None = None) -> None:
 class PageTemplate:
     """A rendered page with slots for its title, JSON document and boxes.
 
-    The folium map (Leaflet, tiles, layers, layer control, assets) is the same on every
-    page of a run, so it is rendered once; :meth:`fill` puts each page's own content in.
+    The folium map (Leaflet, street map, layers, layer control, assets) is the same on
+    every page of a run, so it is rendered once; :meth:`fill` puts each page's own content
+    in.
 
     Parameters
     ----------
-    mode : {"tiles", "tileless", "offline"}
-        Web tiles and CDN Leaflet; CDN Leaflet without tiles; no network at all.
+    assets : str or None
+        Relative URL of the assets folder, ending in ``/`` (``shared`` mode: ``assets/``
+        from the borough map, ``../assets/`` from a ward map); None writes Leaflet and the
+        page script into the page (``offline`` mode).
     layers : list of LayerSpec
         The choropleth layers, in layer-list order.
     initial : str
         Id of the layer shown on opening.
     centre : (lat, lon)
         Initial centre; each page then fits the map to its own areas.
-    tiles, tiles_attribution : str
-        Base map of ``tiles`` mode (see :func:`tile_layer`).
+    tiles : str or None
+        The optional street map (see :func:`tile_layer`); None for none.
+    tiles_attribution : str, optional
+        Attribution of a URL template.
     """
 
     def __init__(
         self,
         *,
-        mode: str,
+        assets: str | None,
         layers: list[LayerSpec],
         initial: str,
         centre: tuple[float, float],
-        tiles: str = TILES,
+        tiles: str | None = None,
         tiles_attribution: str | None = None,
     ):
         nonce = secrets.token_hex(8)
         slots = [f"@@rz-{name}-{nonce}@@" for name in ("title", "data", "boxes")]
         text = _render(
-            mode=mode,
+            assets=assets,
             title=slots[0],
             body=f'<script type="application/json" id="rz-data">{slots[1]}</script>{slots[2]}',
             layers=layers,
@@ -286,20 +302,20 @@ class PageTemplate:
 
 def _render(
     *,
-    mode: str,
+    assets: str | None,
     title: str,
     body: str,
     layers: list[LayerSpec],
     initial: str,
     centre: tuple[float, float],
-    tiles: str,
+    tiles: str | None,
     tiles_attribution: str | None,
 ) -> str:
-    offline = mode == "offline"
     page = _Page()
     page.title = title
+    page.notice = "" if assets is None else NO_LEAFLET_NOTICE + "\n"
     m = _Map(
-        offline=offline,
+        assets=assets,
         location=list(centre),
         zoom_start=12,
         tiles=None,
@@ -311,9 +327,11 @@ def _render(
         maxZoom=18,
     )
     m.add_to(page)
-    if mode == "tiles":
-        tile_layer(tiles, tiles_attribution).add_to(m)
-    _Assets(offline).add_to(m)
+    street = None
+    if tiles is not None:
+        street = tile_layer(tiles, tiles_attribution)
+        street.add_to(m)
+    _Assets(assets).add_to(m)
     _Body(body).add_to(m)
     app = _App()
     app.add_to(m)
@@ -323,6 +341,8 @@ def _render(
         ).add_to(m)
     _AppLayer(app, "wardOutlines()", "Ward boundaries", overlay=True, show=True).add_to(m)
     _AppLayer(app, "wardLabels()", "Ward names", overlay=True, show=True).add_to(m)
+    if street is not None:
+        _StreetMap(app, street).add_to(m)
     control = folium.LayerControl(position="topright", collapsed=False)
     control.add_to(m)
     _Finish(app, control).add_to(m)

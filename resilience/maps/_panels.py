@@ -6,12 +6,14 @@ by the page's script. Every string from the input data is escaped here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..clusters import CLUSTERS
+from ..outputs.ranks import higher_is_need, need_rank, rank_note
 from ._classify import format_value
 from ._layers import FLAG_LABELS, LayerSpec
 from ._palettes import MISSING
@@ -88,7 +90,8 @@ class AreaFigures:
 
     ``rows`` lists (column, label, kind) of the ward columns shown; ``area`` holds the
     whole area's value of each column (population-weighted mean of the wards for shares,
-    score and index; sums for counts); ``rank`` each ward's rank (1 = highest).
+    score and index; sums for counts); ``rank`` each ward's rank by need (1 = most need:
+    lowest score, highest index; see :mod:`resilience.outputs.ranks`).
     """
 
     rows: list[tuple[str, str, str]]
@@ -122,13 +125,14 @@ class AreaFigures:
                 continue
             w = weights[ok]
             area[col] = float(np.average(v[ok], weights=w)) if ok.any() and w.sum() > 0 else np.nan
-            rank[col] = pd.Series(v).rank(ascending=False, method="min").to_numpy()
+            if higher_is_need(col) is not None:
+                rank[col] = need_rank(v, col)
         return cls(rows=rows, area=area, rank=rank, n_wards=len(ward))
 
 
 def _fmt(value: float, kind: str) -> str:
     if not np.isfinite(value):
-        return "–"
+        return '<span class="rz-nodata">no data</span>'
     if kind == "int":
         return f"{round(value):,}"
     return format_value(value, kind, 0 if kind == "pct" else 2)
@@ -156,32 +160,47 @@ def _flagged_list(flagged: pd.DataFrame) -> str:
     return f'<ul class="rz-flagged">{"".join(items)}</ul>'
 
 
-def _figures_table(rows: list[str]) -> str:
+def _figures_table(rows: list[str], n_wards: int) -> str:
     if not rows:
         return "<p>The ward table gives no figures (shares, score, index) to compare.</p>"
     return (
         '<table class="rz-figures"><thead><tr><th>Measure</th><th>Ward</th>'
-        "<th>Whole area</th><th>Rank</th></tr></thead>"
+        "<th>Whole area</th><th>Rank<br><span class='rz-small'>1 = most need</span></th>"
+        "</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
         '<p class="rz-small">Bars: the ward; marks: the whole area. Whole area: '
-        "population-weighted mean of the wards (sums for counts). Rank: 1 = highest of "
-        "the wards.</p>"
+        "population-weighted mean of the wards (sums for counts). "
+        f"Rank among the {n_wards:,} wards: 1 = most need, as in the Indices of "
+        "Deprivation (1 = most deprived): the least resilient ward, the highest hard-data "
+        "need index, the lowest share in an asset cluster, the highest share in a "
+        "vulnerability cluster. Ties share a rank.</p>"
     )
 
 
+#: Said on the map of a ward that has no output areas in the data.
+NO_AREAS = (
+    "No data: none of this ward's output areas are in the data, so it has no figures. "
+    "It is drawn grey on the maps."
+)
+
+
 def ward_panel(
-    ward: pd.Series,
+    ward: Mapping[str, object],
     pos: int,
     figures: AreaFigures,
     flagged: pd.DataFrame,
     *,
+    has_areas: bool = True,
     home_href: str,
     attribution: str,
 ) -> str:
-    """Panel of one ward's map: its figures against the whole area and its flagged LSOAs."""
+    """Panel of one ward's map: its figures against the whole area and its flagged LSOAs.
+
+    A ward without output areas (``has_areas=False``) says it has no data.
+    """
     body = []
     for col, label, kind in figures.rows:
-        value = float(ward[col]) if pd.notna(ward[col]) else np.nan
+        value = float(ward[col]) if pd.notna(ward[col]) else np.nan  # type: ignore[arg-type]
         area = figures.area[col]
         bar = ""
         if kind == "pct" and np.isfinite(value) and np.isfinite(area):
@@ -191,19 +210,23 @@ def ward_panel(
                 f'<b style="left:{min(area, 1) * 100:.1f}%"></b></span>'
             )
         rank = ""
-        if col in figures.rank and np.isfinite(figures.rank[col][pos]):
-            rank = f"{int(figures.rank[col][pos])} of {figures.n_wards}"
+        if col in figures.rank:
+            r = figures.rank[col][pos]
+            shown = f"{int(r)} of {figures.n_wards}" if np.isfinite(r) else "no rank"
+            rank = f'{shown}<br><span class="rz-small">{esc(rank_note(col))}</span>'
         body.append(
             f"<tr><th>{esc(label)}{bar}</th><td>{_fmt(value, kind)}</td>"
             f"<td>{_fmt(area, kind)}</td><td>{rank}</td></tr>"
         )
+    no_data = "" if has_areas else f'<p class="rz-nodata-note">{NO_AREAS}</p>'
     return (
         '<div id="rz-panel" class="rz-box rz-panel" hidden>'
         f'<p><a href="{esc(home_href)}">← Map of all wards</a></p>'
         f"<details open><summary>{esc(ward['ward_name'])} "
         f"<span class='rz-code'>{esc(ward['ward_code'])}</span></summary>"
+        f"{no_data}"
         f'<p class="rz-note">{PREDICTED_NOTE}</p>'
-        f"{_figures_table(body)}"
+        f"{_figures_table(body, figures.n_wards)}"
         f"<h3>Flagged LSOAs</h3>{_flagged_list(flagged)}"
         f"{_footer(attribution)}</details></div>"
     )

@@ -23,12 +23,19 @@ from ._layers import LayerSpec, class_index
 __all__ = ["PayloadBuilder"]
 
 _GEOM_TOKEN = "@@resilience-geometry:{}@@"
+_COMMON_TOKEN = "@@resilience-common:{}@@"
 _TEXT_FIELDS = {"text", "cat"}
 
 
 def esc(value: object) -> str:
     """HTML-escape a value for the page (quotes too)."""
     return html.escape(str(value), quote=True)
+
+
+def _dumps(value: object) -> str:
+    """Compact JSON that is safe inside a ``<script>`` element (no ``<`` or ``>``)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 def _esc_array(values: pd.Series) -> np.ndarray:
@@ -152,9 +159,13 @@ class PayloadBuilder:
                 geometry=geometry["lsoa"],
             ),
         }
+        #: wards with no output area: drawn grey, "No data"
+        self.ward_nodata = ~ward_pos.isin(oa["ward_code"])
         self.ward_codes = _esc_array(ward["ward_code"])
         self.ward_names = _esc_array(ward["ward_name"])
         self.ward_geometry = geometry["ward"]
+        # the same on every page: encoded once
+        self._common = {"layers": _dumps(self._layer_meta()), "fields": _dumps(self._fields())}
 
     def _layer_meta(self) -> list[dict]:
         return [
@@ -224,8 +235,8 @@ class PayloadBuilder:
         wg = self.ward_geometry
         doc = {
             "meta": {**self.meta, **page_meta},
-            "layers": self._layer_meta(),
-            "fields": self._fields(),
+            "layers": _COMMON_TOKEN.format("layers"),
+            "fields": _COMMON_TOKEN.format("fields"),
             "oa": self._table("oa", oa_rows, remap),
             "lsoa": self._table("lsoa", lsoa_rows, remap),
             "ward": {
@@ -235,11 +246,13 @@ class PayloadBuilder:
                 "label": wg.label_xy[ward_rows][:, ::-1].tolist(),
                 "area": np.round(wg.area_m2[ward_rows]).astype(np.int64).tolist(),
                 "focus": -1 if focus is None else int(remap["ward"][focus]),
+                "nodata": np.flatnonzero(self.ward_nodata[ward_rows]).tolist(),
                 "geom": _GEOM_TOKEN.format("ward"),
             },
         }
-        text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        text = text.replace("<", "\\u003c").replace(">", "\\u003e")
+        text = _dumps(doc)
+        for key, value in self._common.items():
+            text = text.replace(json.dumps(_COMMON_TOKEN.format(key)), value, 1)
         for name, rows, geoms in (
             ("oa", oa_rows, self.tables["oa"].geometry.geojson),
             ("lsoa", lsoa_rows, self.tables["lsoa"].geometry.geojson),

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import sys
 import warnings
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
+from ..config import MAP_MODES, check_map_mode
 from ..errors import ConfigError, DataQualityWarning, ResilienceWarning, format_examples
 from ..schema import DISAGREE
+from ._assets import ASSETS_FOLDER, asset_files
 from ._geometry import MapGeometry, coverage_warning, prepare_geometry
 from ._inputs import MapInputs, check_inputs
 from ._layers import build_layers, tooltip_fields
-from ._page import TILES, PageTemplate, tile_layer
+from ._page import NO_TILES, TILES, PageTemplate, tile_layer
 from ._palettes import MISSING
 from ._panels import AreaFigures, borough_panel, legend_html, ward_panel
 from ._payload import PayloadBuilder, esc
@@ -25,7 +32,9 @@ __all__ = ["ATTRIBUTION", "DEFAULT_SIMPLIFY", "MODES", "write_maps"]
 
 logger = logging.getLogger("resilience")
 
-MODES = ("tiles", "tileless", "offline")
+#: ``shared`` (the default): Leaflet and the page script in ``assets/``; ``offline``: all
+#: in every page.
+MODES = MAP_MODES
 #: Coverage-simplification tolerance of each geography, in metres.
 DEFAULT_SIMPLIFY = {"oa": 5.0, "lsoa": 10.0, "ward": 20.0}
 ATTRIBUTION = (
@@ -35,6 +44,11 @@ ATTRIBUTION = (
 INITIAL_LAYER = "resilience_score"
 #: Pages larger than this are slow to open; the writer warns.
 LARGE_PAGE_BYTES = 20 * 1024 * 1024
+#: With at least this many ward pages, worker processes write them (where processes can
+#: be forked); below it starting the workers costs more than it saves.
+PARALLEL_MIN_PAGES = 100
+#: At most this many worker processes.
+MAX_WORKERS = 4
 
 
 def _tolerances(simplify: float | Mapping[str, float] | None) -> dict[str, float]:
@@ -64,20 +78,59 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
 
 
-def _write(path: Path, text: str, sizes: dict[Path, int]) -> None:
+def _write(path: Path, text: str) -> int:
     data = text.encode("utf-8")
     path.write_bytes(data)
-    sizes[path] = len(data)
+    return len(data)
+
+
+def _record(path: Path, n: int, sizes: dict[Path, int], *, large: bool = True) -> None:
+    """Note a written file's size in ``sizes`` and the log; warn about a large page."""
+    sizes[path] = n
     # name the file by its place in the maps folder (the folder itself may be temporary)
     shown = Path(*path.parts[-2:]) if path.parent.name == "wards" else Path(path.name)
-    logger.info("      maps/%s: %s", shown.as_posix(), _size(len(data)))
-    if len(data) > LARGE_PAGE_BYTES:
+    if path.parent.name == ASSETS_FOLDER or path.parent.parent.name == ASSETS_FOLDER:
+        return  # the assets are listed together
+    logger.info("      maps/%s: %s", shown.as_posix(), _size(n))
+    if large and n > LARGE_PAGE_BYTES:
         warnings.warn(
-            f"The map {path} is {_size(len(data))}; browsers may be slow to open it. "
+            f"The map {path} is {_size(n)}; browsers may be slow to open it. "
             "Raise the simplify tolerances or map a smaller area.",
             ResilienceWarning,
             stacklevel=4,
         )
+
+
+def _write_assets(folder: Path, sizes: dict[Path, int]) -> None:
+    """Write Leaflet, its images and the page script and styles into ``folder``."""
+    total = 0
+    for name, data in asset_files().items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        _record(path, len(data), sizes)
+        total += len(data)
+    logger.info("      maps/%s/: %d files, %s", ASSETS_FOLDER, len(asset_files()), _size(total))
+
+
+def _workers(requested: int | None, n_pages: int) -> int:
+    """Worker processes for ``n_pages`` ward pages (1 = write them in this process)."""
+    if requested is not None and (
+        isinstance(requested, bool) or not isinstance(requested, int) or requested < 1
+    ):
+        raise ConfigError(f"workers must be a whole number of at least 1; got {requested!r}.")
+    # workers inherit the prepared pages by forking; elsewhere the pages are written here
+    can_fork = (
+        sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    )
+    if not can_fork:
+        return 1
+    if requested is not None:
+        return requested
+    if n_pages < PARALLEL_MIN_PAGES:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cpus or 1, MAX_WORKERS))
 
 
 def _groups(codes: np.ndarray, n: int) -> list[np.ndarray]:
@@ -125,14 +178,15 @@ def write_maps(
     lsoa: gpd.GeoDataFrame,
     ward: gpd.GeoDataFrame,
     *,
-    mode: str = "tiles",
+    mode: str = "shared",
     title: str = "Community resilience",
     indicator_labels: Mapping[str, str] | None = None,
     ward_pages: bool = True,
     simplify: float | Mapping[str, float] | None = None,
-    tiles: str = TILES,
+    tiles: str | None = TILES,
     tiles_attribution: str | None = None,
     notice: str | None = None,
+    workers: int | None = None,
 ) -> dict:
     """Write the borough map ``index.html`` and one map per ward under ``wards/``.
 
@@ -141,7 +195,8 @@ def write_maps(
     shown one at a time with a legend that follows the layer; ward outlines and names on
     top; tooltips with names, codes and values in numbers and words; a ward search and a
     link to each ward's map. Each ward map shows the ward's OAs and LSOAs with the same
-    layers and classes, and a panel with the ward's figures against the whole area.
+    layers and classes, and a panel with the ward's figures against the whole area and
+    its ranks (1 = most need). A ward without output areas is drawn grey, "No data".
 
     Parameters
     ----------
@@ -150,10 +205,12 @@ def write_maps(
     oa, lsoa, ward : GeoDataFrame
         The pipeline's OA, LSOA and ward layers (the output columns), any CRS.
         OA shares may be missing (suppressed); they are drawn grey.
-    mode : {"tiles", "tileless", "offline"}, default="tiles"
-        ``tiles``: a web base map, Leaflet from its CDN. ``tileless``: no base map.
-        ``offline``: no base map and Leaflet written into every page, so the maps open
-        with no network at all.
+    mode : {"shared", "offline"}, default="shared"
+        ``shared``: Leaflet, its images and the page script and styles are written once
+        to ``assets/`` and linked relatively from every page, so the pages hold only their
+        data and the folder opens from disk, offline or from a shared drive (keep the
+        folder together). ``offline``: everything in every page (no street map), so a
+        single page can be emailed.
     title : str, default="Community resilience"
         Title of the borough map.
     indicator_labels : mapping, optional
@@ -165,27 +222,37 @@ def write_maps(
         Coverage-simplification tolerance in metres, for all geographies or per
         geography (``{"oa": 5, "lsoa": 10, "ward": 20}``, the default); 0 keeps the
         boundaries unchanged.
-    tiles : str, default="OpenStreetMap"
-        Base map of ``tiles`` mode: an xyzservices provider name or a URL template
-        (``https://.../{z}/{x}/{y}.png``). OpenStreetMap's servers may refuse pages
-        opened from disk, which send no Referer; serve the maps over HTTP or use another
-        provider (e.g. one with your organisation's key).
+    tiles : str or None, default="OpenStreetMap"
+        The street map of ``shared`` mode, an optional layer the page goes without when
+        its tiles cannot load (the areas always draw): an xyzservices provider name, a URL
+        template (``https://.../{z}/{x}/{y}.png``), or None or ``"none"`` for no street
+        map. OpenStreetMap's servers may refuse pages opened from disk, which send no
+        Referer; serve the maps over HTTP or use another provider (e.g. one with your
+        organisation's key).
     tiles_attribution : str, optional
         Attribution of a URL template (HTML allowed, shown as given).
     notice : str, optional
         A warning shown as a banner across the top of every page (plain text), such as
         "TRIAL RUN on a SYNTHETIC survey".
+    workers : int, optional
+        Processes writing the ward pages. By default worker processes (up to
+        ``MAX_WORKERS``, one per available CPU) write them when there are at least
+        ``PARALLEL_MIN_PAGES``; 1 writes them in this process. Workers are forked, so
+        where processes cannot be forked (Windows, macOS) the pages are written in this
+        process. The files are the same either way.
 
     Returns
     -------
     dict
         ``index``: path of the borough map; ``wards``: ward code -> path of its map;
-        ``bytes``: path -> file size in bytes (every file written).
+        ``assets``: the assets folder (None in ``offline`` mode); ``bytes``: path -> file
+        size in bytes (every file written).
 
     Raises
     ------
     ConfigError
-        Unknown ``mode`` or bad ``simplify``/``indicator_labels``.
+        Unknown ``mode`` (a mode of earlier versions names its replacement) or bad
+        ``simplify``/``indicator_labels``/``workers``.
     InputDataError, CodeMatchError
         The frames lack columns or do not fit together (see the message).
 
@@ -197,22 +264,29 @@ def write_maps(
     >>> t = b.truth
     >>> oa = b.oa.join(t.oa_shares, on="oa_code")
     >>> lsoa = b.lsoa.join(t.lsoa_shares.drop(columns="planted"), on="lsoa_code")
-    >>> lsoa["hard_index"] = -lsoa["resilience_score"]
+    >>> lsoa["hard_index"] = -lsoa["resilience_score"] * 2
     >>> lsoa["flag"] = "agree"
     >>> ward = b.ward
-    >>> out = write_maps(tempfile.mkdtemp(), oa, lsoa, ward, mode="offline")
-    >>> out["index"].name, len(out["wards"])
-    ('index.html', 3)
+    >>> out = write_maps(tempfile.mkdtemp(), oa, lsoa, ward)
+    >>> out["index"].name, len(out["wards"]), out["assets"].name
+    ('index.html', 3, 'assets')
+    >>> 'src="../assets/leaflet.js"' in out["wards"][ward["ward_code"][0]].read_text()
+    True
     """
-    if mode not in MODES:
-        raise ConfigError(f"Unknown map mode {mode!r}; choose one of {format_examples(MODES)}.")
+    check_map_mode(mode)
     tolerances = _tolerances(simplify)
-    if mode == "tiles":
+    if tiles is not None and tiles.strip().lower() == NO_TILES:
+        tiles = None
+    if mode == "offline":
+        tiles = None  # a single file to email: no network use at all
+    if tiles is not None:
         tile_layer(tiles, tiles_attribution)  # fail early on a bad provider
+    inputs = check_inputs(oa, lsoa, ward, indicator_labels)
+    n_workers = _workers(workers, len(inputs.ward) if ward_pages else 0)
     run = _Run(
-        check_inputs(oa, lsoa, ward, indicator_labels),
+        inputs,
         tolerances,
-        mode=mode,
+        shared=mode == "shared",
         tiles=tiles,
         tiles_attribution=tiles_attribution,
     )
@@ -221,9 +295,27 @@ def write_maps(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sizes: dict[Path, int] = {}
-    index = run.write_borough(out / "index.html", title, ward_pages, sizes)
-    wards = run.write_wards(out / "wards", title, sizes) if ward_pages else {}
-    return {"index": index, "wards": wards, "bytes": sizes}
+    assets = None
+    if mode == "shared":
+        assets = out / ASSETS_FOLDER
+        _write_assets(assets, sizes)
+    index = out / "index.html"
+    if ward_pages:
+        wards = run.write_wards(out / "wards", title, sizes, n_workers, index)
+    else:
+        _record(index, run.write_borough(index, title, ward_pages=False), sizes)
+        wards = {}
+    return {"index": index, "wards": wards, "assets": assets, "bytes": sizes}
+
+
+#: The run whose ward pages forked workers write (set only while they run).
+_FORKED: _Run | None = None
+
+
+def _write_ward_chunk(folder: Path, title: str, positions: list[int]) -> list[int]:
+    """In a worker: write the ward pages at ``positions``; return their sizes."""
+    assert _FORKED is not None  # set by the parent before forking
+    return [_FORKED.write_ward(folder, title, w)[1] for w in positions]
 
 
 def _notice_html(text: str) -> str:
@@ -237,15 +329,17 @@ def _notice_html(text: str) -> str:
 
 
 class _Run:
-    """What every page of one run shares: layers, geometry, data columns, page template."""
+    """What every page of one run shares: layers, geometry, data columns, page templates."""
 
-    def __init__(self, inputs: MapInputs, tolerances: dict[str, float], *, mode: str,
-                 tiles: str, tiles_attribution: str | None):  # fmt: skip
+    def __init__(self, inputs: MapInputs, tolerances: dict[str, float], *, shared: bool,
+                 tiles: str | None, tiles_attribution: str | None):  # fmt: skip
         self.inputs = inputs
         self.layers = build_layers(inputs)
         self.geometry: dict[str, MapGeometry] = {}
         for name in ("oa", "lsoa", "ward"):
-            self.geometry[name] = prepare_geometry(getattr(inputs, name), tolerances[name])
+            self.geometry[name] = prepare_geometry(
+                getattr(inputs, name), tolerances[name], labels=name == "ward"
+            )
             if not self.geometry[name].coverage:
                 warnings.warn(
                     coverage_warning(name, tolerances[name]), DataQualityWarning, stacklevel=3
@@ -253,26 +347,27 @@ class _Run:
         meta = {
             "attribution": esc(ATTRIBUTION),
             "missing": MISSING,
-            "fillOpacity": 0.75 if mode == "tiles" else 0.9,
+            "fillOpacity": 0.75 if tiles is not None else 0.9,
             "areaSize": round(float(np.sqrt(np.median(self.geometry["oa"].area_m2)))),
         }
         fields = tooltip_fields(inputs, self.layers)
         self.builder = PayloadBuilder(inputs, self.layers, self.geometry, fields, meta)
         self.legend = legend_html(self.layers, INITIAL_LAYER)
         self.extent = _union(self.geometry["ward"].extent(), self.geometry["oa"].extent())
-        self.template = PageTemplate(
-            mode=mode,
-            layers=self.layers,
-            initial=INITIAL_LAYER,
-            centre=_centre(self.extent),
-            tiles=tiles,
-            tiles_attribution=tiles_attribution,
-        )
+        self.templates = {
+            where: PageTemplate(
+                assets=(prefix + ASSETS_FOLDER + "/") if shared else None,
+                layers=self.layers,
+                initial=INITIAL_LAYER,
+                centre=_centre(self.extent),
+                tiles=tiles,
+                tiles_attribution=tiles_attribution,
+            )
+            for where, prefix in (("borough", ""), ("ward", "../"))
+        }
 
-    def write_borough(
-        self, path: Path, title: str, ward_pages: bool, sizes: dict[Path, int]
-    ) -> Path:
-        """Write the map of the whole area."""
+    def write_borough(self, path: Path, title: str, *, ward_pages: bool) -> int:
+        """Write the map of the whole area; return its size in bytes."""
         n = {name: len(getattr(self.inputs, name)) for name in ("oa", "lsoa", "ward")}
         data = self.builder.page(
             oa_rows=np.arange(n["oa"]),
@@ -287,53 +382,98 @@ class _Run:
             },
         )
         panel = borough_panel(title, n["ward"], ward_pages=ward_pages, attribution=ATTRIBUTION)
-        page = self.template.fill(title=title, data_json=data, boxes_html=panel + self.legend)
-        _write(path, page, sizes)
-        return path
+        page = self.templates["borough"].fill(
+            title=title, data_json=data, boxes_html=panel + self.legend
+        )
+        return _write(path, page)
 
-    def write_wards(self, folder: Path, title: str, sizes: dict[Path, int]) -> dict[str, Path]:
-        """Write one map per ward into ``folder``; return ward code -> path."""
+    def _prepare_wards(self) -> None:
+        """What the ward pages need besides the shared columns (made once, before forking)."""
+        inputs = self.inputs
+        self.pages = _WardPages(inputs, self.geometry["ward"])
+        self.figures = AreaFigures.from_wards(inputs.ward)
+        self.ward_rows = pd.DataFrame(inputs.ward.drop(columns=inputs.ward.geometry.name)).to_dict(
+            "records"
+        )
+        wanted = ["ward_code", "lsoa_name", "lsoa_code", "flag", "flag_confidence", "flag_reason"]
+        lsoa = pd.DataFrame(inputs.lsoa[[c for c in wanted if c in inputs.lsoa.columns]])
+        flagged = lsoa[lsoa["flag"].isin(DISAGREE)]
+        self.no_flags = flagged.iloc[:0]
+        self.flagged_by_ward = dict(list(flagged.groupby("ward_code", sort=False)))
+
+    def write_ward(self, folder: Path, title: str, w: int) -> tuple[Path, int]:
+        """Write the map of the ward at position ``w``; return its path and size."""
+        geometry, pages = self.geometry, self.pages
+        row = self.ward_rows[w]
+        code = row["ward_code"]
+        oa_rows, lsoa_rows, ward_rows = pages.rows(w)
+        extent = geometry["ward"].extent(np.array([w]))
+        if len(oa_rows):
+            extent = _union(extent, geometry["oa"].extent(oa_rows))
+        data = self.builder.page(
+            oa_rows=oa_rows,
+            lsoa_rows=lsoa_rows,
+            ward_rows=ward_rows,
+            focus=w,
+            page_meta={
+                "kind": "ward",
+                "title": esc(row["ward_name"]),
+                "bounds": extent,
+                "wardHref": "{code}.html",
+            },
+        )
+        panel = ward_panel(
+            row,
+            w,
+            self.figures,
+            self.flagged_by_ward.get(code, self.no_flags),
+            has_areas=len(oa_rows) > 0,
+            home_href="../index.html",
+            attribution=ATTRIBUTION,
+        )
+        page = self.templates["ward"].fill(
+            title=f"{row['ward_name']} ({code}) – {title}",
+            data_json=data,
+            boxes_html=panel + self.legend,
+        )
+        path = folder / f"{code}.html"
+        return path, _write(path, page)
+
+    def write_wards(
+        self, folder: Path, title: str, sizes: dict[Path, int], workers: int, index: Path
+    ) -> dict[str, Path]:
+        """Write the borough map ``index`` and one map per ward into ``folder``.
+
+        With ``workers`` > 1, forked worker processes write the ward pages in contiguous
+        chunks while this process writes the borough map; the files are the same.
+        Returns ward code -> path.
+        """
+        global _FORKED
         folder.mkdir(exist_ok=True)
-        inputs, geometry = self.inputs, self.geometry
-        pages = _WardPages(inputs, geometry["ward"])
-        figures = AreaFigures.from_wards(inputs.ward)
-        flagged = inputs.lsoa[inputs.lsoa["flag"].isin(DISAGREE)]
-        flagged_by_ward = dict(list(flagged.groupby("ward_code", sort=False)))
-        paths: dict[str, Path] = {}
-        for w in range(len(inputs.ward)):
-            row = inputs.ward.iloc[w]
-            code = row["ward_code"]
-            oa_rows, lsoa_rows, ward_rows = pages.rows(w)
-            extent = geometry["ward"].extent(np.array([w]))
-            if len(oa_rows):
-                extent = _union(extent, geometry["oa"].extent(oa_rows))
-            data = self.builder.page(
-                oa_rows=oa_rows,
-                lsoa_rows=lsoa_rows,
-                ward_rows=ward_rows,
-                focus=w,
-                page_meta={
-                    "kind": "ward",
-                    "title": esc(row["ward_name"]),
-                    "bounds": extent,
-                    "wardHref": "{code}.html",
-                },
-            )
-            panel = ward_panel(
-                row,
-                w,
-                figures,
-                flagged_by_ward.get(code, flagged.iloc[:0]),
-                home_href="../index.html",
-                attribution=ATTRIBUTION,
-            )
-            page = self.template.fill(
-                title=f"{row['ward_name']} ({code}) – {title}",
-                data_json=data,
-                boxes_html=panel + self.legend,
-            )
-            paths[code] = folder / f"{code}.html"
-            _write(paths[code], page, sizes)
+        self._prepare_wards()
+        n = len(self.inputs.ward)
+        codes = self.inputs.ward["ward_code"].tolist()
+        paths = {code: folder / f"{code}.html" for code in codes}
+        if workers <= 1:
+            _record(index, self.write_borough(index, title, ward_pages=True), sizes)
+            for w in range(n):
+                path, size = self.write_ward(folder, title, w)
+                _record(path, size, sizes)
+            return paths
+        chunks = [c.tolist() for c in np.array_split(np.arange(n), workers * 4) if len(c)]
+        _FORKED = self
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = [pool.submit(_write_ward_chunk, folder, title, c) for c in chunks]
+                borough = self.write_borough(index, title, ward_pages=True)
+                done = [f.result() for f in futures]
+        finally:
+            _FORKED = None
+        _record(index, borough, sizes)
+        for chunk, chunk_sizes in zip(chunks, done, strict=True):
+            for w, size in zip(chunk, chunk_sizes, strict=True):
+                _record(paths[codes[w]], size, sizes)
         return paths
 
 

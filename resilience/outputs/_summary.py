@@ -12,6 +12,7 @@ from ..clusters import ASSETS, CLUSTER_KEYS, VULNERABILITIES, share_columns
 from ..errors import DataQualityWarning
 from ..schema import AGREE, DISAGREE
 from ._frames import require
+from .ranks import need_rank
 
 __all__ = ["FLAG_VALUES", "Summary", "rank_overlap", "rank_wards", "summarise"]
 
@@ -110,10 +111,11 @@ def summarise(oa: pd.DataFrame | None, lsoa: pd.DataFrame, ward: pd.DataFrame) -
 def rank_wards(ward: pd.DataFrame) -> pd.DataFrame:
     """Wards with a score, least resilient first, with ``rank`` (1 = lowest score).
 
-    Tied scores share the lower rank (``method="min"``); wards without a score are left
-    out. With the score's interval (``resilience_score_lo``/``_hi``), ``rank_lo`` and
-    ``rank_hi`` give the ranks a ward could plausibly take: 1 + the number of wards whose
-    interval lies wholly below its own, up to n − the number wholly above.
+    Ranked by :func:`resilience.outputs.ranks.need_rank` (the rule of every output): tied
+    scores share the lower rank; wards without a score are left out. With the score's interval
+    (``resilience_score_lo``/``_hi``), ``rank_lo`` and ``rank_hi`` give the ranks a ward could
+    plausibly take: 1 + the number of wards whose interval lies wholly below its own, up to
+    n − the number wholly above.
 
     Examples
     --------
@@ -126,7 +128,7 @@ def rank_wards(ward: pd.DataFrame) -> pd.DataFrame:
     w = ward.copy()
     w["resilience_score"] = pd.to_numeric(w["resilience_score"], errors="coerce")
     w = w[w["resilience_score"].notna()]
-    w["rank"] = w["resilience_score"].rank(method="min", ascending=True).astype(int)
+    w["rank"] = need_rank(w["resilience_score"], "resilience_score").astype(int)
     if {"resilience_score_lo", "resilience_score_hi"} <= set(w.columns):
         lo = pd.to_numeric(w["resilience_score_lo"], errors="coerce").to_numpy(dtype=float)
         hi = pd.to_numeric(w["resilience_score_hi"], errors="coerce").to_numpy(dtype=float)

@@ -26,6 +26,7 @@ from ._about import ATTRIBUTION, OGL_URL, About, normalise_about
 from ._frames import plain_table, require
 from ._plots import FLAG_STYLE, map_figure, png_data_uri, profile_figure, scatter_figure
 from ._summary import Summary, rank_overlap, summarise
+from .ranks import RANK_RULE
 
 __all__ = ["fmt_pct", "fmt_score", "write_report"]
 
@@ -183,7 +184,7 @@ def _howto(info: About, ev: Mapping[str, object]) -> str:
         "<b>Quintiles</b> are within this area: 1 = least need, 5 = most need. An LSOA is "
         f"<b>flagged</b> when its predicted and hard-data quintiles differ by "
         f"{info.quintile_gap} or more.",
-        "<b>Ward ranks</b>: 1 = least resilient (lowest score). Ties share a rank.",
+        f"<b>Ward ranks</b>: {_e(RANK_RULE)}",
         f"Ranges shown as intervals are {_e(_pct_label(info.interval))} bootstrap intervals"
         + (f" ({_e(ev['interval_method'])})." if ev.get("interval_method") else "."),
         "<b>Index</b> (tables and GeoPackage): 100 × an area's share ÷ the survey's share "
@@ -340,10 +341,7 @@ def _figure(uri: str, alt: str, caption: str) -> str:
 def _wards(s: Summary) -> str:
     w = s.wards
     n = len(w)
-    intro = (
-        f"<p>Rank among {n} wards by resilience score: <b>1 = least resilient</b> (lowest "
-        "score). Tied wards share a rank.</p>"
-    )
+    intro = f"<p>Rank among {n} wards by resilience score. {_e(RANK_RULE)}</p>"
     if n == 0:
         return "<section><h2>Wards</h2><p>No ward has a resilience score.</p></section>"
     overlap = rank_overlap(w)

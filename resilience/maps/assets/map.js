@@ -396,6 +396,58 @@
     }
   };
 
+  /* Wards with no output area in the data: grey, "No data". They share the areas' canvas
+   * (and never overlap them), so their tooltips work like the areas'. */
+  App.prototype._noData = function () {
+    var d = this.data.ward;
+    var idx = d.nodata || [];
+    var out = [];
+    for (var k = 0; k < idx.length; k++) {
+      out.push({ type: "Feature", properties: { i: idx[k] }, geometry: d.geom[idx[k]] });
+    }
+    var g = L.geoJSON({ type: "FeatureCollection", features: out }, {
+      style: { fillColor: this.meta.missing, fillOpacity: this.meta.fillOpacity, stroke: false }
+    });
+    g.bindTooltip(function (layer) {
+      var i = layer.feature.properties.i;
+      return '<div class="rz-tt"><div class="rz-tt-h">' + d.name[i] + ' <span class="rz-code">' +
+        d.code[i] + "</span></div><div>" + NODATA + ": none of this ward's output areas " +
+        "are in the data.</div></div>";
+    }, { sticky: true, className: "rz-tooltip", opacity: 1 });
+    this.noDataLayer = g.addTo(this.map);
+  };
+
+  /* The optional street map: dropped, with a word in the layer control, when its tiles
+   * cannot load (no internet, a blocked server); the areas draw either way. */
+  App.prototype.streetMap = function (layer, name) {
+    var self = this;
+    this.streetName = name;
+    var loaded = 0;
+    var failed = 0;
+    this.street = layer;
+    layer.on("tileload", function () {
+      loaded += 1;
+    });
+    layer.on("tileerror", function () {
+      failed += 1;
+      if (loaded === 0 && failed >= 4 && self.map.hasLayer(layer)) {
+        self.map.removeLayer(layer);
+        self.streetMapFailed = true;
+        self._markStreetMap();
+      }
+    });
+  };
+
+  /* Rename the street map's check box: "(not available)"; unticked, it can be tried again. */
+  App.prototype._markStreetMap = function () {
+    if (!this.control || !this.streetMapFailed || this._streetMarked) {
+      return;
+    }
+    this._streetMarked = true;
+    this.control.removeLayer(this.street);
+    this.control.addOverlay(this.street, this.streetName + " (not available)");
+  };
+
   App.prototype.zoomToWard = function (w) {
     var shape = L.geoJSON(this.data.ward.geom[w], {
       pane: "rz-wards",
@@ -482,6 +534,7 @@
   App.prototype.finish = function (control) {
     var self = this;
     this.control = control;
+    this._markStreetMap(); // if its tiles failed before the control was made
     this.map.on("baselayerchange", function (e) {
       if (e.layer && e.layer.rzId) {
         self.showLegend(e.layer.rzId);
@@ -502,6 +555,7 @@
     if (first) {
       first.setStyle(first.options.style);
     }
+    this._noData();
     this._search();
     this.declutter();
   };
