@@ -8,7 +8,7 @@ from ._progress import Progress, logger
 from .config import load_config
 from .pipeline import STAGES, Result
 from .runner import run_to_folder
-from .synthetic import make_borough
+from .synthetic import make_borough, make_waves
 
 __all__ = ["run_demo"]
 
@@ -20,12 +20,15 @@ def run_demo(
     overwrite: bool = False,
     maps: bool = True,
     map_mode: str | None = "offline",
+    waves: int = 1,
 ) -> Result:
     """Write the synthetic borough's files under ``out/input`` and run the pipeline on them.
 
     Every output of a real run lands in ``out``; the borough's ground truth is in
     ``out/input/truth``. Nothing is left behind if a stage fails. The maps default to
     offline mode (Leaflet inlined, no tiles) so that the demo works with no internet.
+    With ``waves`` of 2 or more the borough is surveyed in that many waves with a known
+    change (:func:`resilience.synthetic.make_waves`; true change in ``out/input/truth``).
     """
     progress = Progress(STAGES + 3)  # building and writing the borough, the run, the outputs
 
@@ -36,7 +39,10 @@ def run_demo(
         with progress.stage(
             f"Writing its input files to {Path(out) / 'input'}", key="write_inputs"
         ):
-            paths = borough.write(tmp / "input")
+            if waves > 1:
+                paths = make_waves(borough, n_waves=waves).write(tmp / "input")
+            else:
+                paths = borough.write(tmp / "input")
         return load_config(paths["config"])
 
     return run_to_folder(

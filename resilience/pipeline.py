@@ -74,6 +74,8 @@ class Result:
     run_id: str
     checks: list[dict[str, Any]] = field(default_factory=list)
     level_names: dict[str, str] = field(default_factory=dict)
+    #: With ``[survey] waves``: every wave's estimates and the change (``OverTime``).
+    change: Any = None
 
     def __repr__(self) -> str:
         flags = self.lsoa["flag"].value_counts().to_dict() if "flag" in self.lsoa else {}
@@ -148,31 +150,15 @@ def run(
     with progress.stage("Reading and checking inputs", key="read_inputs"):
         inp = inputs or load_inputs(cfg)
         logger.info("      %s", inp.summary())
-    with progress.stage(
-        f"Fitting the survey model to {len(inp.survey):,} respondents", key="survey_model"
-    ):
-        model = SurveyModel(**cfg.survey_model_params()).fit(inp.survey)
-        logger.info("      %s", model.fit_summary())
-    with progress.stage(f"Estimating cluster shares for {len(inp.oa):,} OAs", key="area_estimates"):
-        est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
-        est.fit(inp.survey, model.labels_)
-        oa = estimate_oas(
-            est,
-            inp.classification,
-            pd.Index(inp.oa["oa_code"]),
-            crosswalk=inp.crosswalk,
-            level_names=inp.level_names,
-        )
-        _log_counts("estimate levels", oa.table["estimate_level"].value_counts())
-    with progress.stage("Aggregating to LSOAs, wards and the whole area", key="aggregation"):
-        summaries = aggregate_areas(
-            oa.table,
-            inp.lookup,
-            inp.population,
-            membership=oa.membership,
-            category_replicates=est.replicates_,
-            interval=cfg["estimates"]["interval"],
-        )
+    over = None
+    if inp.waves:  # several waves: one model, per-wave estimates, change (over_time.py)
+        from .over_time import estimate_waves
+
+        over = estimate_waves(cfg, inp, progress)
+        model, est = over.labelling.model, over.latest.estimator
+        oa, summaries = over.latest.oa, over.latest.summaries
+    else:
+        model, est, oa, summaries = _single_wave(cfg, inp, progress)
     with progress.stage("Building the hard-data index", key="hard_index"):
         hard = hard_index(inp.hard, method=cfg["hard"]["method"])
     c = cfg["compare"]
@@ -202,6 +188,10 @@ def run(
         comparison=comparison,
         level_names=inp.level_names,
     )
+    if over is not None:
+        from .outputs.change import add_change
+
+        layers = add_change(layers, over)
     return Result(
         oa=layers.oa,
         lsoa=layers.lsoa,
@@ -217,7 +207,38 @@ def run(
         run_id=run_id,
         checks=inp.checks,
         level_names=inp.level_names,
+        change=over,
     )
+
+
+def _single_wave(cfg: Config, inp: Inputs, progress: Progress) -> tuple:
+    """The survey model, estimate and aggregation stages of a run on one survey wave."""
+    with progress.stage(
+        f"Fitting the survey model to {len(inp.survey):,} respondents", key="survey_model"
+    ):
+        model = SurveyModel(**cfg.survey_model_params()).fit(inp.survey)
+        logger.info("      %s", model.fit_summary())
+    with progress.stage(f"Estimating cluster shares for {len(inp.oa):,} OAs", key="area_estimates"):
+        est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
+        est.fit(inp.survey, model.labels_)
+        oa = estimate_oas(
+            est,
+            inp.classification,
+            pd.Index(inp.oa["oa_code"]),
+            crosswalk=inp.crosswalk,
+            level_names=inp.level_names,
+        )
+        _log_counts("estimate levels", oa.table["estimate_level"].value_counts())
+    with progress.stage("Aggregating to LSOAs, wards and the whole area", key="aggregation"):
+        summaries = aggregate_areas(
+            oa.table,
+            inp.lookup,
+            inp.population,
+            membership=oa.membership,
+            category_replicates=est.replicates_,
+            interval=cfg["estimates"]["interval"],
+        )
+    return model, est, oa, summaries
 
 
 def run_counts(layers: Layers, model: SurveyModel, est: AreaEstimator) -> dict[str, int]:

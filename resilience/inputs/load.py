@@ -28,6 +28,7 @@ from .hard import HardData, read_hard_data
 from .lookup import derive_lookup, read_lookup
 from .population import read_population
 from .survey import SurveyInfo, read_survey
+from .waves import Wave, read_waves
 
 __all__ = [
     "Inputs",
@@ -63,6 +64,8 @@ class Inputs:
     survey_info: SurveyInfo
     hard: HardData
     checks: list[dict[str, Any]] = field(default_factory=list)
+    #: Every survey wave, earliest first, with ``[survey] waves`` (``survey`` is the latest).
+    waves: list[Wave] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line of sizes for the log."""
@@ -198,8 +201,14 @@ def population_join(cfg: Config, oa: gpd.GeoDataFrame, population: pd.Series) ->
 
 
 def read_config_survey(cfg: Config) -> tuple[pd.DataFrame, SurveyInfo]:
-    """The respondent file named in ``[survey]``, and what was found in it."""
+    """The respondent file named in ``[survey]``, and what was found in it.
+
+    With ``[survey] waves``, the latest wave (see :mod:`resilience.inputs.waves`).
+    """
     sv = cfg["survey"]
+    if sv.get("waves"):
+        latest = read_waves(cfg)[-1]
+        return latest.survey, latest.info
     return read_survey(
         sv["path"],
         prefix=sv.get("prefix"),
@@ -338,7 +347,8 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
     population = read_config_population(cfg)
     if population is not None:
         checks.append(population_join(cfg, oa, population)())
-    survey, survey_info = read_config_survey(cfg)
+    waves = read_waves(cfg) if cfg["survey"].get("waves") else []
+    survey, survey_info = (waves[-1].survey, waves[-1].info) if waves else read_config_survey(cfg)
     classification = read_classification(cfg, survey_info.levels)
     crosswalk = read_config_crosswalk(cfg, oa, classification, population)
     if crosswalk is None:
@@ -351,5 +361,5 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
     hard = read_config_hard(cfg, lsoa)
     return Inputs(
         cfg, oa, lsoa, ward, lookup, report, population, classification, crosswalk, survey,
-        survey_info, hard, checks,
+        survey_info, hard, checks, waves,
     )  # fmt: skip

@@ -178,6 +178,7 @@ def read_survey(
     weight: str | None = ...,
     levels: Sequence[str] | None = ...,
     items: Sequence[Item | Mapping[str, object]] | None = ...,
+    select: tuple[str, object] | None = ...,
     return_info: Literal[False] = ...,
 ) -> pd.DataFrame: ...
 
@@ -190,6 +191,7 @@ def read_survey(
     weight: str | None = ...,
     levels: Sequence[str] | None = ...,
     items: Sequence[Item | Mapping[str, object]] | None = ...,
+    select: tuple[str, object] | None = ...,
     return_info: Literal[True],
 ) -> tuple[pd.DataFrame, SurveyInfo]: ...
 
@@ -201,6 +203,7 @@ def read_survey(
     weight: str | None = None,
     levels: Sequence[str] | None = None,
     items: Sequence[Item | Mapping[str, object]] | None = None,
+    select: tuple[str, object] | None = None,
     return_info: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, SurveyInfo]:
     """Read a respondent file and prepare it for :class:`~resilience.SurveyModel`.
@@ -221,6 +224,9 @@ def read_survey(
         "oac_subgroup"]``), with or without the prefix.
     items : sequence, optional
         The item set (default: :data:`resilience.items.DEFAULT_ITEMS`).
+    select : (str, value), optional
+        Read only the rows whose column ``select[0]`` holds ``select[1]`` (compared as
+        text): one wave of a long file with a wave column (:mod:`resilience.inputs.waves`).
     return_info : bool, default=False
         Also return a :class:`SurveyInfo` describing what was found.
 
@@ -322,10 +328,15 @@ def read_survey(
         level_cols.append(col)
 
     id_col = next((lookup[c] for c in _ID_COLUMNS if c in lookup), None)
+    select_col = _select_column(select, lookup, prefix, p, columns)
     usecols = list(
-        dict.fromkeys([c for c in [id_col, weight_col, *found.values(), *level_cols] if c])
+        dict.fromkeys(
+            [c for c in [id_col, weight_col, *found.values(), *level_cols, select_col] if c]
+        )
     )
     raw = _read_frame(p, usecols, level_cols)
+    if select is not None:
+        raw = _select_rows(raw, select_col, select[1], p)
     if len(raw) == 0:
         raise InputDataError(f"The survey file {file_label(p)} has a header but no rows.")
 
@@ -414,6 +425,39 @@ def read_survey(
         missing_codes=missing_codes,
     )
     return out, info
+
+
+def _select_column(
+    select: tuple[str, object] | None,
+    lookup: Mapping[str, str],
+    prefix: str,
+    path: Path,
+    columns: Sequence[str],
+) -> str | None:
+    """The file's column named by ``select`` (None without a selection)."""
+    if select is None:
+        return None
+    col = _resolve(str(select[0]), lookup, prefix, what="wave", path=path)
+    if col is None:
+        raise InputDataError(
+            f"The survey file {file_label(path)} has no wave column {select[0]!r} ([survey] "
+            f"wave_column). Its columns include: {format_examples(list(columns), 12)}."
+        )
+    return col
+
+
+def _select_rows(raw: pd.DataFrame, col: str, value: object, path: Path) -> pd.DataFrame:
+    """The rows of ``raw`` whose ``col`` holds ``value`` (as text), renumbered."""
+    text = _code_text(raw[col]).astype(object)
+    keep = (text == str(value).strip()).to_numpy()
+    if not keep.any():
+        found = sorted(text.dropna().unique().tolist())
+        raise InputDataError(
+            f"The survey file {file_label(path)} has no rows of wave {value!r} in column "
+            f"{col!r}; the column holds {format_examples(found, 12)}. Check the 'wave' of "
+            "each entry of [survey] waves."
+        )
+    return raw.loc[keep].reset_index(drop=True)
 
 
 def _code_text(values: pd.Series) -> pd.Series:

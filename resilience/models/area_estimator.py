@@ -315,7 +315,12 @@ class AreaEstimator(BaseEstimator):
         return levels, codes, use
 
     def fit(
-        self, survey: pd.DataFrame, labels: pd.Series, sample_weight: Any = None
+        self,
+        survey: pd.DataFrame,
+        labels: pd.Series,
+        sample_weight: Any = None,
+        *,
+        multiplicities: np.ndarray | None = None,
     ) -> AreaEstimator:
         """Estimate cluster shares for every category at every level.
 
@@ -330,12 +335,22 @@ class AreaEstimator(BaseEstimator):
             Survey weight of each row (a Series is aligned on the index; a string names a
             column). Default: the ``weight`` column that :func:`resilience.read_survey`
             writes; without one every respondent counts the same, with a warning.
+        multiplicities : ndarray of shape (n_boot, len(survey)), optional
+            How many times each survey row is drawn in each bootstrap replicate, instead
+            of resampling the respondents here; rows left out of the estimates are
+            ignored. Several waves' estimators share one replicate loop this way
+            (:func:`resilience.models.change.paired_multiplicities`).
 
         Returns
         -------
         self
         """
         forget_fit(self)
+        if multiplicities is not None and np.shape(multiplicities) != (self.n_boot, len(survey)):
+            raise ValueError(
+                f"multiplicities must have shape (n_boot, survey rows) = ({self.n_boot}, "
+                f"{len(survey)}); got {np.shape(multiplicities)}."
+            )
         if not isinstance(labels, pd.Series):
             if len(labels) != len(survey):
                 raise InputDataError(
@@ -407,7 +422,10 @@ class AreaEstimator(BaseEstimator):
             rng = np.random.default_rng(int_seed(self.random_state))
             n = len(y)
             for b in range(self.n_boot):
-                m = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+                if multiplicities is None:
+                    m = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+                else:
+                    m = np.asarray(multiplicities[b], dtype=float)[use]
                 reps[b], _ = self._estimate(A, Y, w, alpha=alpha, multiplicity=m)
         self._reps_all = reps
 
