@@ -58,6 +58,10 @@ class Result:
     counts : dict
         Sizes of the inputs and outputs.
     run_id : str
+    change : OverTime or None
+        With ``[survey] waves``: every wave's estimates and the change between them
+        (:class:`resilience.over_time.OverTime`); the layers are the latest wave's, with
+        the earliest → latest change columns.
     """
 
     oa: gpd.GeoDataFrame
