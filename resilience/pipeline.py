@@ -27,6 +27,7 @@ from .inputs.load import Inputs, load_inputs
 from .models import AreaEstimator, SurveyModel, aggregate_areas
 from .models.oa_estimates import estimate_oas
 from .outputs.layers import Layers, build_layers
+from .schema import HARD_WORSE, PREDICTED_WORSE
 
 __all__ = ["Inputs", "Result", "load_inputs", "run"]
 
@@ -41,7 +42,7 @@ class Result:
     Attributes
     ----------
     oa, lsoa, ward : GeoDataFrame
-        Predictions and comparisons with the columns of SPEC section 4, in EPSG:27700.
+        Predictions and comparisons with the output columns, in EPSG:27700.
     area : DataFrame
         The whole study area in one row.
     flags : DataFrame
@@ -102,7 +103,7 @@ class Result:
         map_mode: str | None = None,
         progress: Progress | None = None,
     ) -> dict[str, Path]:
-        """Write every deliverable into ``out`` (see SPEC section 4).
+        """Write every deliverable into ``out``.
 
         The folder appears only when everything has been written; with ``overwrite`` an
         existing folder is replaced at the end.
@@ -256,6 +257,6 @@ def run_counts(layers: Layers, model: SurveyModel, est: AreaEstimator) -> dict[s
         "respondents_used": int(model.diagnostics_["n_used"]),
         "categories_with_estimates": int(len(est.estimates_) - 1),
         "flagged": len(layers.flags),
-        "predicted_worse": int(flags.get("predicted_worse", 0)),
-        "hard_worse": int(flags.get("hard_worse", 0)),
+        PREDICTED_WORSE: int(flags.get(PREDICTED_WORSE, 0)),
+        HARD_WORSE: int(flags.get(HARD_WORSE, 0)),
     }

@@ -19,8 +19,8 @@ import pandas as pd
 from .._progress import logger
 from ..config import Config, load_config
 from ..errors import DataQualityWarning, InputDataError, format_examples
+from ._codematch import MatchReport, check_join
 from ._io import read_table, require_columns
-from ._match import check_join
 from .boundaries import read_boundaries
 from .codes import normalise_codes
 from .crosswalk import Crosswalk, crosswalk_matrix, read_crosswalk
@@ -44,7 +44,7 @@ __all__ = [
     "read_config_survey",
 ]
 
-Join = Callable[[], dict[str, Any]]
+Join = Callable[[], MatchReport]
 
 
 @dataclass

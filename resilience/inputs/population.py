@@ -13,7 +13,7 @@ allows it). It reads
   file;
 * Census 2011 key statistics with plain headers (``All usual residents``, ``Age 0 to 4``).
 
-Headers are compared after :func:`normalise_header`, case-insensitively.
+Headers are compared after :func:`census_label`, case-insensitively.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataQualityWarning, InputDataError, format_examples
-from ._areacodes import LEVEL_LABELS, resolve_column, squash
+from ._areacodes import LEVEL_LABELS, detect_code_column, resolve_column, squash
 from ._io import file_label, read_table, to_numeric
-from .codes import GEOGRAPHY_PREFIXES, detect_geography, find_code_column, normalise_codes
+from .codes import GEOGRAPHY_PREFIXES, detect_geography, normalise_codes
 
-__all__ = ["ADULT_AGE", "DICTIONARY_NAME", "normalise_header", "read_population"]
+__all__ = ["ADULT_AGE", "DICTIONARY_NAME", "census_label", "read_population"]
 
 #: File name of the variable dictionary of re-coded Census tables (``ts0010001`` …).
 DICTIONARY_NAME = "_dictionary.csv"
@@ -60,14 +60,16 @@ _BANDS = (
 )
 
 
-def normalise_header(header: str) -> str:
-    """A Census header without its ``; measures: Value`` suffix and with tidy spacing.
+def census_label(header: str) -> str:
+    """The label of a Census column: its header without ``; measures: Value``, tidily spaced.
+
+    Labels keep their case (they are shown in messages); compare them with ``.lower()``.
 
     Examples
     --------
-    >>> normalise_header("Age: Total; measures: Value")
+    >>> census_label("Age: Total; measures: Value")
     'Age: Total'
-    >>> normalise_header("Country of birth:  British Overseas ; measures: Value")
+    >>> census_label("Country of birth:  British Overseas ; measures: Value")
     'Country of birth: British Overseas'
     """
     text = _MEASURES.sub("", str(header))
@@ -199,7 +201,7 @@ def read_population(
 
 def _labels(columns: pd.Index, path: Path) -> tuple[dict[str, str], str]:
     """Normalised label of every column, translating re-coded ``ts…`` names if possible."""
-    labels = {str(c): normalise_header(c) for c in columns}
+    labels = {str(c): census_label(c) for c in columns}
     coded = [c for c in labels if _TS_CODED.match(c)]
     layout = "census" if any(": " in v for v in labels.values()) else "plain"
     if not coded:
@@ -217,30 +219,20 @@ def _labels(columns: pd.Index, path: Path) -> tuple[dict[str, str], str]:
     meaning = dict(zip(names, d[table].astype(str) + ": " + d[var].astype(str), strict=True))
     for c in coded:
         if c.lower() in meaning:
-            labels[c] = normalise_header(meaning[c.lower()])
+            labels[c] = census_label(meaning[c.lower()])
     return labels, "census-coded"
 
 
 def _code_column(columns: list[str], code: str | None, path: str | Path) -> str:
     if code is not None:
         return resolve_column(columns, code, path=path, role=_ROLE, setting=f"code in {_ENTRY}")
-    nomis = [c for c in columns if squash(c).lower() == "geography code"]
-    if len(nomis) == 1:
-        return nomis[0]
-    for level in ("oa", "lsoa", "msoa", "ward", "lad"):
-        found = find_code_column(columns, level)
-        if len(found) == 1:
-            return found[0]
-        if found:
-            raise InputDataError(
-                f"The {_ROLE} file {file_label(path)} has {len(found)} candidate "
-                f"{LEVEL_LABELS[level]} code columns: {format_examples(found)}. Say which one "
-                f'to use: set code = "{found[0]}" in {_ENTRY}.'
-            )
-    raise InputDataError(
-        f"The {_ROLE} file {file_label(path)} has no area code column (such as 'geography "
-        f"code', OA21CD or LSOA21CD). Its columns are: {format_examples(columns, 30)}. Name "
-        f'it: set code = "<column>" in {_ENTRY}.'
+    return detect_code_column(
+        columns,
+        ("oa", "lsoa", "msoa", "ward", "lad"),
+        path=path,
+        role=_ROLE,
+        setting=f'code = "..." in {_ENTRY}',
+        also=("geography code",),
     )
 
 
@@ -307,7 +299,7 @@ def _listing(values: list[_Column], layout: str) -> str:
 
 
 def _match_column(values: list[_Column], column: str, *, path: str | Path, layout: str) -> _Column:
-    key = normalise_header(column).lower()
+    key = census_label(column).lower()
     for test in (
         lambda v: v.raw == column,
         lambda v: v.key == key,

@@ -12,6 +12,7 @@ import numpy as np
 import shapely
 
 from ..errors import ConfigError, DataQualityWarning, ResilienceWarning, format_examples
+from ..schema import DISAGREE
 from ._geometry import MapGeometry, coverage_warning, prepare_geometry
 from ._inputs import MapInputs, check_inputs
 from ._layers import build_layers, tooltip_fields
@@ -146,7 +147,7 @@ def write_maps(
     out_dir : str or Path
         Folder to write into (created if needed; files of the same names are replaced).
     oa, lsoa, ward : GeoDataFrame
-        The pipeline's OA, LSOA and ward layers (SPEC section 4 columns), any CRS.
+        The pipeline's OA, LSOA and ward layers (the output columns), any CRS.
         OA shares may be missing (suppressed); they are drawn grey.
     mode : {"tiles", "tileless", "offline"}, default="tiles"
         ``tiles``: a web base map, Leaflet from its CDN. ``tileless``: no base map.
@@ -280,7 +281,7 @@ class _Run:
         inputs, geometry = self.inputs, self.geometry
         pages = _WardPages(inputs, geometry["ward"])
         figures = AreaFigures.from_wards(inputs.ward)
-        flagged = inputs.lsoa[inputs.lsoa["flag"].isin(["hard_worse", "predicted_worse"])]
+        flagged = inputs.lsoa[inputs.lsoa["flag"].isin(DISAGREE)]
         flagged_by_ward = dict(list(flagged.groupby("ward_code", sort=False)))
         paths: dict[str, Path] = {}
         for w in range(len(inputs.ward)):

@@ -19,11 +19,9 @@ from ..compare.hard_index import group_hard_index
 from ..inputs.lookup import best_fit_parent
 from ..models.aggregate import AreaSummaries
 from ..models.oa_estimates import OaEstimates
+from ..schema import DISAGREE
 
 __all__ = ["Layers", "area_names", "build_layers", "geo_frame"]
-
-#: Flag values that put an LSOA on the shortlist.
-_FLAGGED = ("predicted_worse", "hard_worse")
 
 
 @dataclass
@@ -132,7 +130,7 @@ def build_layers(
         ward_out.index
     )
     ward_out["n_lsoa"] = ward_of.value_counts().reindex(ward_out.index).fillna(0).astype(int)
-    flagged = lsoa_out["flag"].isin(_FLAGGED)
+    flagged = lsoa_out["flag"].isin(DISAGREE)
     ward_out["n_flagged"] = (
         flagged.groupby(ward_of).sum().reindex(ward_out.index).fillna(0).astype(int)
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..clusters import CLUSTERS
+from ..schema import DISAGREE, HARD_WORSE, PREDICTED_WORSE
 from ._about import ATTRIBUTION, OGL_URL, About, normalise_about
 from ._frames import plain_table, require
 from ._plots import FLAG_STYLE, map_figure, png_data_uri, profile_figure, scatter_figure
@@ -205,11 +206,11 @@ def _headlines(s: Summary, diagnostics: Mapping[str, object] | None) -> str:
             f"<b>{fmt_pct(shares.iloc[-1])}</b>."
         )
     if s.flag_counts:
-        n_flag = s.flag_counts["predicted_worse"] + s.flag_counts["hard_worse"]
+        n_flag = sum(s.flag_counts[f] for f in DISAGREE)
         items.append(
             f"<b>{n_flag}</b> of {s.n_lsoa} LSOAs are flagged for a closer look: "
-            f"<b>{s.flag_counts['predicted_worse']}</b> where the prediction shows more need "
-            f"than the hard data, <b>{s.flag_counts['hard_worse']}</b> where the hard data "
+            f"<b>{s.flag_counts[PREDICTED_WORSE]}</b> where the prediction shows more need "
+            f"than the hard data, <b>{s.flag_counts[HARD_WORSE]}</b> where the hard data "
             "show more need than the prediction."
         )
     if s.correlation is not None:
@@ -366,7 +367,7 @@ def _ward_table(w: pd.DataFrame, caption: str) -> str:
 def _flagged(flags: pd.DataFrame, lsoa: pd.DataFrame, ward: pd.DataFrame, info: About) -> str:
     f = plain_table(flags, table="flags")
     if "flag" in f.columns:
-        f = f[f["flag"].astype("string").isin(["predicted_worse", "hard_worse"]).fillna(False)]
+        f = f[f["flag"].astype("string").isin(DISAGREE).fillna(False)]
     f = _with_names(f, lsoa, ward)
     heading = "<h2>Flagged LSOAs: the shortlist for review</h2>"
     if f.empty:

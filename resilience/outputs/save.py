@@ -1,4 +1,4 @@
-"""Writing every deliverable of a run into one folder (SPEC section 4)."""
+"""Writing every deliverable of a run into one folder."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pandas as pd
 
 from .._progress import Progress, logger
 from ..models.area_estimator import n_band
-from .aliases import default_aliases
+from ..schema import default_aliases
+from ._frames import integer_counts, neutralise_text
 from .change import change_outputs
 from .gpkg import write_geopackage
 from .manifest import build_manifest, config_hash, write_manifest
@@ -78,10 +79,10 @@ def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) 
     paths = {}
     for name, frame in tables.items():
         p = folder / f"{name}.csv"
-        frame.to_csv(p, index=False, encoding="utf-8")
+        neutralise_text(integer_counts(frame)).to_csv(p, index=False, encoding="utf-8")
         paths[f"model_{name}"] = p
     p = folder / "summary.csv"
-    model.summary().to_csv(p, index=False)
+    neutralise_text(model.summary()).to_csv(p, index=False)
     paths["model_summary"] = p
     diag = {
         **dict(model.diagnostics_.items()),
