@@ -11,9 +11,13 @@ top level
 ``[geography]``
     ``oa``, ``lsoa``, ``ward`` (boundary files: ``path``, optional ``code``, ``name``,
     ``layer``); optional ``lookup`` (``path``, ``oa``, ``lsoa``, ``ward``), ``population``
-    (``path``, ``code``, ``column``) and ``vintage_lookup`` (``path``, ``source``,
+    (``path``, ``code``, ``column``, ``level`` = ``oa`` or ``lsoa``, ``oa_counts`` =
+    ``{path, code, column}``), ``max_missing_oas`` and ``vintage_lookup`` (``path``, ``source``,
     ``target``, ``change``: the ONS OA 2011 → 2021 lookup when the classification is on
     another OA vintage than the boundaries).
+``[area]`` (optional)
+    ``lad`` (a list of local authority codes, or ``"all"``, the default) and ``wards``
+    (a list of ward codes): national or regional files are cut to these areas.
 ``[classification]``
     ``path``, ``code``, ``levels`` (coarse to fine), optional ``sheet``/``layer``.
 ``[survey]``
@@ -60,7 +64,7 @@ _REQ = object()  # marker: the key is required
 # a field: (accepted types, default or _REQ, kind) where kind is "path" for file paths
 _FILE = {"path": ((str,), _REQ, "path"), "code": ((str,), None, ""), "name": ((str,), None, ""),
          "layer": ((str,), None, "")}  # fmt: skip
-# a population table: OA (or source-OA) code and value columns
+# a table of counts by area (population): the file, its code column and its value column
 _POPULATION = {"path": ((str,), _REQ, "path"), "code": ((str,), None, ""),
                "column": ((str,), None, "")}  # fmt: skip
 
@@ -86,7 +90,12 @@ SCHEMA: dict[str, dict[str, Any]] = {
                 "ward_name": ((str,), None, ""),
             },
         ),
-        "population": ((dict,), None, _POPULATION),
+        "population": (
+            (dict,),
+            None,
+            {**_POPULATION, "level": ((str,), "oa", ""), "oa_counts": ((dict,), None, _POPULATION)},
+        ),
+        "max_missing_oas": ((float, int), 0.01, ""),
         "vintage_lookup": (
             (dict,),
             None,
@@ -98,6 +107,10 @@ SCHEMA: dict[str, dict[str, Any]] = {
                 "population": ((dict,), None, _POPULATION),
             },
         ),
+    },
+    "area": {
+        "lad": ((str, list), "all", ""),
+        "wards": ((list,), None, "strings"),
     },
     "classification": {
         "path": ((str,), _REQ, "path"),
@@ -213,6 +226,9 @@ class Config:
         for key in ("oa", "lsoa", "ward", "lookup", "population", "vintage_lookup"):
             if d["geography"].get(key):
                 files[f"geography.{key}"] = Path(d["geography"][key]["path"])
+        counts = (d["geography"].get("population") or {}).get("oa_counts")
+        if counts:
+            files["geography.population.oa_counts"] = Path(counts["path"])
         files["classification"] = Path(d["classification"]["path"])
         if d["survey"]["path"]:
             files["survey"] = Path(d["survey"]["path"])
@@ -375,11 +391,35 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
             "'mode' in [maps] must be 'tiles', 'tileless' or 'offline'; got "
             f"{out['maps']['mode']!r}."
         )
+    _check_area(out)
     _check_ranges(out)
     if out["survey"]["items"] is not None:
         out["survey"]["items"] = _check_items(out["survey"]["items"])
     out["survey"] = check_waves(out["survey"], base, check_files=check_files)
     return out
+
+
+def _check_area(out: dict[str, Any]) -> None:
+    """``[area] lad`` is "all" or a list of LAD codes; population level is oa or lsoa."""
+    lad = out["area"]["lad"]
+    if isinstance(lad, str):
+        if lad != "all":
+            raise ConfigError(
+                f'\'lad\' in [area] must be "all" or a list of codes like ["E09000018"]; '
+                f"got {lad!r} (write a single code as a list: lad = [{lad!r}])."
+            )
+    elif not lad or not all(isinstance(x, str) for x in lad):
+        raise ConfigError("'lad' in [area] must be a non-empty list of LAD codes, or \"all\".")
+    pop = out["geography"].get("population")
+    if pop and pop["level"] not in ("oa", "lsoa"):
+        raise ConfigError(
+            f'\'level\' in [geography] population must be "oa" or "lsoa"; got {pop["level"]!r}.'
+        )
+    if pop and pop["oa_counts"] and pop["level"] != "lsoa":
+        raise ConfigError(
+            "'oa_counts' in [geography] population spreads LSOA figures to OAs; it needs "
+            'level = "lsoa".'
+        )
 
 
 #: Ranges of the keys that set no estimator parameter: section, key, test, what it must be.
@@ -389,6 +429,7 @@ _RANGES: list[tuple[str, str, Any, str]] = [
     ("compare", "permutations", lambda v: v >= 99, "at least 99"),
     ("compare", "alpha", lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.05)"),
     ("hard", "max_unmatched", lambda v: 0 <= v < 1, "between 0 and 1 (a share)"),
+    ("geography", "max_missing_oas", lambda v: 0 <= v < 1, "between 0 and 1 (a share)"),
 ]
 
 

@@ -9,6 +9,7 @@ index, compares the two and finds where disagreement clusters. It returns a
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,11 +20,14 @@ import geopandas as gpd
 import pandas as pd
 
 from ._progress import Progress, logger
+from .compare.chance import chance_check
 from .compare.hard_index import hard_index
 from .compare.lsoas import compare_lsoas
 from .config import Config, load_config
+from .errors import ResilienceWarning
 from .inputs.hard import HardData
 from .inputs.load import Inputs, load_inputs
+from .inputs.trial import SYNTHETIC_NOTICE
 from .models import AreaEstimator, SurveyModel, aggregate_areas
 from .models.oa_estimates import estimate_oas
 from .outputs.layers import Layers, build_layers
@@ -79,6 +83,10 @@ class Result:
     run_id: str
     checks: list[dict[str, Any]] = field(default_factory=list)
     level_names: dict[str, str] = field(default_factory=dict)
+    #: warnings every output repeats (a trial run on a synthetic survey, chance-level flags)
+    notices: list[str] = field(default_factory=list)
+    synthetic_survey: bool = False
+    chance: dict[str, Any] = field(default_factory=dict)
     #: With ``[survey] waves``: every wave's estimates and the change (``OverTime``).
     change: Any = None
 
@@ -88,6 +96,20 @@ class Result:
             f"<Result {self.config['title']!r}: {len(self.oa)} OAs, {len(self.lsoa)} LSOAs, "
             f"{len(self.ward)} wards; flags {flags}>"
         )
+
+    def _repr_html_(self) -> str:
+        from ._notebook import result_html
+
+        return result_html(self)
+
+    def map(self, folder: str | Path | None = None, *, mode: str = "offline") -> Any:
+        """The borough map, shown inline in a notebook (a :class:`~resilience._notebook.MapPage`).
+
+        Written to ``folder`` (default: a temporary folder) as one self-contained page.
+        """
+        from ._notebook import borough_map
+
+        return borough_map(self, folder, mode=mode)
 
     @property
     def indicator_labels(self) -> dict[str, str]:
@@ -181,6 +203,17 @@ def run(
             random_state=int(cfg["seed"]),
         )
         _log_counts("flags", comparison["flag"].value_counts())
+        chance = chance_check(
+            -lsoa.frame["resilience_score"],
+            hard["hard_index"].reindex(lsoa.frame.index),
+            comparison["flag"],
+            quintile_gap=c["quintile_gap"],
+            interval=cfg["estimates"]["interval"],
+        )
+        notices = [SYNTHETIC_NOTICE] if inp.synthetic else []
+        if chance["no_better"]:
+            warnings.warn(chance["message"], ResilienceWarning, stacklevel=2)
+            notices.append(chance["message"])
     layers = build_layers(
         oa_shapes=inp.oa,
         lsoa_shapes=inp.lsoa,
@@ -212,6 +245,9 @@ def run(
         run_id=run_id,
         checks=inp.checks,
         level_names=inp.level_names,
+        notices=notices,
+        synthetic_survey=inp.synthetic,
+        chance=chance,
         change=over,
     )
 

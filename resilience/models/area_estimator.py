@@ -540,10 +540,18 @@ class AreaEstimator(BaseEstimator):
         levels = self._levels
         missing_cols = [lv for lv in levels if lv not in areas.columns]
         if missing_cols:
+            found = list(areas.columns)
+            rename = (
+                f"areas.columns = {levels!r} (these {len(found)} columns, coarse to fine)"
+                if len(found) == len(levels)
+                else f"areas = areas[[<{len(levels)} columns, coarse to fine>]].set_axis("
+                f"{levels!r}, axis=1)"
+            )
             raise InputDataError(
                 f"The area classification has no column(s) {format_examples(missing_cols)}; "
-                f"expected one column per level {levels} (columns found: "
-                f"{format_examples(list(areas.columns), 10)})."
+                f"expected one column per level {levels}, named as in the survey (columns "
+                f"found: {format_examples(found, 10)}). Name them: {rename}; and index the "
+                "frame by OA code: areas = areas.set_index('OA21CD')."
             )
         table = self._table
         key = {(r.level, r.code): i for i, r in enumerate(table.itertuples())}

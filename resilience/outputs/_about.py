@@ -112,6 +112,11 @@ DEFAULT_CAVEATS: tuple[str, ...] = (
     "site visits.",
 )
 
+_SURVEY_NAMED = "a national survey (Understanding Society)"
+_SYNTHETIC_NAMED = (
+    "a SYNTHETIC survey made by resilience synth-survey for a trial run (not Understanding Society)"
+)
+
 
 @dataclass(frozen=True)
 class About:
@@ -166,6 +171,9 @@ def normalise_about(about: Mapping[str, object] | None, *, title: str | None = N
         caveats = [
             c.format(interval_pct=_pct(interval), min_respondents=min_resp) for c in DEFAULT_CAVEATS
         ]
+        if about.get("synthetic_survey"):
+            # a trial run must not claim the survey it does not use
+            caveats = [c.replace(_SURVEY_NAMED, _SYNTHETIC_NAMED) for c in caveats]
     return About(
         title=str(title if title is not None else about.get("title", "Community resilience")),
         metadata=metadata,

@@ -123,6 +123,10 @@ def build_layers(
     lsoa_out.index.name = "lsoa_code"
 
     ward_out = summaries.ward.frame.drop(columns=["dominant_cluster", "n_oa"]).copy()
+    # wards of the area without OAs stay in the layer, with no figures ("no data")
+    ward_out = ward_out.reindex(
+        ward_out.index.union(pd.Index(ward_shapes["ward_code"]), sort=False)
+    )
     ward_out.insert(0, "ward_name", area_names(ward_shapes, lookup, "ward", ward_out.index))
     lsoa_pop = summaries.weights.groupby(lk["lsoa_code"]).sum().reindex(lsoa_out.index)
     ward_of = lsoa_out["ward_code"]

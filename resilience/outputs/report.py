@@ -154,8 +154,13 @@ def _header(info: About) -> str:
     meta = " · ".join(
         _e(f"{k}: {v}") for k, v in info.metadata.items() if k in ("Created (UTC)", "Run id")
     )
+    notices = "".join(
+        f'<p class="notice" role="alert">{_e(v)}</p>'
+        for k, v in info.metadata.items()
+        if k.startswith("Notice")
+    )
     return (
-        f"<header><h1>{_e(info.title)}</h1>"
+        f"{notices}<header><h1>{_e(info.title)}</h1>"
         f'<p class="sub">Community resilience: one-page summary{" · " + meta if meta else ""}'
         "</p></header>"
     )
@@ -550,6 +555,8 @@ figcaption { font-size: 0.82em; color: var(--muted); }
 .flag-hard_worse { border-left: 4px dashed #0072B2; }
 .checks th { width: 70%; font-weight: normal; }
 .caveats li, .sources li { margin-bottom: 0.15rem; }
+.notice { background: #fde8e8; border: 2px solid #b00020; color: #600010; padding: 0.5rem;
+  font-weight: bold; }
 .attribution { font-size: 0.9em; }
 .meta { width: auto; font-size: 0.8em; color: var(--muted); }
 .meta th { font-weight: normal; }

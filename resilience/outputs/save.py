@@ -46,7 +46,10 @@ def about_for(result: Result) -> dict[str, Any]:
             ind.slug: f"{ind.column} (as given; higher is {ind.higher_is})"
             for ind in result.hard.indicators
         },
-    }
+        "synthetic_survey": result.synthetic_survey,
+        **{("notice" if i == 0 else f"notice_{i + 1}"): text
+           for i, text in enumerate(result.notices)},
+    }  # fmt: skip
 
 
 def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
@@ -155,6 +158,7 @@ def save_result(
         paths.update(change.write_csv(folder / "tables"))
 
         if maps:
+            from ..inputs.trial import SYNTHETIC_NOTICE, map_title
             from ..maps import write_maps
 
             mode = map_mode or result.config["maps"]["mode"]
@@ -164,11 +168,12 @@ def save_result(
                 result.lsoa,
                 result.ward,
                 mode=mode,
-                title=result.config["title"],
+                title=map_title(result.config["title"], result.synthetic_survey),
                 indicator_labels=labels,
                 ward_pages=result.config["maps"]["ward_pages"],
                 tiles=result.config["maps"]["tiles"],
                 tiles_attribution=result.config["maps"]["tiles_attribution"],
+                notice=SYNTHETIC_NOTICE if result.synthetic_survey else None,
             )
             paths["map_index"] = folder / "maps" / "index.html"
             paths.update(
@@ -211,6 +216,8 @@ def save_result(
         "compare": result.config["compare"],
         "min_respondents": result.config["survey"]["min_respondents"],
     }
+    manifest["synthetic_survey"] = result.synthetic_survey
+    manifest["notices"] = list(result.notices)
     if change.manifest is not None:
         manifest["over_time"] = change.manifest
     paths["manifest"] = write_manifest(folder / "manifest.json", _relative(manifest, folder))
