@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..errors import ConfigError, format_examples
+from ..errors import ConfigError, check_entry, format_examples
 from .survey import SurveyInfo, read_survey
 
 if TYPE_CHECKING:
@@ -114,17 +114,8 @@ def _check_entry(
     entry: Any, i: int, survey: Mapping[str, Any], base: Path, check_files: bool
 ) -> dict[str, Any]:
     where = f"entry {i + 1} of [survey] waves"
-    if not isinstance(entry, dict):
-        raise ConfigError(
-            f'Each entry of [survey] waves must be a table like {{ path = "i_indresp.tab", '
-            f'prefix = "i_", weight = "i_indscui_xw" }}; {where} is {entry!r}.'
-        )
-    unknown = [k for k in entry if k not in WAVE_KEYS]
-    if unknown:
-        raise ConfigError(
-            f"Unknown key {format_examples(unknown)} in {where}. Allowed keys: "
-            f"{', '.join(WAVE_KEYS)}."
-        )
+    like = '{ path = "i_indresp.tab", prefix = "i_", weight = "i_indscui_xw" }'
+    check_entry(entry, WAVE_KEYS, where=where, like=like)
     for key in ("path", "prefix", "weight", "label"):
         if key in entry and not isinstance(entry[key], str):
             raise ConfigError(f"'{key}' of {where} must be text; got {entry[key]!r}.")
@@ -172,12 +163,9 @@ def _check_entry(
                 f"{where.capitalize()} needs 'classification = {{ path = ..., code = ..., "
                 'levels = [...] }\' because [survey] classification_vintage = "own".'
             )
-        bad = [k for k in cls if k not in _CLASSIFICATION_KEYS]
-        if bad:
-            raise ConfigError(
-                f"Unknown key {format_examples(bad)} in the classification of {where}. "
-                f"Allowed keys: {', '.join(_CLASSIFICATION_KEYS)}."
-            )
+        check_entry(
+            cls, _CLASSIFICATION_KEYS, where=f"the classification of {where}", like="{ path = ... }"
+        )
         out["classification"] = dict(cls)
         if check_files:
             out["classification"]["path"] = _resolve(cls["path"], base, f"{where} classification")
