@@ -439,3 +439,23 @@ def test_example_script_runs(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "whole area, resilience score:" in proc.stdout
     assert (tmp_path / "out" / "tables" / "change.csv").is_file()
+
+
+def test_check_reads_every_wave(written, tmp_path):
+    from resilience.inputs.check import check
+
+    report = check(written["config"])
+    text = str(report)
+    assert report.ok, text
+    assert "Survey: wave 6 (f_indresp.tab)" in text and "Survey: wave 9 (i_indresp.tab)" in text
+    # a broken later wave is named, and the check carries on
+    cfg = load_config(written["config"])
+    bad = tmp_path / "i_indresp.tab"
+    survey = pd.read_csv(written["survey.wave 9"], sep="\t").drop(columns="i_scghqa")
+    survey.to_csv(bad, sep="\t", index=False)
+    raw = _absolute(
+        cfg, waves=[cfg["survey"]["waves"][0], {**cfg["survey"]["waves"][1], "path": str(bad)}]
+    )
+    broken = check(load_config(raw))
+    assert not broken.ok
+    assert any("i_scghqa" in p for p in broken.problems)

@@ -52,6 +52,7 @@ __all__ = [
     "WAVE_MODELS",
     "Wave",
     "check_waves",
+    "read_wave",
     "read_waves",
     "stack_waves",
     "wave_files",
@@ -246,39 +247,51 @@ def wave_files(survey: Mapping[str, Any]) -> dict[str, Path]:
     return files
 
 
+def read_wave(cfg: Config, entry: Mapping[str, Any], first: Wave | None = None) -> Wave:
+    """Read one entry of ``[survey] waves`` (``first``: the first wave, if already read).
+
+    Raises
+    ------
+    InputDataError, ConfigError
+        As :func:`read_survey`; and when the wave's classification columns are named
+        differently from the first wave's.
+    """
+    sv = cfg["survey"]
+    path = entry.get("path") or sv["path"]
+    select = (sv["wave_column"], entry["wave"]) if sv.get("wave_column") else None
+    survey, info = read_survey(
+        path,
+        prefix=entry.get("prefix", sv.get("prefix")),
+        weight=entry.get("weight", sv.get("weight")),
+        levels=entry.get("levels") or sv["levels"],
+        items=sv.get("items"),
+        select=select,
+        return_info=True,
+    )
+    if first is not None and info.levels != first.info.levels:
+        raise ConfigError(
+            f"The classification columns of {entry['label']} ({info.levels}) are named "
+            f"differently from the first wave's ({first.info.levels}); give the same "
+            "[survey] levels for every wave (without the wave prefix)."
+        )
+    wave = Wave(str(entry["label"]), survey, info)
+    if entry.get("classification"):
+        from .load import read_classification
+
+        merged = {**cfg["classification"], **entry["classification"]}
+        wave.classification = read_classification({"classification": merged}, info.levels)
+    return wave
+
+
 def read_waves(cfg: Config) -> list[Wave]:
     """Read every wave of ``[survey] waves`` with :func:`read_survey`, earliest first.
 
     In the long layout each wave's rows are selected by ``[survey] wave_column``. With
     ``classification_vintage = "own"`` each wave's classification is read too.
     """
-    sv = cfg["survey"]
-    out = []
-    for entry in sv["waves"]:
-        path = entry.get("path") or sv["path"]
-        select = (sv["wave_column"], entry["wave"]) if sv.get("wave_column") else None
-        survey, info = read_survey(
-            path,
-            prefix=entry.get("prefix", sv.get("prefix")),
-            weight=entry.get("weight", sv.get("weight")),
-            levels=entry.get("levels") or sv["levels"],
-            items=sv.get("items"),
-            select=select,
-            return_info=True,
-        )
-        if out and info.levels != out[0].info.levels:
-            raise ConfigError(
-                f"The classification columns of {entry['label']} ({info.levels}) are named "
-                f"differently from the first wave's ({out[0].info.levels}); give the same "
-                "[survey] levels for every wave (without the wave prefix)."
-            )
-        wave = Wave(str(entry["label"]), survey, info)
-        if entry.get("classification"):
-            from .load import read_classification
-
-            merged = {**cfg["classification"], **entry["classification"]}
-            wave.classification = read_classification({"classification": merged}, info.levels)
-        out.append(wave)
+    out: list[Wave] = []
+    for entry in cfg["survey"]["waves"]:
+        out.append(read_wave(cfg, entry, out[0] if out else None))
     return out
 
 
