@@ -65,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the whole pipeline on the built-in synthetic borough")
     _add_output(demo, Path("resilience-demo"))
     demo.add_argument("--seed", type=int, default=0, help="seed of the synthetic borough")
+    demo.add_argument(
+        "--waves",
+        type=int,
+        default=1,
+        choices=range(1, 5),
+        metavar="N",
+        help="survey waves (2-4: change over time, with a known change; default 1)",
+    )
     _add_common(demo)
 
     run = sub.add_parser("run", help="the whole pipeline on your data")
@@ -157,6 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 overwrite=args.overwrite,
                 maps=not args.no_maps,
                 map_mode=args.map_mode,
+                waves=args.waves,
             )
             return 0
         if args.command == "run":

@@ -22,7 +22,11 @@ top level
     ``path``, ``code``, ``levels`` (coarse to fine), optional ``sheet``/``layer``.
 ``[survey]``
     ``path``, ``prefix``, ``weight``, ``levels``, ``min_respondents``, optional ``items``
-    (a list of ``{name, construct, low, high, better}`` tables).
+    (a list of ``{name, construct, low, high, better}`` tables); for change over time
+    ``waves`` (a list of ``{path, prefix, weight, label}`` tables, or ``{wave, weight,
+    label}`` with ``wave_column`` for one long file), ``wave_model`` (``pooled`` or
+    ``per_wave``) and ``classification_vintage`` (``same`` or ``own``); see
+    :mod:`resilience.inputs.waves`.
 ``[model]`` (optional)
     ``n_factors``, ``n_clusters``, ``rotation``, ``method``, ``n_init``, ``n_boot``,
     ``max_missing``.
@@ -56,6 +60,7 @@ from typing import Any
 
 from .errors import ConfigError, DisclosureWarning, check_entry, format_examples
 from .inputs.hard import HIGHER_IS, INDICATOR_EXAMPLE, INDICATOR_KEYS, METHODS, TABLE_KEYS
+from .inputs.waves import check_waves, wave_files
 
 __all__ = ["MAP_MODES", "SCHEMA", "Config", "check_map_mode", "load_config"]
 
@@ -120,12 +125,17 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "layer": ((str,), None, ""),
     },
     "survey": {
-        "path": ((str,), _REQ, "path"),
+        "path": ((str,), None, "path"),
         "prefix": ((str,), None, ""),
         "weight": ((str,), None, ""),
         "levels": ((list,), _REQ, "strings"),
         "min_respondents": ((int,), 10, ""),
         "items": ((list,), None, ""),
+        # several waves (resilience.inputs.waves): files, or one long file with a wave column
+        "waves": ((list,), None, ""),
+        "wave_column": ((str,), None, ""),
+        "wave_model": ((str,), "pooled", ""),
+        "classification_vintage": ((str,), "same", ""),
     },
     "model": {
         "n_factors": ((int,), 5, ""),
@@ -259,7 +269,9 @@ class Config:
         if counts:
             files["geography.population.oa_counts"] = Path(counts["path"])
         files["classification"] = Path(d["classification"]["path"])
-        files["survey"] = Path(d["survey"]["path"])
+        if d["survey"]["path"]:
+            files["survey"] = Path(d["survey"]["path"])
+        files.update(wave_files(d["survey"]))
         for i, t in enumerate(d["hard"]["tables"]):
             files[f"hard.{i + 1}" if len(d["hard"]["tables"]) > 1 else "hard"] = Path(t["path"])
         return files
@@ -426,6 +438,7 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
     _check_disclosure(out)
     if out["survey"]["items"] is not None:
         out["survey"]["items"] = _check_items(out["survey"]["items"])
+    out["survey"] = check_waves(out["survey"], base, check_files=check_files)
     return out
 
 

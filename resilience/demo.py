@@ -8,7 +8,7 @@ from ._progress import Progress, logger
 from .config import load_config
 from .pipeline import STAGES, Result
 from .runner import run_to_folder
-from .synthetic import make_borough
+from .synthetic import make_borough, make_waves
 
 __all__ = ["run_demo"]
 
@@ -20,6 +20,7 @@ def run_demo(
     overwrite: bool = False,
     maps: bool = True,
     map_mode: str | None = None,
+    waves: int = 1,
 ) -> Result:
     """Write the synthetic borough's files under ``out/input`` and run the pipeline on them.
 
@@ -27,6 +28,8 @@ def run_demo(
     ``out/input/truth``. Nothing is left behind if a stage fails. The maps are made in
     ``shared`` mode, the default (Leaflet in ``maps/assets/``), so they open from disk with
     no internet; ``map_mode="offline"`` makes one self-contained file per page.
+    With ``waves`` of 2 or more the borough is surveyed in that many waves with a known
+    change (:func:`resilience.synthetic.make_waves`; true change in ``out/input/truth``).
     """
     progress = Progress(STAGES + 3)  # building and writing the borough, the run, the outputs
 
@@ -37,7 +40,10 @@ def run_demo(
         with progress.stage(
             f"Writing its input files to {Path(out) / 'input'}", key="write_inputs"
         ):
-            paths = borough.write(tmp / "input")
+            if waves > 1:
+                paths = make_waves(borough, n_waves=waves).write(tmp / "input")
+            else:
+                paths = borough.write(tmp / "input")
         return load_config(paths["config"])
 
     return run_to_folder(

@@ -69,6 +69,10 @@ class Result:
         Moran's I of the gap), ``classification_value`` (cross-validated log-loss and
         Brier score), ``benchmark`` (the survey's shares) and, after a sensitivity run,
         ``sensitivity``.
+    change : OverTime or None
+        With ``[survey] waves``: every wave's estimates and the change between them
+        (:class:`resilience.over_time.OverTime`); the layers are the latest wave's, with
+        the earliest → latest change columns.
     """
 
     oa: gpd.GeoDataFrame
@@ -90,6 +94,8 @@ class Result:
     synthetic_survey: bool = False
     chance: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
+    #: With ``[survey] waves``: every wave's estimates and the change (``OverTime``).
+    change: Any = None
 
     def __repr__(self) -> str:
         flags = self.lsoa["flag"].value_counts().to_dict() if "flag" in self.lsoa else {}
@@ -178,41 +184,18 @@ def run(
     with progress.stage("Reading and checking inputs", key="read_inputs"):
         inp = inputs or load_inputs(cfg)
         logger.info("      %s", inp.summary())
-    with progress.stage(
-        f"Fitting the survey model to {len(inp.survey):,} respondents", key="survey_model"
-    ):
-        model = SurveyModel(**cfg.survey_model_params()).fit(inp.survey)
-        logger.info("      %s", model.fit_summary())
-    with progress.stage(f"Estimating cluster shares for {len(inp.oa):,} OAs", key="area_estimates"):
-        est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
-        est.fit(inp.survey, model.labels_, label_proba=model.predict_proba(inp.survey))
-        value = classification_value(
-            inp.survey,
-            model.labels_,
-            inp.levels,
-            random_state=int(cfg["seed"]),
-            min_respondents=cfg["survey"]["min_respondents"],
-            shrinkage=cfg["estimates"]["shrinkage"],
-        )
-        oa = estimate_oas(
-            est,
-            inp.classification,
-            pd.Index(inp.oa["oa_code"]),
-            crosswalk=inp.crosswalk,
-            level_names=inp.level_names,
-        )
-        _log_counts("estimate levels", oa.table["estimate_level"].value_counts())
-    with progress.stage("Aggregating to LSOAs, wards and the whole area", key="aggregation"):
-        summaries = aggregate_areas(
-            oa.table,
-            inp.lookup,
-            inp.population,
-            membership=oa.membership,
-            category_replicates=est.replicates_,
-            interval=cfg["estimates"]["interval"],
-        )
-        national = survey_shares(est.estimates_)
-        oa.table = add_benchmarks(oa.table, summaries, national)
+    over = None
+    if inp.waves:  # several waves: one model, per-wave estimates, change (over_time.py)
+        from .over_time import estimate_waves
+
+        over = estimate_waves(cfg, inp, progress)
+        model, est = over.labelling.model, over.latest.estimator
+        oa, summaries = over.latest.oa, over.latest.summaries
+        value: dict[str, Any] = {}
+    else:
+        model, est, oa, summaries, value = _single_wave(cfg, inp, progress)
+    national = survey_shares(est.estimates_)
+    oa.table = add_benchmarks(oa.table, summaries, national)
     with progress.stage("Building the hard-data index", key="hard_index"):
         hard = hard_index(inp.hard, method=cfg["hard"]["method"])
     c = cfg["compare"]
@@ -248,6 +231,10 @@ def run(
         comparison=comparison.table,
         level_names=inp.level_names,
     )
+    if over is not None:
+        from .outputs.change import add_change
+
+        layers = add_change(layers, over)
     return Result(
         oa=layers.oa,
         lsoa=layers.lsoa,
@@ -266,6 +253,7 @@ def run(
         notices=notices,
         synthetic_survey=inp.synthetic,
         chance=comparison.chance,
+        change=over,
         evidence={
             "interval_method": est.interval_method_,
             "gap_moran": comparison.moran,
@@ -273,6 +261,44 @@ def run(
             "benchmark": national,
         },
     )
+
+
+def _single_wave(cfg: Config, inp: Inputs, progress: Progress) -> tuple:
+    """The survey model, estimate and aggregation stages of a run on one survey wave."""
+    with progress.stage(
+        f"Fitting the survey model to {len(inp.survey):,} respondents", key="survey_model"
+    ):
+        model = SurveyModel(**cfg.survey_model_params()).fit(inp.survey)
+        logger.info("      %s", model.fit_summary())
+    with progress.stage(f"Estimating cluster shares for {len(inp.oa):,} OAs", key="area_estimates"):
+        est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
+        est.fit(inp.survey, model.labels_, label_proba=model.predict_proba(inp.survey))
+        value = classification_value(
+            inp.survey,
+            model.labels_,
+            inp.levels,
+            random_state=int(cfg["seed"]),
+            min_respondents=cfg["survey"]["min_respondents"],
+            shrinkage=cfg["estimates"]["shrinkage"],
+        )
+        oa = estimate_oas(
+            est,
+            inp.classification,
+            pd.Index(inp.oa["oa_code"]),
+            crosswalk=inp.crosswalk,
+            level_names=inp.level_names,
+        )
+        _log_counts("estimate levels", oa.table["estimate_level"].value_counts())
+    with progress.stage("Aggregating to LSOAs, wards and the whole area", key="aggregation"):
+        summaries = aggregate_areas(
+            oa.table,
+            inp.lookup,
+            inp.population,
+            membership=oa.membership,
+            category_replicates=est.replicates_,
+            interval=cfg["estimates"]["interval"],
+        )
+    return model, est, oa, summaries, value
 
 
 def run_counts(

@@ -30,6 +30,7 @@ _EXPORTS = {
     "census_label": "population",
     "read_population": "population",
     "read_survey": "survey",
+    "read_waves": "waves",
     "HardData": "hard",
     "Indicator": "hard",
     "read_hard_data": "hard",

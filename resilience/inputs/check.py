@@ -234,6 +234,24 @@ def _ward_lines(
         )
 
 
+def _check_waves(report: CheckReport, cfg: Config) -> tuple[Any, Any]:
+    """Read every survey wave into ``report``; the latest wave's survey and info."""
+    from .waves import read_wave
+
+    first = latest = None
+    for entry in cfg["survey"]["waves"]:
+        where = Path(entry.get("path") or cfg["survey"]["path"]).name
+        section = f"Survey: {entry['label']} ({where})"
+        wave = _attempt(report, section, lambda e=entry, f=first: read_wave(cfg, e, f))
+        if wave is None:
+            latest = None
+            continue
+        first = first or wave
+        latest = wave
+        report.add(section, "ok", _survey_line(wave.survey, wave.info))
+    return (latest.survey, latest.info) if latest is not None else (None, None)
+
+
 def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
     """Validate the config and every input it names; never fits a model.
 
@@ -289,10 +307,14 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
     else:
         report.add("Population", "warn", "none given: OAs will be weighted equally")
 
-    section = f"Survey: {cfg['survey']['path']}"
-    survey, info = _attempt(report, section, lambda: inputs.read_config_survey(cfg)) or (None, None)
-    if survey is not None:
-        report.add(section, "ok", _survey_line(survey, info))
+    if cfg["survey"].get("waves"):  # every wave read and checked; the latest goes on
+        survey, info = _check_waves(report, cfg)
+    else:
+        section = f"Survey: {cfg['survey']['path']}"
+        read = _attempt(report, section, lambda: inputs.read_config_survey(cfg))
+        survey, info = read or (None, None)
+        if survey is not None:
+            report.add(section, "ok", _survey_line(survey, info))
 
     section = f"Classification: {cfg['classification']['path']}"
     classification = area = None

@@ -32,6 +32,7 @@ from .lookup import derive_lookup, read_lookup
 from .population import counts_across_vintages, read_population, spread_to_oas
 from .survey import SurveyInfo, read_survey
 from .trial import SYNTHETIC_NOTICE, is_synthetic_survey
+from .waves import Wave, read_waves
 
 __all__ = [
     "Inputs",
@@ -75,6 +76,8 @@ class Inputs:
     area_rows: list[tuple[str, int, int]] = field(default_factory=list)
     #: the survey is a synthetic one made by ``resilience synth-survey`` (a trial run)
     synthetic: bool = False
+    #: Every survey wave, earliest first, with ``[survey] waves`` (``survey`` is the latest).
+    waves: list[Wave] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line of sizes for the log."""
@@ -388,8 +391,14 @@ def population_join(cfg: Config, oa: gpd.GeoDataFrame, population: pd.Series) ->
 
 
 def read_config_survey(cfg: Config) -> tuple[pd.DataFrame, SurveyInfo]:
-    """The respondent file named in ``[survey]``, and what was found in it."""
+    """The respondent file named in ``[survey]``, and what was found in it.
+
+    With ``[survey] waves``, the latest wave (see :mod:`resilience.inputs.waves`).
+    """
     sv = cfg["survey"]
+    if sv.get("waves"):
+        latest = read_waves(cfg)[-1]
+        return latest.survey, latest.info
     return read_survey(
         sv["path"],
         prefix=sv.get("prefix"),
@@ -548,8 +557,10 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
         if inside is not None and cfg["geography"]["population"]["level"] == "oa":
             rows.append(("population", *rows_inside(population.index, inside)))
         checks.append(population_join(cfg, oa, population)())
-    survey, survey_info = read_config_survey(cfg)
-    synthetic = is_synthetic_survey(cfg["survey"]["path"])
+    waves = read_waves(cfg) if cfg["survey"].get("waves") else []
+    survey, survey_info = (waves[-1].survey, waves[-1].info) if waves else read_config_survey(cfg)
+    sources = [w.info.source for w in waves] or [cfg["survey"]["path"]]
+    synthetic = any(is_synthetic_survey(p) for p in sources)
     if synthetic:
         warnings.warn(SYNTHETIC_NOTICE, ResilienceWarning, stacklevel=2)
     classification = read_classification(cfg, survey_info.levels)
@@ -572,5 +583,5 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
                     f"{n_all:,}")  # fmt: skip
     return Inputs(
         cfg, oa, lsoa, ward, lookup, report, population, classification, crosswalk, survey,
-        survey_info, hard, checks, rows, synthetic,
+        survey_info, hard, checks, rows, synthetic, waves,
     )  # fmt: skip

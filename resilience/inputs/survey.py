@@ -181,6 +181,7 @@ def read_survey(
     weight: str | None = ...,
     levels: Sequence[str] | None = ...,
     items: Sequence[Item | Mapping[str, object]] | None = ...,
+    select: tuple[str, object] | None = ...,
     return_info: Literal[False] = ...,
 ) -> pd.DataFrame: ...
 
@@ -193,6 +194,7 @@ def read_survey(
     weight: str | None = ...,
     levels: Sequence[str] | None = ...,
     items: Sequence[Item | Mapping[str, object]] | None = ...,
+    select: tuple[str, object] | None = ...,
     return_info: Literal[True],
 ) -> tuple[pd.DataFrame, SurveyInfo]: ...
 
@@ -204,6 +206,7 @@ def read_survey(
     weight: str | None = None,
     levels: Sequence[str] | None = None,
     items: Sequence[Item | Mapping[str, object]] | None = None,
+    select: tuple[str, object] | None = None,
     return_info: bool = False,
 ) -> pd.DataFrame | tuple[pd.DataFrame, SurveyInfo]:
     """Read a respondent file and prepare it for :class:`~resilience.SurveyModel`.
@@ -224,6 +227,9 @@ def read_survey(
         "oac_subgroup"]``), with or without the prefix.
     items : sequence, optional
         The item set (default: :data:`resilience.items.DEFAULT_ITEMS`).
+    select : (str, value), optional
+        Read only the rows whose column ``select[0]`` holds ``select[1]`` (compared as
+        text): one wave of a long file with a wave column (:mod:`resilience.inputs.waves`).
     return_info : bool, default=False
         Also return a :class:`SurveyInfo` describing what was found.
 
@@ -333,12 +339,26 @@ def read_survey(
     # the design's PSUs and strata (UKHLS w_psu, w_strata), kept for the design bootstrap
     design_cols = [_resolve(d, lookup, prefix, what="design", path=p) for d in _DESIGN_COLUMNS]
     design_cols = [c for c in design_cols if c]
+    select_col = _select_column(select, lookup, prefix, p, columns)
     usecols = list(
         dict.fromkeys(
-            [c for c in [id_col, weight_col, *found.values(), *level_cols, *design_cols] if c]
+            [
+                c
+                for c in [
+                    id_col,
+                    weight_col,
+                    *found.values(),
+                    *level_cols,
+                    *design_cols,
+                    select_col,
+                ]
+                if c
+            ]
         )
     )
     raw = _read_frame(p, usecols, level_cols)
+    if select is not None:
+        raw = _select_rows(raw, select_col, select[1], p)
     if len(raw) == 0:
         raise InputDataError(f"The survey file {file_label(p)} has a header but no rows.")
     raw = _unique_respondents(raw, id_col, p)
@@ -505,6 +525,39 @@ def _unique_respondents(raw: pd.DataFrame, id_col: str | None, path: Path) -> pd
         stacklevel=3,
     )
     return raw[~drop]
+
+
+def _select_column(
+    select: tuple[str, object] | None,
+    lookup: Mapping[str, str],
+    prefix: str,
+    path: Path,
+    columns: Sequence[str],
+) -> str | None:
+    """The file's column named by ``select`` (None without a selection)."""
+    if select is None:
+        return None
+    col = _resolve(str(select[0]), lookup, prefix, what="wave", path=path)
+    if col is None:
+        raise InputDataError(
+            f"The survey file {file_label(path)} has no wave column {select[0]!r} ([survey] "
+            f"wave_column). Its columns include: {format_examples(list(columns), 12)}."
+        )
+    return col
+
+
+def _select_rows(raw: pd.DataFrame, col: str, value: object, path: Path) -> pd.DataFrame:
+    """The rows of ``raw`` whose ``col`` holds ``value`` (as text), renumbered."""
+    text = _code_text(raw[col]).astype(object)
+    keep = (text == str(value).strip()).to_numpy()
+    if not keep.any():
+        found = sorted(text.dropna().unique().tolist())
+        raise InputDataError(
+            f"The survey file {file_label(path)} has no rows of wave {value!r} in column "
+            f"{col!r}; the column holds {format_examples(found, 12)}. Check the 'wave' of "
+            "each entry of [survey] waves."
+        )
+    return raw.loc[keep].reset_index(drop=True)
 
 
 def _code_text(values: pd.Series) -> pd.Series:

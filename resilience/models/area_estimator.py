@@ -448,6 +448,7 @@ class AreaEstimator(BaseEstimator):
         sample_weight: Any = None,
         *,
         label_proba: pd.DataFrame | None = None,
+        multiplicities: np.ndarray | None = None,
     ) -> AreaEstimator:
         """Estimate cluster shares for every category at every level.
 
@@ -467,12 +468,22 @@ class AreaEstimator(BaseEstimator):
             ``survey``), e.g. ``SurveyModel.predict_proba(survey)``. The point estimate
             uses ``labels``; each bootstrap replicate draws every respondent's cluster
             from these probabilities.
+        multiplicities : ndarray of shape (n_boot, len(survey)), optional
+            How many times each survey row is drawn in each bootstrap replicate, instead
+            of resampling the respondents here; rows left out of the estimates are
+            ignored. Several waves' estimators share one replicate loop this way
+            (:func:`resilience.models.change.paired_multiplicities`).
 
         Returns
         -------
         self
         """
         forget_fit(self)
+        if multiplicities is not None and np.shape(multiplicities) != (self.n_boot, len(survey)):
+            raise ValueError(
+                f"multiplicities must have shape (n_boot, survey rows) = ({self.n_boot}, "
+                f"{len(survey)}); got {np.shape(multiplicities)}."
+            )
         if not isinstance(labels, pd.Series):
             if len(labels) != len(survey):
                 raise InputDataError(
@@ -558,10 +569,18 @@ class AreaEstimator(BaseEstimator):
             rng = np.random.default_rng(int_seed(self.random_state))
             refit = None if self.shrinkage == "empirical_bayes" else alpha
             for b in range(self.n_boot):
-                m = design_multipliers(design, rng)
+                if multiplicities is None:
+                    m = design_multipliers(design, rng)
+                else:  # drawn outside, e.g. jointly for several waves
+                    m = np.asarray(multiplicities[b], dtype=float)[use]
                 Yb = Y if proba is None else self._label_matrix(draw_labels(proba, rng), w)
-                reps[b], _ = self._estimate(A, Yb, w, alpha=refit, multiplicity=m, rng=rng)
-        self.interval_method_ = self._describe_method(design, proba is not None)
+                # paired replicates (change between waves) carry the sampling error in the
+                # joint resampling itself; a posterior draw on top would count it twice
+                draw = rng if multiplicities is None else None
+                reps[b], _ = self._estimate(A, Yb, w, alpha=refit, multiplicity=m, rng=draw)
+        self.interval_method_ = self._describe_method(
+            design, proba is not None, paired=multiplicities is not None
+        )
         self._reps_all = reps
 
         # effective estimates: suppressed categories resolve to their nearest own ancestor
@@ -614,12 +633,15 @@ class AreaEstimator(BaseEstimator):
             )
         return p / p.sum(axis=1, keepdims=True)
 
-    def _describe_method(self, design: Design, drawn: bool) -> str:
+    def _describe_method(self, design: Design, drawn: bool, *, paired: bool = False) -> str:
         """The interval method in words, for the manifest and the report."""
         if not self.n_boot:
             return "none (n_boot = 0)"
         parts = [design.method]
-        if design.collapsed:
+        if paired:
+            parts = ["respondents resampled jointly across the waves (a person in several waves "
+                     "drawn once for all of them)"]  # fmt: skip
+        elif design.collapsed:
             parts[0] += f" ({design.collapsed} single-PSU strata collapsed)"
         parts.append(
             "cluster labels drawn from membership probabilities"
@@ -628,7 +650,8 @@ class AreaEstimator(BaseEstimator):
         )
         if self.shrinkage == "empirical_bayes":
             parts.append("prior strength re-estimated")
-        parts.append("shares drawn from the Dirichlet posterior")
+        if not paired:
+            parts.append("shares drawn from the Dirichlet posterior")
         return f"percentile intervals of {self.n_boot} replicates: " + "; ".join(parts)
 
     def _estimate(

@@ -55,6 +55,7 @@ __all__ = [
     "RESILIENCE_RAMP",
     "SHARE_RAMP",
     "categorized_qml",
+    "change_qml",
     "default_styles",
     "graduated_qml",
     "quantile_breaks",
@@ -252,6 +253,16 @@ def graduated_qml(
     ]
     if no_data:
         rules.append(("ELSE", NO_DATA_LABEL, NO_DATA_COLOUR))
+    return _rule_document(field, rules, outline, aliases)
+
+
+def _rule_document(
+    field: str,
+    rules: Sequence[tuple[str, str, str]],
+    outline: str,
+    aliases: Mapping[str, str] | None,
+) -> str:
+    """A rule-based renderer document from (filter, label, colour) rules, in order."""
     renderer = _renderer("RuleRenderer", None)
     # Rule keys are fixed (QGIS would make random ones), so a style is the same every run.
     root = ET.SubElement(renderer, "rules", {"key": f"{_clean(str(field))}:rules"})
@@ -406,9 +417,110 @@ def default_styles(
             qml = _graduated_for(frame[column], SHARE_RAMP, field_aliases, percent=True)
             if qml is not None:
                 styles.append((f"Share: {cluster.label}", qml))
+    styles += _change_styles(frame, field_aliases)
     if not styles:
         styles.append(("Outline", single_qml(aliases=field_aliases)))
     return [(name, qml, i == 0) for i, (name, qml) in enumerate(styles)]
+
+
+#: ColorBrewer RdBu, 4 classes: falls in red, rises in blue (resilience score change).
+CHANGE_SCORE_RAMP: tuple[str, ...] = ("#ca0020", "#f4a582", "#92c5de", "#0571b0")
+#: ColorBrewer PuOr, 4 classes, for changes in cluster shares (falls orange, rises purple).
+CHANGE_SHARE_RAMP: tuple[str, ...] = ("#e66101", "#fdb863", "#b2abd2", "#5e3c99")
+#: Fill and legend label of changes whose interval includes 0.
+NOT_SIGNIFICANT = ("#e0e0e0", "No significant change (interval includes 0)")
+
+
+def change_qml(
+    field: str,
+    values: object,
+    colours: Sequence[str] = CHANGE_SCORE_RAMP,
+    *,
+    significant: str | None = None,
+    bounds: tuple[str, str] | None = None,
+    percent: bool = False,
+    aliases: Mapping[str, str] | None = None,
+) -> str | None:
+    """A diverging style centred on 0 for a change column; non-significant changes grey.
+
+    Classes are symmetric about 0 (edges at ±m and ±m/2, m the largest absolute change),
+    so the middle break is always 0: falls take the first half of ``colours``, rises the
+    second. A feature whose change is not significant — ``significant`` is false, or its
+    interval ``bounds`` (``_lo``, ``_hi`` fields) includes 0 — is drawn light grey, and a
+    feature with no value in the "No data / suppressed" grey. Returns None when every
+    value is missing.
+
+    Examples
+    --------
+    >>> qml = change_qml("change_resilience_score", [-0.2, 0.1, 0.05],
+    ...                  significant="change_significant")
+    >>> import xml.etree.ElementTree as ET
+    >>> root = ET.fromstring(qml.split("\\n", 1)[1])
+    >>> [r.get("label") for r in root.iter("rule")][:3]
+    ['No significant change (interval includes 0)', '-0.2 to -0.1', '-0.1 to 0']
+    """
+    v = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").dropna()
+    if v.empty:
+        return None
+    m = float(v.abs().max()) or 1e-9
+    k = len(colours)
+    edges = [float(e) for e in np.linspace(-m, m, k + 1)]
+    column = _quote_field(field)
+    quiet = None
+    if significant is not None:
+        quiet = f"{_quote_field(significant)} = false"
+    elif bounds is not None:
+        lo, hi = (_quote_field(b) for b in bounds)
+        quiet = f"{lo} <= 0 AND {hi} >= 0"
+    rules: list[tuple[str, str, str]] = []
+    if quiet is not None:
+        rules.append((quiet, NOT_SIGNIFICANT[1], NOT_SIGNIFICANT[0]))
+    labels = range_labels(edges, percent=percent)
+    for i in range(k):
+        op = ">=" if i == 0 else ">"
+        rules.append(
+            (
+                f"{column} {op} {edges[i]!r} AND {column} <= {edges[i + 1]!r}",
+                labels[i],
+                colours[i],
+            )
+        )
+    rules.append(("ELSE", NO_DATA_LABEL, NO_DATA_COLOUR))
+    if quiet is not None:
+        # QGIS applies every matching rule: the classes must skip the grey features
+        rules = [rules[0]] + [
+            (f"({e}) AND NOT ({quiet})", lab, col) if e != "ELSE" else (e, lab, col)
+            for e, lab, col in rules[1:]
+        ]
+    return _rule_document(field, rules, _DARK_OUTLINE, aliases)
+
+
+def _change_styles(frame: pd.DataFrame, aliases: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Change styles of a layer with change columns (runs over several survey waves)."""
+    out: list[tuple[str, str]] = []
+    score = "change_resilience_score"
+    if score in frame.columns:
+        known = "change_significant" in frame.columns and frame["change_significant"].notna().any()
+        sig = "change_significant" if known else None
+        qml = change_qml(score, frame[score], significant=sig, aliases=aliases)
+        if qml is not None:
+            out.append(("Change: Resilience score", qml))
+    for cluster in CLUSTERS:
+        column = f"change_share_{cluster.key}"
+        if column not in frame.columns:
+            continue
+        bounds = (f"{column}_lo", f"{column}_hi")
+        qml = change_qml(
+            column,
+            frame[column],
+            CHANGE_SHARE_RAMP,
+            bounds=bounds if set(bounds) <= set(frame.columns) else None,
+            percent=True,
+            aliases=aliases,
+        )
+        if qml is not None:
+            out.append((f"Change: {cluster.label}", qml))
+    return out
 
 
 # ------------------------------------------------------------------- default style set

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -82,6 +82,7 @@ def write_report(
     diagnostics: Mapping[str, object] | None = None,
     about: Mapping[str, object] | None = None,
     evidence: Mapping[str, object] | None = None,
+    extra_sections: Sequence[str] = (),
 ) -> Path:
     """Write the one-page HTML summary of a run.
 
@@ -115,6 +116,9 @@ def write_report(
         How far the figures can be trusted (``Result.evidence``): ``interval_method``,
         ``gap_moran``, ``classification_value`` and ``sensitivity`` (a DataFrame), each
         stated in words where it belongs.
+    extra_sections : sequence of str, optional
+        More ``<section>`` HTML placed before the diagnostics (e.g. the change over time
+        section of :mod:`resilience.outputs.change`).
 
     Returns
     -------
@@ -140,6 +144,7 @@ def write_report(
             _wards(summary),
             _flagged(flags, lsoa, ward, info, ev),
             _sensitivity(ev),
+            *extra_sections,
             _diagnostics(diagnostics),
             _caveats(info),
             _sources(info),

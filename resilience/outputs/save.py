@@ -13,6 +13,7 @@ from .._progress import Progress, logger
 from ..models.area_estimator import n_band
 from ..schema import default_aliases
 from ._frames import integer_counts, neutralise_text
+from .change import change_outputs
 from .gpkg import write_geopackage
 from .manifest import build_manifest, config_hash, write_manifest
 from .report import write_report
@@ -129,17 +130,19 @@ def save_result(
     about = about_for(result)
     labels = result.indicator_labels
     paths: dict[str, Path] = {}
+    change = change_outputs(result)  # empty unless [survey] waves
+    about["columns"].update(change.meanings)
     with progress.stage(f"Writing outputs to {label or folder}", key="outputs"):
         model_tables = _model_tables(result)
         aliases = default_aliases(
             list(dict.fromkeys([*result.oa.columns, *result.lsoa.columns, *result.ward.columns])),
-            indicator_labels=labels,
+            indicator_labels={**labels, **change.aliases},
         )
         gpkg_about = {k: v for k, v in about.items() if k != "columns"}
         paths["geopackage"] = write_geopackage(
             folder / "resilience.gpkg",
             {"oa": result.oa, "lsoa": result.lsoa, "ward": result.ward},
-            model_tables,
+            {**model_tables, **change.tables},
             about=gpkg_about,
             aliases=aliases,
             sidecar_dir=folder / "styles",
@@ -151,6 +154,7 @@ def save_result(
             "Cluster profiles": model_tables["cluster_profiles"],
             "Factor loadings": model_tables["factor_loadings"],
             "Area estimates": model_tables["area_estimates"],
+            **change.sheets,
         }
         written = write_tables(
             folder,
@@ -162,6 +166,7 @@ def save_result(
             extra_sheets=extra,
         )
         paths.update({f"table_{k}": v for k, v in written.items()})
+        paths.update(change.write_csv(folder / "tables"))
 
         if maps:
             from ..inputs.trial import SYNTHETIC_NOTICE, map_title
@@ -204,6 +209,7 @@ def save_result(
             diagnostics=diagnostics,
             about=about,
             evidence=result.evidence,
+            extra_sections=change.sections,
         )
     manifest = build_manifest(
         config=result.config.raw,
@@ -228,6 +234,8 @@ def save_result(
     }
     manifest["synthetic_survey"] = result.synthetic_survey
     manifest["notices"] = list(result.notices)
+    if change.manifest is not None:
+        manifest["over_time"] = change.manifest
     paths["manifest"] = write_manifest(folder / "manifest.json", _relative(manifest, folder))
     return paths
 

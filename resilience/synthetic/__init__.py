@@ -32,9 +32,18 @@ from ._geometry import GeographySpec, dissolve_groups, make_geography
 from ._hard import PLANTABLE, file7_columns, make_hard_data
 from ._names import lsoa_names, ward_names
 from ._survey import make_survey as _make_survey
+from ._waves import SyntheticWaves, long_survey, make_waves
 from ._write import write_borough
 
-__all__ = ["SyntheticBorough", "Truth", "make_borough", "make_survey"]
+__all__ = [
+    "SyntheticBorough",
+    "SyntheticWaves",
+    "Truth",
+    "long_survey",
+    "make_borough",
+    "make_survey",
+    "make_waves",
+]
 
 CRS = "EPSG:27700"
 OA_BASE, LSOA_BASE, WARD_BASE = 170_001, 40_001, 20_001
