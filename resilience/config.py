@@ -34,6 +34,14 @@ top level
     ``mode`` (``tiles``, ``tileless``, ``offline``), ``ward_pages``, ``tiles`` (a folium
     tile name or a URL template such as a council's own tile server) and
     ``tiles_attribution``.
+``[[assets]]`` (optional, repeatable)
+    ``path``, ``category`` (a column) or ``label`` (one category for the whole file),
+    optional ``size``, ``name``, ``x``, ``y``, ``postcode``, ``layer``, ``sheet`` and
+    ``postcodes = { path }`` (an ONS Postcode Directory file).
+``[review]`` (optional)
+    ``log`` (the review log, a CSV) and ``review_valid_years`` (default 2).
+``[validation]`` (optional)
+    ``resident_survey = { path, area, code, measures = [ { column, respondents, tracks } ] }``.
 """
 
 from __future__ import annotations
@@ -48,7 +56,7 @@ from typing import Any
 from .errors import ConfigError, format_examples
 from .inputs.hard import INDICATOR_KEYS, TABLE_KEYS
 
-__all__ = ["SCHEMA", "Config", "load_config"]
+__all__ = ["ASSET_SCHEMA", "MEASURE_KEYS", "SCHEMA", "Config", "load_config"]
 
 _REQ = object()  # marker: the key is required
 
@@ -152,6 +160,23 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "alpha": ((float,), 0.05, ""),
         "fdr": ((bool,), False, ""),
     },
+    "review": {
+        "log": ((str,), None, "path"),
+        "review_valid_years": ((int, float), 2, ""),
+    },
+    "validation": {
+        "resident_survey": (
+            (dict,),
+            None,
+            {
+                "path": ((str,), _REQ, "path"),
+                "area": ((str,), "ward", ""),
+                "code": ((str,), _REQ, ""),
+                "sheet": ((str, int), None, ""),
+                "measures": ((list,), _REQ, ""),
+            },
+        ),
+    },
     "maps": {
         "mode": ((str,), "tiles", ""),
         "ward_pages": ((bool,), True, ""),
@@ -160,6 +185,23 @@ SCHEMA: dict[str, dict[str, Any]] = {
     },
 }
 _REQUIRED_SECTIONS = ("geography", "classification", "survey", "hard")
+
+#: Keys of one ``[[assets]]`` entry (a list of tables, so outside :data:`SCHEMA`).
+ASSET_SCHEMA: dict[str, Any] = {
+    "path": ((str,), _REQ, "path"),
+    "category": ((str,), None, ""),
+    "label": ((str,), None, ""),
+    "size": ((str,), None, ""),
+    "name": ((str,), None, ""),
+    "x": ((str,), None, ""),
+    "y": ((str,), None, ""),
+    "postcode": ((str,), None, ""),
+    "layer": ((str,), None, ""),
+    "sheet": ((str, int), None, ""),
+    "postcodes": ((dict,), None, {"path": ((str,), _REQ, "path")}),
+}
+#: Keys of one measure of ``[validation] resident_survey``.
+MEASURE_KEYS = ("column", "respondents", "tracks")
 
 
 @dataclass
@@ -217,6 +259,15 @@ class Config:
         files["survey"] = Path(d["survey"]["path"])
         for i, t in enumerate(d["hard"]["tables"]):
             files[f"hard.{i + 1}" if len(d["hard"]["tables"]) > 1 else "hard"] = Path(t["path"])
+        for i, a in enumerate(d.get("assets") or []):
+            files[f"assets.{i + 1}"] = Path(a["path"])
+            if a.get("postcodes"):
+                files[f"assets.{i + 1}.postcodes"] = Path(a["postcodes"]["path"])
+        if (d.get("review") or {}).get("log"):
+            files["review.log"] = Path(d["review"]["log"])
+        survey = (d.get("validation") or {}).get("resident_survey")
+        if survey:
+            files["validation.resident_survey"] = Path(survey["path"])
         return files
 
 
@@ -343,6 +394,7 @@ def _validate_hard(hard: dict[str, Any], base: Path, check: bool) -> dict[str, A
 def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) -> dict[str, Any]:
     """Validate a parsed config; return it with defaults filled in and paths resolved."""
     raw = dict(raw)
+    assets = raw.pop("assets", None)
     top = {k: v for k, v in raw.items() if k in SCHEMA[""]}
     sections = {k: v for k, v in raw.items() if k not in SCHEMA[""]}
     unknown = [k for k in sections if k not in SCHEMA] + [k for k in top if k not in SCHEMA[""]]
@@ -387,6 +439,8 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
             f"{out['maps']['mode']!r}."
         )
     _check_ranges(out)
+    out["assets"] = _check_assets(assets, base, check_files)
+    _check_validation(out["validation"])
     if out["survey"]["items"] is not None:
         out["survey"]["items"] = _check_items(out["survey"]["items"])
     return out
@@ -417,6 +471,7 @@ _RANGES: list[tuple[str, str, Any, str]] = [
     ("compare", "permutations", lambda v: v >= 99, "at least 99"),
     ("compare", "alpha", lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.05)"),
     ("hard", "max_unmatched", lambda v: 0 <= v < 1, "between 0 and 1 (a share)"),
+    ("review", "review_valid_years", lambda v: v > 0, "more than 0 (years)"),
 ]
 
 
@@ -425,6 +480,60 @@ def _check_ranges(out: Mapping[str, Any]) -> None:
         value = out[key] if not section else out[section][key]
         if not ok(value):
             raise ConfigError(f"{_where(section, key)} must be {what}; got {value!r}.")
+
+
+def _check_assets(entries: Any, base: Path, check: bool) -> list[dict[str, Any]]:
+    """Each ``[[assets]]`` entry: known keys, a path, and a category column or a label."""
+    if entries is None:
+        return []
+    if isinstance(entries, dict):
+        entries = [entries]
+    if not isinstance(entries, list):
+        raise ConfigError(
+            "'assets' must be written as [[assets]] tables, one per file of community assets."
+        )
+    out = []
+    for i, entry in enumerate(entries):
+        where = f"assets {i + 1}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"[[assets]] entry {i + 1} must be a table; got {entry!r}.")
+        checked = _validate_table(entry, ASSET_SCHEMA, where, base, check)
+        if (checked["category"] is None) == (checked["label"] is None):
+            raise ConfigError(
+                f"[{where}] needs exactly one of 'category' (the column holding each asset's "
+                "category) and 'label' (one category for every row of the file)."
+            )
+        if (checked["x"] is None) != (checked["y"] is None):
+            raise ConfigError(f"[{where}] names only one of 'x' and 'y'; give both or neither.")
+        out.append(checked)
+    return out
+
+
+def _check_validation(section: Mapping[str, Any]) -> None:
+    survey = section.get("resident_survey")
+    if survey is None:
+        return
+    where = "validation.resident_survey"
+    if survey["area"] not in ("ward", "lsoa"):
+        raise ConfigError(f"'area' in [{where}] must be 'ward' or 'lsoa'; got {survey['area']!r}.")
+    if not survey["measures"]:
+        raise ConfigError(f"'measures' in [{where}] must list at least one measure.")
+    for j, m in enumerate(survey["measures"]):
+        what = f"measure {j + 1} of [{where}]"
+        if not isinstance(m, dict):
+            raise ConfigError(
+                f'{what.capitalize()} must be a table like {{ column = "belong", respondents = '
+                f'"belong_n", tracks = "share_neighbourhood_support" }}; got {m!r}.'
+            )
+        unknown = [k for k in m if k not in MEASURE_KEYS]
+        if unknown:
+            raise ConfigError(
+                f"Unknown key {format_examples(unknown)} in {what}. Allowed keys: "
+                f"{', '.join(MEASURE_KEYS)}."
+            )
+        for key in MEASURE_KEYS:
+            if not isinstance(m.get(key), str) or not m[key]:
+                raise ConfigError(f"'{key}' of {what} is required (text).")
 
 
 _ITEM_KEYS = {"name": str, "construct": str, "low": int, "high": int, "better": str,

@@ -27,6 +27,7 @@ from .inputs.load import Inputs, load_inputs
 from .models import AreaEstimator, SurveyModel, aggregate_areas
 from .models.oa_estimates import estimate_oas
 from .outputs.layers import Layers, build_layers
+from .outputs.local import LocalEvidence, add_local_evidence
 
 __all__ = ["Inputs", "Result", "load_inputs", "run"]
 
@@ -58,6 +59,8 @@ class Result:
     counts : dict
         Sizes of the inputs and outputs.
     run_id : str
+    local : LocalEvidence
+        Community assets, the review log and the resident-survey check, when configured.
     """
 
     oa: gpd.GeoDataFrame
@@ -74,6 +77,7 @@ class Result:
     run_id: str
     checks: list[dict[str, Any]] = field(default_factory=list)
     level_names: dict[str, str] = field(default_factory=dict)
+    local: LocalEvidence = field(default_factory=LocalEvidence)
 
     def __repr__(self) -> str:
         flags = self.lsoa["flag"].value_counts().to_dict() if "flag" in self.lsoa else {}
@@ -202,6 +206,7 @@ def run(
         comparison=comparison,
         level_names=inp.level_names,
     )
+    layers, local = add_local_evidence(cfg, layers)
     return Result(
         oa=layers.oa,
         lsoa=layers.lsoa,
@@ -217,6 +222,7 @@ def run(
         run_id=run_id,
         checks=inp.checks,
         level_names=inp.level_names,
+        local=local,
     )
 
 

@@ -83,6 +83,7 @@ DEFAULT_TITLES: dict[str, str] = {
     "factor_correlations": "Factor correlations",
     "area_estimates": "Cluster shares by classification category",
     "about": "About this run",
+    "assets": "Community assets",
 }
 
 #: Layer and table descriptions (``gpkg_contents.description``) used unless others are given.
@@ -111,6 +112,10 @@ DEFAULT_DESCRIPTIONS: dict[str, str] = {
         "disclosure control (categories with too few respondents take their parent's)."
     ),
     "about": "Run id, title, package version, config hash, sources, attribution and caveats.",
+    "assets": (
+        "Community assets from the council's own lists, one point each, with its category, "
+        "name, size, the file and row it came from and the LSOA it lies in."
+    ),
 }
 
 _STYLE_TABLE = "layer_styles"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -77,6 +77,7 @@ def write_report(
     profiles: pd.DataFrame | None = None,
     diagnostics: Mapping[str, object] | None = None,
     about: Mapping[str, object] | None = None,
+    extra_sections: Sequence[str] = (),
 ) -> Path:
     """Write the one-page HTML summary of a run.
 
@@ -106,6 +107,9 @@ def write_report(
         scalar values).
     about : mapping, optional
         Run metadata, sources and caveats (keys in :mod:`resilience.outputs._about`).
+    extra_sections : sequence of str, optional
+        Further sections as HTML (their data already escaped), placed before the model
+        checks.
 
     Returns
     -------
@@ -129,6 +133,7 @@ def write_report(
             _figures(lsoa, ward, profiles),
             _wards(summary),
             _flagged(flags, lsoa, ward, info),
+            *extra_sections,
             _diagnostics(diagnostics),
             _caveats(info),
             _sources(info),

@@ -15,7 +15,7 @@ from .aliases import default_aliases
 from .gpkg import write_geopackage
 from .manifest import build_manifest, config_hash, write_manifest
 from .report import write_report
-from .tables import write_tables
+from .tables import write_csv, write_tables
 
 if TYPE_CHECKING:
     from ..pipeline import Result
@@ -95,6 +95,42 @@ def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) 
     return paths
 
 
+def _write_local(result: Result, folder: Path, paths: dict[str, Path]) -> list[str]:
+    """The review pack, the asset problems and the resident-survey check; report sections."""
+    from .review import PackInputs, write_review_pack
+    from .validation import validation_section, write_validation_tables
+
+    local = result.local
+    pack = PackInputs(
+        title=result.config["title"],
+        oa=result.oa,
+        lsoa=result.lsoa,
+        ward=result.ward,
+        flags=result.flags,
+        area=result.area.iloc[0],
+        indicators=[
+            (ind.slug, ind.label or ind.column, ind.higher_is) for ind in result.hard.indicators
+        ],
+        assets=local.assets.points if local.assets is not None else None,
+        reviews=local.reviews,
+        explained=local.explained,
+        interval=result.config["estimates"]["interval"],
+    )
+    paths.update(write_review_pack(folder / "review", pack))
+    if local.assets is not None and len(local.assets.problems):
+        paths["table_asset_problems"] = write_csv(
+            local.assets.problems, folder / "tables" / "asset_problems.csv"
+        )
+    if local.validation is None:
+        return []
+    layer = result.lsoa if local.validation_area == "lsoa" else result.ward
+    code = f"{local.validation_area}_code"
+    names = layer.set_index(code)[f"{local.validation_area}_name"]
+    written = write_validation_tables(folder / "tables", local.validation, names)
+    paths.update({f"table_{k}": v for k, v in written.items()})
+    return [validation_section(local.validation, local.validation_area, names)]
+
+
 def save_result(
     result: Result,
     folder: Path,
@@ -121,9 +157,12 @@ def save_result(
             indicator_labels=labels,
         )
         gpkg_about = {k: v for k, v in about.items() if k != "columns"}
+        gpkg_layers = {"oa": result.oa, "lsoa": result.lsoa, "ward": result.ward}
+        if result.local.assets is not None:
+            gpkg_layers["assets"] = result.local.assets.points
         paths["geopackage"] = write_geopackage(
             folder / "resilience.gpkg",
-            {"oa": result.oa, "lsoa": result.lsoa, "ward": result.ward},
+            gpkg_layers,
             model_tables,
             about=gpkg_about,
             aliases=aliases,
@@ -147,6 +186,7 @@ def save_result(
             extra_sheets=extra,
         )
         paths.update({f"table_{k}": v for k, v in written.items()})
+        report_sections = _write_local(result, folder, paths)
 
         if maps:
             from ..maps import write_maps
@@ -186,6 +226,7 @@ def save_result(
             profiles=result.model.profiles_,
             diagnostics=diagnostics,
             about=about,
+            extra_sections=report_sections,
         )
     manifest = build_manifest(
         config=result.config.raw,
