@@ -520,20 +520,27 @@ def _check_validation(section: Mapping[str, Any]) -> None:
         raise ConfigError(f"'measures' in [{where}] must list at least one measure.")
     for j, m in enumerate(survey["measures"]):
         what = f"measure {j + 1} of [{where}]"
-        if not isinstance(m, dict):
-            raise ConfigError(
-                f'{what.capitalize()} must be a table like {{ column = "belong", respondents = '
-                f'"belong_n", tracks = "share_neighbourhood_support" }}; got {m!r}.'
-            )
-        unknown = [k for k in m if k not in MEASURE_KEYS]
-        if unknown:
-            raise ConfigError(
-                f"Unknown key {format_examples(unknown)} in {what}. Allowed keys: "
-                f"{', '.join(MEASURE_KEYS)}."
-            )
+        example = (
+            '{ column = "belong", respondents = "belong_n", tracks = '
+            '"share_neighbourhood_support" }'
+        )
+        _check_entry(m, MEASURE_KEYS, what, example)
         for key in MEASURE_KEYS:
             if not isinstance(m.get(key), str) or not m[key]:
                 raise ConfigError(f"'{key}' of {what} is required (text).")
+
+
+def _check_entry(entry: Any, allowed: Any, where: str, example: str) -> None:
+    """One table of a list in the config: a table, with only the ``allowed`` keys."""
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where[:1].upper()}{where[1:]} must be a table like {example}; got "
+                          f"{entry!r}.")  # fmt: skip
+    unknown = [k for k in entry if k not in allowed]
+    if unknown:
+        raise ConfigError(
+            f"Unknown key {format_examples(unknown)} in {where}. Allowed keys: "
+            f"{', '.join(allowed)}."
+        )
 
 
 _ITEM_KEYS = {"name": str, "construct": str, "low": int, "high": int, "better": str,
@@ -544,17 +551,10 @@ def _check_items(items: list[Any]) -> list[dict[str, Any]]:
     """Each ``[survey] items`` entry is a table of known keys with values of the right type."""
     for i, item in enumerate(items):
         where = f"item {i + 1} of 'items' in [survey]"
-        if not isinstance(item, dict):
-            raise ConfigError(
-                f'{where.capitalize()} must be a table like {{ name = "sclfsato", construct = '
-                f'"wellbeing", low = 1, high = 7, better = "higher" }}; got {item!r}.'
-            )
-        unknown = [k for k in item if k not in _ITEM_KEYS]
-        if unknown:
-            raise ConfigError(
-                f"Unknown key {format_examples(unknown)} in {where}. Allowed keys: "
-                f"{', '.join(_ITEM_KEYS)}."
-            )
+        example = (
+            '{ name = "sclfsato", construct = "wellbeing", low = 1, high = 7, better = "higher" }'
+        )
+        _check_entry(item, _ITEM_KEYS, where, example)
         for key, kind in _ITEM_KEYS.items():
             if key == "description" and key not in item:
                 continue

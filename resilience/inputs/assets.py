@@ -342,7 +342,7 @@ def _from_xy(
         )
     problems = pd.Series(np.where(missing, "no coordinates", ""), index=table.index, dtype=object)
     if crs == 4326:
-        bad = ~missing & ((x.abs() > 180) | (y.abs() > 90) & (x.abs() > 90))
+        bad = ~missing & ((x.abs() > 180) | (y.abs() > 90))
         problems[bad] = "not a longitude and latitude"
         gx, gy = _to_bng(x, y)
         sx, sy = _to_bng(y, x)
@@ -438,7 +438,7 @@ def _warn(path: Path, bad: pd.DataFrame, n: int) -> None:
         f"Assets file {file_label(path)}: {len(bad)} of {n} rows not counted ({'; '.join(parts)}). "
         "Rows are numbered as a spreadsheet shows them (header = row 1).",
         DataQualityWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
 
 
@@ -468,7 +468,9 @@ def count_assets(points: gpd.GeoDataFrame, lsoa: pd.DataFrame) -> pd.DataFrame:
         points = points.assign(lsoa_code=_place(points, area.sort_values("lsoa_code")))
     pts = pd.DataFrame(points.drop(columns="geometry", errors="ignore"))
     pts = pts[pts["lsoa_code"].notna()]
-    pts = pts.assign(slug=pts["category"].map(asset_slug))
+    # a category must not take the name of the total or the rate
+    slug = pts["category"].map(asset_slug).replace({"total": "total_", "per_1000": "per_1000_"})
+    pts = pts.assign(slug=slug)
     out = pd.DataFrame(index=codes)
     out["assets_total"] = pts.groupby("lsoa_code").size().reindex(codes).fillna(0).astype(int)
     counts = pts.groupby(["lsoa_code", "slug"]).size().unstack(fill_value=0)
