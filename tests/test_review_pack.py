@@ -132,6 +132,12 @@ def test_assets_and_validation_in_every_deliverable(run):
     # drawn from the true ward shares: the prediction tracks both
     assert summary.loc["pull_together", "correlation"] > 0.9  # measured 0.99
     assert summary.loc["lonely", "correlation_lo"] > 0.7  # measured 0.94 (0.86 to 0.98)
+    layer = gpd.read_file(out / "resilience.gpkg", layer="validation")
+    assert len(layer) == len(validation)
+    assert set(layer["disagreement"]) <= {"survey higher", "survey lower", "within sampling error"}
+    assert (layer["disagreement"] != "within sampling error").sum() == summary["n_disagree"].sum()
+    default = styles[(styles["f_table_name"] == "validation") & styles["useAsDefault"].astype(bool)]
+    assert default["styleName"].tolist() == ["Survey against prediction"]
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "Checked against the council&#x27;s resident survey" in report or (
         "Checked against the council's resident survey" in report

@@ -46,7 +46,17 @@ from scipy.stats import norm
 
 from ..errors import ConfigError, format_examples
 
-__all__ = ["SurveyCheck", "fisher_interval", "validate_against_survey"]
+__all__ = [
+    "AREA_COLUMNS",
+    "DISAGREEMENTS",
+    "SurveyCheck",
+    "fisher_interval",
+    "validate_against_survey",
+]
+
+#: Values of ``disagreement``: beyond the sampling error of both either way, or within it.
+DISAGREEMENTS: tuple[str, ...] = ("survey higher", "survey lower", "within sampling error")
+_WITHIN = DISAGREEMENTS[2]
 
 #: Columns of ``tables/validation.csv``, one row per measure and area.
 AREA_COLUMNS: tuple[str, ...] = (
@@ -74,8 +84,7 @@ class SurveyCheck:
     Attributes
     ----------
     areas : DataFrame
-        :data:`AREA_COLUMNS`; ``disagreement`` is ``survey higher``, ``survey lower`` or
-        empty.
+        :data:`AREA_COLUMNS`; ``disagreement`` is one of :data:`DISAGREEMENTS`.
     summary : DataFrame
         One row per measure: ``measure``, ``tracks``, ``n_areas``, ``correlation``,
         ``correlation_lo``, ``correlation_hi``, ``intercept``, ``slope``,
@@ -173,7 +182,7 @@ def validate_against_survey(
         se = np.sqrt(se_s**2 + (slope * se_p) ** 2)
         diff = s - expected
         z = diff / se
-        words = np.where(z > q, "survey higher", np.where(z < -q, "survey lower", ""))
+        words = np.where(z > q, DISAGREEMENTS[0], np.where(z < -q, DISAGREEMENTS[1], _WITHIN))
         rows.append(
             pd.DataFrame(
                 {
@@ -204,7 +213,7 @@ def validate_against_survey(
                 "correlation_hi": r_hi,
                 "intercept": float(intercept),
                 "slope": float(slope),
-                "n_disagree": int((words != "").sum()),
+                "n_disagree": int((words != _WITHIN).sum()),
             }
         )
     areas = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=AREA_COLUMNS)

@@ -393,6 +393,9 @@ def default_styles(
     }
     if layer == "assets" and "category" in frame.columns:
         return [("Asset category", _asset_style(frame["category"], field_aliases), True)]
+    if layer == "validation" and "disagreement" in frame.columns:
+        qml = categorized_qml("disagreement", _DISAGREEMENT_CATEGORIES, aliases=field_aliases)
+        return [("Survey against prediction", qml, True)]
     order = _STYLE_ORDER.get(layer, _STYLE_ORDER[""])
     styles: list[tuple[str, str]] = []
     for column in order:
@@ -433,6 +436,13 @@ def _dominant_style(values: pd.Series, aliases: Mapping[str, str]) -> str:
     ]
     return categorized_qml(values.name, categories, aliases=aliases)
 
+
+#: Resident survey against the prediction (ColorBrewer PuOr ends, as the flags).
+_DISAGREEMENT_CATEGORIES = (
+    ("survey higher", "Survey higher than predicted", "#e66101"),
+    ("survey lower", "Survey lower than predicted", "#5e3c99"),
+    ("within sampling error", "Within sampling error", "#f7f7f7"),
+)
 
 #: Paul Tol's "muted" qualitative colours for asset categories (cycled).
 _ASSET_COLOURS = ("#332288", "#117733", "#cc6677", "#88ccee", "#999933", "#aa4499",

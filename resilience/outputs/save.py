@@ -95,6 +95,20 @@ def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) 
     return paths
 
 
+def _local_layers(result: Result) -> dict[str, Any]:
+    """GeoPackage layers of the local evidence: ``assets`` and ``validation``."""
+    from .validation import validation_layer
+
+    local, layers = result.local, {}
+    if local.assets is not None:
+        layers["assets"] = local.assets.points
+    if local.validation is not None:
+        area = local.validation_area
+        shapes = result.lsoa if area == "lsoa" else result.ward
+        layers["validation"] = validation_layer(local.validation, shapes, area)
+    return layers
+
+
 def _write_local(result: Result, folder: Path, paths: dict[str, Path]) -> list[str]:
     """The review pack, the asset problems and the resident-survey check; report sections."""
     from .review import PackInputs, write_review_pack
@@ -158,8 +172,7 @@ def save_result(
         )
         gpkg_about = {k: v for k, v in about.items() if k != "columns"}
         gpkg_layers = {"oa": result.oa, "lsoa": result.lsoa, "ward": result.ward}
-        if result.local.assets is not None:
-            gpkg_layers["assets"] = result.local.assets.points
+        gpkg_layers.update(_local_layers(result))
         paths["geopackage"] = write_geopackage(
             folder / "resilience.gpkg",
             gpkg_layers,

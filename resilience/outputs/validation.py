@@ -5,7 +5,8 @@
 a row per measure (correlation with its interval, calibration line, areas that disagree).
 The report section shows the calibration plot of each measure: survey share against the
 tracked prediction, both with their intervals, the calibration line, and the areas that
-disagree beyond the sampling error of both marked and named.
+disagree beyond the sampling error of both marked and named. :func:`validation_layer` puts
+the per-area table on the areas' polygons for the GeoPackage layer ``validation``.
 """
 
 from __future__ import annotations
@@ -13,17 +14,23 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..compare.validation import SurveyCheck
+from ..compare.validation import DISAGREEMENTS, SurveyCheck
 from ._plots import png_data_uri
 from .aliases import default_aliases
 from .tables import write_csv
 
-__all__ = ["calibration_figure", "validation_section", "write_validation_tables"]
+__all__ = [
+    "calibration_figure",
+    "validation_layer",
+    "validation_section",
+    "write_validation_tables",
+]
 
 
 def write_validation_tables(
@@ -42,6 +49,18 @@ def write_validation_tables(
     }
 
 
+def validation_layer(check: SurveyCheck, areas: gpd.GeoDataFrame, area: str) -> gpd.GeoDataFrame:
+    """The per-area table on the areas' polygons: one feature per measure and area.
+
+    ``areas`` is the ward or LSOA layer (``<area>_code``, ``<area>_name``).
+    """
+    code, name = f"{area}_code", f"{area}_name"
+    shapes = areas[[code, name, "geometry"]].rename(columns={code: "area_code", name: "area_name"})
+    table = check.areas.merge(shapes, on="area_code", how="inner")
+    cols = [c for c in table.columns if c != "geometry"] + ["geometry"]
+    return gpd.GeoDataFrame(table[cols], geometry="geometry", crs=areas.crs)
+
+
 def calibration_figure(check: SurveyCheck, measure: str, names: pd.Series) -> Figure:
     """Survey share against the tracked prediction for one measure, with intervals."""
     a = check.areas[check.areas["measure"] == measure]
@@ -53,7 +72,7 @@ def calibration_figure(check: SurveyCheck, measure: str, names: pd.Series) -> Fi
     xerr = np.vstack([x - a["predicted_lo"].to_numpy(), a["predicted_hi"].to_numpy() - x])
     y = a["survey_share"].to_numpy()
     yerr = np.vstack([y - a["survey_lo"].to_numpy(), a["survey_hi"].to_numpy() - y])
-    off = a["disagreement"].ne("").to_numpy()
+    off = a["disagreement"].ne(DISAGREEMENTS[2]).to_numpy()
     for mask, colour, marker, label in (
         (~off, "#555555", "o", "Within sampling error"),
         (off, "#D55E00", "s", "Disagree"),
@@ -112,7 +131,8 @@ def validation_section(check: SurveyCheck, area: str, names: pd.Series) -> str:
     rows = []
     for _, s in check.summary.iterrows():
         off = check.areas[
-            (check.areas["measure"] == s["measure"]) & check.areas["disagreement"].ne("")
+            (check.areas["measure"] == s["measure"])
+            & check.areas["disagreement"].ne(DISAGREEMENTS[2])
         ]
         named = ", ".join(
             f"{html.escape(str(names.get(c, c)))} ({html.escape(d)})"
