@@ -219,3 +219,33 @@ def test_pack_prints_one_a4_page_per_flagged_lsoa(run, tmp_path):
         ).stdout
         assert code in text.splitlines()[0], (page, code)
         assert "Visit notes" in text
+
+
+def test_same_inputs_same_pack_bytes(run, tmp_path):
+    gpkg = run["out"] / "resilience.gpkg"
+    pack = PackInputs(
+        title="Northbridge",
+        oa=gpd.read_file(gpkg, layer="oa"),
+        lsoa=gpd.read_file(gpkg, layer="lsoa"),
+        ward=gpd.read_file(gpkg, layer="ward"),
+        flags=run["flags"].head(2),
+        area=run["lsoa"].mean(numeric_only=True),
+        indicators=[("income_score_rate", "Income Score (rate)", "worse")],
+        assets=gpd.read_file(gpkg, layer="assets"),
+    )
+    first = write_review_pack(tmp_path / "a", pack)
+    second = write_review_pack(tmp_path / "b", pack)
+    for key, path in first.items():
+        assert path.read_bytes() == second[key].read_bytes(), key
+
+
+def test_new_columns_explained_in_the_workbook(run):
+    import openpyxl
+
+    book = openpyxl.load_workbook(run["out"] / "tables" / "resilience.xlsx", read_only=True)
+    text = "\n".join(
+        str(c) for row in book["About"].iter_rows(values_only=True) for c in row if c is not None
+    )
+    assert "Community assets recorded in the LSOA" in text
+    assert "Community assets of category 'Community hall' in the LSOA" in text
+    assert "Outcome of that review: confirmed, explained or not_confirmed" in text

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..config import Config
     from .layers import Layers
 
-__all__ = ["REVIEW_MARKS", "LocalEvidence", "add_local_evidence"]
+__all__ = ["REVIEW_MARKS", "LocalEvidence", "add_local_evidence", "local_column_meanings"]
 
 #: Columns the review log adds to the LSOA layer and the shortlist.
 REVIEW_MARKS: tuple[str, ...] = ("last_review", "review_outcome")
@@ -102,3 +102,33 @@ def _insert_before_geometry(frame: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd
     )
     cols = [c for c in joined.columns if c != "geometry"] + ["geometry"]
     return gpd.GeoDataFrame(joined[cols], geometry="geometry", crs=frame.crs)
+
+
+def local_column_meanings(columns: list[str], categories: list[str] = ()) -> dict[str, str]:
+    """One-line meanings of the columns this module adds, for the data dictionaries.
+
+    Examples
+    --------
+    >>> local_column_meanings(["assets_total", "assets_gp_surgery", "review_outcome"],
+    ...                       ["GP surgery"])["assets_gp_surgery"]
+    "Community assets of category 'GP surgery' in the LSOA"
+    """
+    from ..inputs.assets import asset_slug
+
+    by_slug = {asset_slug(c): c for c in categories}
+    fixed = {
+        "assets_total": "Community assets recorded in the LSOA, from every [[assets]] file",
+        "assets_per_1000": "assets_total per 1,000 of the LSOA's population",
+        "last_review": "Date of the LSOA's latest review in the review log (ISO 8601)",
+        "review_outcome": "Outcome of that review: confirmed, explained or not_confirmed",
+    }
+    out = {}
+    for col in columns:
+        if col in fixed:
+            out[col] = fixed[col]
+        elif col.startswith("assets_") and col.endswith("_size"):
+            cat = by_slug.get(col[7:-5], col[7:-5])
+            out[col] = f"Summed size of the {cat!r} assets in the LSOA (as given: units, places…)"
+        elif col.startswith("assets_"):
+            out[col] = f"Community assets of category {by_slug.get(col[7:], col[7:])!r} in the LSOA"
+    return out

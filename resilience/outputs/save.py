@@ -13,6 +13,7 @@ from .._progress import Progress, logger
 from ..models.area_estimator import n_band
 from .aliases import default_aliases
 from .gpkg import write_geopackage
+from .local import local_column_meanings
 from .manifest import build_manifest, config_hash, write_manifest
 from .report import write_report
 from .tables import write_csv, write_tables
@@ -41,10 +42,18 @@ def about_for(result: Result) -> dict[str, Any]:
         "quintile_gap": cfg["compare"]["quintile_gap"],
         "min_respondents": cfg["survey"]["min_respondents"],
         "columns": {
-            ind.slug: f"{ind.column} (as given; higher is {ind.higher_is})"
-            for ind in result.hard.indicators
+            **{
+                ind.slug: f"{ind.column} (as given; higher is {ind.higher_is})"
+                for ind in result.hard.indicators
+            },
+            **local_column_meanings(list(result.lsoa.columns), _asset_categories(result)),
         },
     }
+
+
+def _asset_categories(result: Result) -> list[str]:
+    assets = result.local.assets
+    return [] if assets is None else sorted(assets.points["category"].astype(str).unique())
 
 
 def _model_tables(result: Result) -> dict[str, pd.DataFrame]:

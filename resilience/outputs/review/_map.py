@@ -13,6 +13,7 @@ import io
 
 import geopandas as gpd
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -29,15 +30,17 @@ _HATCH = {"predicted_worse": "///", "hard_worse": "\\\\\\"}
 
 
 def _svg_uri(fig: Figure) -> str:
+    """The figure as an SVG data URI, the same bytes for the same figure (fixed id salt)."""
     FigureCanvasSVG(fig)
     buffer = io.BytesIO()
-    fig.savefig(
-        buffer,
-        format="svg",
-        bbox_inches="tight",
-        pad_inches=0.02,
-        metadata={"Date": None, "Creator": None},
-    )
+    with rc_context({"svg.hashsalt": "resilience"}):
+        fig.savefig(
+            buffer,
+            format="svg",
+            bbox_inches="tight",
+            pad_inches=0.02,
+            metadata={"Date": None, "Creator": None},
+        )
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
