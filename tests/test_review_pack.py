@@ -249,3 +249,40 @@ def test_new_columns_explained_in_the_workbook(run):
     assert "Community assets recorded in the LSOA" in text
     assert "Community assets of category 'Community hall' in the LSOA" in text
     assert "Outcome of that review: confirmed, explained or not_confirmed" in text
+
+
+def test_assets_and_validation_layers_draw_in_qgis(run, tmp_path):
+    system = Path("/usr/bin/python3")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    probe = ROOT / "tests" / "qgis_probe.py"
+    if (
+        not system.is_file()
+        or subprocess.run(
+            [str(system), "-c", "import qgis.core"], env=env, capture_output=True
+        ).returncode
+    ):
+        pytest.skip("/usr/bin/python3 cannot import qgis.core (install qgis, python3-qgis)")
+    done = subprocess.run(
+        [str(system), str(probe), str(run["out"] / "resilience.gpkg"), str(tmp_path),
+         "assets,validation"],
+        env=env, capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    import json
+
+    report = json.loads(done.stdout)
+    expected = {
+        "assets": ("Asset category", 426, "Community hall"),
+        "validation": ("Survey against prediction", 40, "Within sampling error"),
+    }
+    for name, (style, n, label) in expected.items():
+        layer = report["layers"][name]
+        assert layer["valid"] and layer["features"] == n
+        (render,) = layer["renders"]
+        assert (render["name"], render["error"]) == (style, "")
+        assert label in [c["label"] for c in render["classes"]]
+        # every feature drawn exactly once, none without a class
+        assert len(render["drawn"]) == n and all(len(v) == 1 for v in render["drawn"].values())
+        assert render["missing"] == []
+    # only QGIS's notice that PROJ lacks the OSTN15 grid, as for the other layers
+    warnings = [m for m in report["messages"] if m[1] >= report["warning_level"]]
+    assert all("uk_os_OSTN15_NTv2_OSGBtoETRS" in m[2] for m in warnings), warnings
