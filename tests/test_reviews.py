@@ -99,3 +99,25 @@ def test_template_round_trips_through_the_reader(tmp_path):
     assert log[["lsoa_code", "outcome", "note"]].values.tolist() == [
         ["E01000001", "confirmed", "seen"]
     ]
+
+
+def test_cli_stops_on_a_bad_log_row_and_writes_nothing(tmp_path, capsys):
+    from resilience.cli import main
+    from resilience.synthetic import make_borough
+
+    files = make_borough(seed=5, n_oa=150, n_lsoa=30, n_ward=5, n_respondents=3000).write(
+        tmp_path / "b"
+    )
+    code = pd.read_csv(files["lookup"], dtype=str)["LSOA21CD"].iloc[0]
+    (tmp_path / "b" / "reviews.csv").write_text(
+        HEADER + f"{code},2025-01-01,confirmed,,\n{code},2025-02-01,maybe,,\n"
+    )
+    config = files["config"]
+    config.write_text(config.read_text() + '\n[review]\nlog = "reviews.csv"\n')
+    out = tmp_path / "out"
+    status = main(["run", str(config), "--out", str(out), "--no-maps"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "Column 'outcome' in row 3 of the review log" in err
+    assert "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".out.partial-*"))
