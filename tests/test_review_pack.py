@@ -286,3 +286,24 @@ def test_assets_and_validation_layers_draw_in_qgis(run, tmp_path):
     # only QGIS's notice that PROJ lacks the OSTN15 grid, as for the other layers
     warnings = [m for m in report["messages"] if m[1] >= report["warning_level"]]
     assert all("uk_os_OSTN15_NTv2_OSGBtoETRS" in m[2] for m in warnings), warnings
+
+
+def test_check_reads_the_council_files(run, tmp_path):
+    from resilience.inputs.check import check
+
+    config = run["work"] / "input" / "resilience_local.toml"
+    text = str(check(config))
+    assert "Assets: " in text and "assets.csv" in text
+    assert "420 assets placed in the study area" in text
+    assert "6 assets placed in the study area; 1 row left out" in text
+    assert "postcode not in the directory: row 8" in text
+    assert "2 reviews of 2 LSOAs (confirmed 1, explained 1, not_confirmed 0)" in text
+    assert "20 wards of the study area, 2 measure(s)" in text
+    # a bad log row is a problem check reports, as the run would stop on it
+    log = tmp_path / "reviews.csv"
+    log.write_text("lsoa_code,date,outcome\nE09999999,2025-01-01,confirmed\n")
+    bad = config.read_text().replace('log = "council/reviews.csv"', f'log = "{log}"')
+    (config.parent / "bad.toml").write_text(bad)
+    report = check(config.parent / "bad.toml")
+    assert not report.ok
+    assert any("Column 'lsoa_code' in row 2" in p for p in report.problems)
