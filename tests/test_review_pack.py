@@ -307,3 +307,39 @@ def test_check_reads_the_council_files(run, tmp_path):
     report = check(config.parent / "bad.toml")
     assert not report.ok
     assert any("Column 'lsoa_code' in row 2" in p for p in report.problems)
+
+
+def test_strength_and_national_index_used_when_present(run, tmp_path):
+    gpkg = run["out"] / "resilience.gpkg"
+    lsoa = gpd.read_file(gpkg, layer="lsoa")
+    lsoa["index_isolation"] = 100 * lsoa["share_isolation"] / 0.2
+    lsoa["band_isolation"] = "well above"
+    flags = run["flags"].head(4).copy()
+    flags["flag_strength"] = ["possible", "strong", "possible", "strong"]
+    pack = PackInputs(
+        title="Northbridge",
+        oa=gpd.read_file(gpkg, layer="oa"),
+        lsoa=lsoa,
+        ward=gpd.read_file(gpkg, layer="ward"),
+        flags=flags,
+        area=run["lsoa"].mean(numeric_only=True),
+        indicators=[("income_score_rate", "Income Score (rate)", "worse")],
+    )
+    paths = write_review_pack(tmp_path / "review", pack)
+    index = paths["review_index"].read_text(encoding="utf-8")
+    strong, possible = index.split("Possible flags")[0], index.split("Possible flags")[1]
+    codes = flags["lsoa_code"].tolist()
+    assert all(c in strong for c in codes[1::2]) and not any(c in strong for c in codes[::2])
+    assert all(c in possible.split("Explained")[0] for c in codes[::2])
+    everything = paths["review_all"].read_text(encoding="utf-8")
+    order = [everything.index(f"id='{c}'") for c in [codes[1], codes[3], codes[0], codes[2]]]
+    assert order == sorted(order)
+    page = paths[f"review_{codes[1]}"].read_text(encoding="utf-8")
+    row = lsoa.set_index("lsoa_code").loc[codes[1]]
+    assert "National index (100 = survey)" in page
+    assert f"<td class='num'>{row['index_isolation']:,.0f}</td><td>well above</td>" in page
+    assert "a <b>strong</b> flag" in page
+    # without a review log the pages say so, and the template carries the strength
+    assert "No review log configured" in page
+    template = pd.read_csv(paths["review_template"])
+    assert template["flag_strength"].tolist() == flags["flag_strength"].tolist()
