@@ -9,6 +9,7 @@ index, compares the two and finds where disagreement clusters. It returns a
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,15 +20,19 @@ import geopandas as gpd
 import pandas as pd
 
 from ._progress import Progress, logger
+from .compare.chance import chance_check
 from .compare.hard_index import hard_index
 from .compare.lsoas import compare_lsoas
 from .config import Config, load_config
+from .errors import ResilienceWarning
 from .inputs.hard import HardData
 from .inputs.load import Inputs, load_inputs
+from .inputs.trial import SYNTHETIC_NOTICE
 from .models import AreaEstimator, SurveyModel, aggregate_areas
 from .models.oa_estimates import estimate_oas
 from .outputs.layers import Layers, build_layers
 from .outputs.local import LocalEvidence, add_local_evidence
+from .schema import HARD_WORSE, PREDICTED_WORSE
 
 __all__ = ["Inputs", "Result", "load_inputs", "run"]
 
@@ -78,6 +83,10 @@ class Result:
     checks: list[dict[str, Any]] = field(default_factory=list)
     level_names: dict[str, str] = field(default_factory=dict)
     local: LocalEvidence = field(default_factory=LocalEvidence)
+    #: warnings every output repeats (a trial run on a synthetic survey, chance-level flags)
+    notices: list[str] = field(default_factory=list)
+    synthetic_survey: bool = False
+    chance: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         flags = self.lsoa["flag"].value_counts().to_dict() if "flag" in self.lsoa else {}
@@ -85,6 +94,20 @@ class Result:
             f"<Result {self.config['title']!r}: {len(self.oa)} OAs, {len(self.lsoa)} LSOAs, "
             f"{len(self.ward)} wards; flags {flags}>"
         )
+
+    def _repr_html_(self) -> str:
+        from ._notebook import result_html
+
+        return result_html(self)
+
+    def map(self, folder: str | Path | None = None, *, mode: str = "offline") -> Any:
+        """The borough map, shown inline in a notebook (a :class:`~resilience._notebook.MapPage`).
+
+        Written to ``folder`` (default: a temporary folder) as one self-contained page.
+        """
+        from ._notebook import borough_map
+
+        return borough_map(self, folder, mode=mode)
 
     @property
     def indicator_labels(self) -> dict[str, str]:
@@ -194,6 +217,17 @@ def run(
             random_state=int(cfg["seed"]),
         )
         _log_counts("flags", comparison["flag"].value_counts())
+        chance = chance_check(
+            -lsoa.frame["resilience_score"],
+            hard["hard_index"].reindex(lsoa.frame.index),
+            comparison["flag"],
+            quintile_gap=c["quintile_gap"],
+            interval=cfg["estimates"]["interval"],
+        )
+        notices = [SYNTHETIC_NOTICE] if inp.synthetic else []
+        if chance["no_better"]:
+            warnings.warn(chance["message"], ResilienceWarning, stacklevel=2)
+            notices.append(chance["message"])
     layers = build_layers(
         oa_shapes=inp.oa,
         lsoa_shapes=inp.lsoa,
@@ -223,6 +257,9 @@ def run(
         checks=inp.checks,
         level_names=inp.level_names,
         local=local,
+        notices=notices,
+        synthetic_survey=inp.synthetic,
+        chance=chance,
     )
 
 
@@ -237,6 +274,6 @@ def run_counts(layers: Layers, model: SurveyModel, est: AreaEstimator) -> dict[s
         "respondents_used": int(model.diagnostics_["n_used"]),
         "categories_with_estimates": int(len(est.estimates_) - 1),
         "flagged": len(layers.flags),
-        "predicted_worse": int(flags.get("predicted_worse", 0)),
-        "hard_worse": int(flags.get("hard_worse", 0)),
+        PREDICTED_WORSE: int(flags.get(PREDICTED_WORSE, 0)),
+        HARD_WORSE: int(flags.get(HARD_WORSE, 0)),
     }

@@ -30,7 +30,6 @@ from resilience.outputs._about import (
     SURVEY_ATTRIBUTION,
     about_record,
 )
-from resilience.outputs.aliases import default_aliases
 from resilience.outputs.gpkg import read_layer_styles, write_geopackage
 from resilience.outputs.manifest import config_hash
 from resilience.outputs.qml import (
@@ -48,6 +47,7 @@ from resilience.outputs.qml import (
     range_labels,
 )
 from resilience.outputs.save import save_result
+from resilience.schema import default_aliases
 from resilience.synthetic import make_borough
 
 ODD_NAME = 'Smith & Sons <Estate> "North"'

@@ -45,6 +45,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..errors import ConfigError, format_examples
+from ..schema import SURVEY_DISAGREEMENTS
 
 __all__ = [
     "AREA_COLUMNS",
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 #: Values of ``disagreement``: beyond the sampling error of both either way, or within it.
-DISAGREEMENTS: tuple[str, ...] = ("survey higher", "survey lower", "within sampling error")
+DISAGREEMENTS: tuple[str, ...] = SURVEY_DISAGREEMENTS
 _WITHIN = DISAGREEMENTS[2]
 
 #: Columns of ``tables/validation.csv``, one row per measure and area.

@@ -31,11 +31,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputDataError, format_examples
+from ..schema import REVIEW_COLUMNS, REVIEW_OUTCOMES
 from ._io import file_label, read_table, require_columns
 
 __all__ = [
+    "LOG_COLUMNS",
     "OUTCOMES",
-    "REVIEW_COLUMNS",
     "latest_reviews",
     "read_review_log",
     "recently_explained",
@@ -43,9 +44,9 @@ __all__ = [
 ]
 
 #: Outcomes a review can record.
-OUTCOMES: tuple[str, ...] = ("confirmed", "explained", "not_confirmed")
+OUTCOMES: tuple[str, ...] = REVIEW_OUTCOMES
 #: Columns of the review log, in the order the template writes them.
-REVIEW_COLUMNS: tuple[str, ...] = ("lsoa_code", "date", "outcome", "note", "reviewer")
+LOG_COLUMNS: tuple[str, ...] = ("lsoa_code", "date", "outcome", "note", "reviewer")
 _FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%Y/%m/%d")
 
 
@@ -62,7 +63,7 @@ def read_review_log(path: str | Path, lsoa_codes: Iterable[str]) -> pd.DataFrame
     Returns
     -------
     DataFrame
-        :data:`REVIEW_COLUMNS` plus ``row`` (spreadsheet row, header = 1), ``date`` as
+        :data:`LOG_COLUMNS` plus ``row`` (spreadsheet row, header = 1), ``date`` as
         :class:`datetime.date`, sorted by LSOA and date.
 
     Raises
@@ -139,10 +140,11 @@ def _date(value: object, where: str, today: dt.date) -> dt.date:
 def latest_reviews(log: pd.DataFrame) -> pd.DataFrame:
     """The most recent review of each LSOA: ``last_review`` (ISO date), ``review_outcome``."""
     last = log.groupby("lsoa_code", sort=True).tail(1).set_index("lsoa_code")
+    date_column, outcome_column = REVIEW_COLUMNS
     return pd.DataFrame(
         {
-            "last_review": [d.isoformat() for d in last["date"]],
-            "review_outcome": last["outcome"].to_numpy(),
+            date_column: [d.isoformat() for d in last["date"]],
+            outcome_column: last["outcome"].to_numpy(),
         },
         index=last.index,
     )
@@ -162,7 +164,7 @@ def recently_explained(
 def review_template(flags: pd.DataFrame) -> pd.DataFrame:
     """The shortlist as an empty review log to fill in after the visits.
 
-    Columns: :data:`REVIEW_COLUMNS` (``date``, ``outcome``, ``note`` and ``reviewer`` left
+    Columns: :data:`LOG_COLUMNS` (``date``, ``outcome``, ``note`` and ``reviewer`` left
     empty), then ``lsoa_name``, ``ward_name``, ``flag`` and ``flag_strength`` (when known)
     to say which LSOA a row is; the reader ignores them.
 
@@ -175,7 +177,7 @@ def review_template(flags: pd.DataFrame) -> pd.DataFrame:
      'flag_strength']
     """
     out = pd.DataFrame({"lsoa_code": flags["lsoa_code"].to_numpy()})
-    for col in REVIEW_COLUMNS[1:]:
+    for col in LOG_COLUMNS[1:]:
         out[col] = ""
     for col in ("lsoa_name", "ward_name", "flag"):
         out[col] = flags[col].to_numpy() if col in flags else ""

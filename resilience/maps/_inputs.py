@@ -12,13 +12,14 @@ import pandas as pd
 
 from ..clusters import share_columns
 from ..errors import CodeMatchError, ConfigError, InputDataError, format_examples
+from ..schema import AGREE, HARD_WORSE, PREDICTED_WORSE
 
 __all__ = ["FLAGS", "MapInputs", "check_inputs"]
 
 CRS = "EPSG:27700"
 
 #: Flag values in map order (the diverging palette runs hard_worse ... predicted_worse).
-FLAGS = ("hard_worse", "agree", "predicted_worse")
+FLAGS = (HARD_WORSE, AGREE, PREDICTED_WORSE)
 
 _OA_REQUIRED = ["oa_code", "lsoa_code", "ward_code", *share_columns(), "resilience_score"]
 _OA_NUMERIC = [

@@ -21,6 +21,7 @@ from ..compare.validation import SurveyCheck, validate_against_survey
 from ..inputs.assets import AssetPoints, count_assets, read_assets
 from ..inputs.resident_survey import read_resident_survey
 from ..inputs.reviews import latest_reviews, read_review_log, recently_explained
+from ..schema import COLUMN_DESCRIPTIONS, REVIEW_COLUMNS
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["REVIEW_MARKS", "LocalEvidence", "add_local_evidence", "local_column_meanings"]
 
 #: Columns the review log adds to the LSOA layer and the shortlist.
-REVIEW_MARKS: tuple[str, ...] = ("last_review", "review_outcome")
+REVIEW_MARKS: tuple[str, ...] = REVIEW_COLUMNS
 
 
 @dataclass
@@ -105,7 +106,8 @@ def _insert_before_geometry(frame: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd
 
 
 def local_column_meanings(columns: list[str], categories: list[str] = ()) -> dict[str, str]:
-    """One-line meanings of the columns this module adds, for the data dictionaries.
+    """One-line meanings of the per-category asset columns, for the data dictionaries (the
+    fixed columns are described in :data:`resilience.schema.COLUMN_DESCRIPTIONS`).
 
     Examples
     --------
@@ -116,16 +118,10 @@ def local_column_meanings(columns: list[str], categories: list[str] = ()) -> dic
     from ..inputs.assets import asset_slug
 
     by_slug = {asset_slug(c): c for c in categories}
-    fixed = {
-        "assets_total": "Community assets recorded in the LSOA, from every [[assets]] file",
-        "assets_per_1000": "assets_total per 1,000 of the LSOA's population",
-        "last_review": "Date of the LSOA's latest review in the review log (ISO 8601)",
-        "review_outcome": "Outcome of that review: confirmed, explained or not_confirmed",
-    }
     out = {}
     for col in columns:
-        if col in fixed:
-            out[col] = fixed[col]
+        if col in COLUMN_DESCRIPTIONS:
+            continue
         elif col.startswith("assets_") and col.endswith("_size"):
             cat = by_slug.get(col[7:-5], col[7:-5])
             out[col] = f"Summed size of the {cat!r} assets in the LSOA (as given: units, places…)"

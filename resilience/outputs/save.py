@@ -11,7 +11,8 @@ import pandas as pd
 
 from .._progress import Progress, logger
 from ..models.area_estimator import n_band
-from .aliases import default_aliases
+from ..schema import default_aliases
+from ._frames import integer_counts, neutralise_text
 from .gpkg import write_geopackage
 from .local import local_column_meanings
 from .manifest import build_manifest, config_hash, write_manifest
@@ -48,7 +49,10 @@ def about_for(result: Result) -> dict[str, Any]:
             },
             **local_column_meanings(list(result.lsoa.columns), _asset_categories(result)),
         },
-    }
+        "synthetic_survey": result.synthetic_survey,
+        **{("notice" if i == 0 else f"notice_{i + 1}"): text
+           for i, text in enumerate(result.notices)},
+    }  # fmt: skip
 
 
 def _asset_categories(result: Result) -> list[str]:
@@ -86,10 +90,10 @@ def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) 
     paths = {}
     for name, frame in tables.items():
         p = folder / f"{name}.csv"
-        frame.to_csv(p, index=False, encoding="utf-8")
+        neutralise_text(integer_counts(frame)).to_csv(p, index=False, encoding="utf-8")
         paths[f"model_{name}"] = p
     p = folder / "summary.csv"
-    model.summary().to_csv(p, index=False)
+    neutralise_text(model.summary()).to_csv(p, index=False)
     paths["model_summary"] = p
     diag = {
         **dict(model.diagnostics_.items()),
@@ -211,6 +215,7 @@ def save_result(
         report_sections = _write_local(result, folder, paths)
 
         if maps:
+            from ..inputs.trial import SYNTHETIC_NOTICE, map_title
             from ..maps import write_maps
 
             mode = map_mode or result.config["maps"]["mode"]
@@ -220,11 +225,12 @@ def save_result(
                 result.lsoa,
                 result.ward,
                 mode=mode,
-                title=result.config["title"],
+                title=map_title(result.config["title"], result.synthetic_survey),
                 indicator_labels=labels,
                 ward_pages=result.config["maps"]["ward_pages"],
                 tiles=result.config["maps"]["tiles"],
                 tiles_attribution=result.config["maps"]["tiles_attribution"],
+                notice=SYNTHETIC_NOTICE if result.synthetic_survey else None,
             )
             paths["map_index"] = folder / "maps" / "index.html"
             paths.update(
@@ -267,6 +273,8 @@ def save_result(
         "compare": result.config["compare"],
         "min_respondents": result.config["survey"]["min_respondents"],
     }
+    manifest["synthetic_survey"] = result.synthetic_survey
+    manifest["notices"] = list(result.notices)
     paths["manifest"] = write_manifest(folder / "manifest.json", _relative(manifest, folder))
     return paths
 

@@ -21,8 +21,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..compare.validation import DISAGREEMENTS, SurveyCheck
+from ..schema import default_aliases
 from ._plots import png_data_uri
-from .aliases import default_aliases
 from .tables import write_csv
 
 __all__ = [
