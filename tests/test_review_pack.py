@@ -324,9 +324,14 @@ def test_strength_and_national_index_used_when_present(run, tmp_path):
         flags=flags,
         area=run["lsoa"].mean(numeric_only=True),
         indicators=[("income_score_rate", "Income Score (rate)", "worse")],
+        notices=["TRIAL RUN <made from a synthetic survey>"],
     )
     paths = write_review_pack(tmp_path / "review", pack)
     index = paths["review_index"].read_text(encoding="utf-8")
+    banner = "<p class='notice' role='alert'>TRIAL RUN &lt;made from a synthetic survey&gt;</p>"
+    for key, path in paths.items():
+        if path.suffix == ".html":
+            assert banner in path.read_text(encoding="utf-8"), key
     strong, possible = index.split("Possible flags")[0], index.split("Possible flags")[1]
     codes = flags["lsoa_code"].tolist()
     assert all(c in strong for c in codes[1::2]) and not any(c in strong for c in codes[::2])

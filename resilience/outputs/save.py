@@ -142,6 +142,7 @@ def _write_local(result: Result, folder: Path, paths: dict[str, Path]) -> list[s
         reviews=local.reviews,
         explained=local.explained,
         interval=result.config["estimates"]["interval"],
+        notices=list(result.notices),
     )
     paths.update(write_review_pack(folder / "review", pack))
     if local.assets is not None and len(local.assets.problems):

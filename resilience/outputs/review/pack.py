@@ -68,6 +68,9 @@ class PackInputs:
         LSOAs explained at a recent review (listed apart).
     interval : float
         Level of the intervals.
+    notices : sequence of str
+        Warnings every output repeats (a trial run on a synthetic survey, chance-level
+        flags), shown at the top of the index and of every page.
     """
 
     title: str
@@ -81,6 +84,7 @@ class PackInputs:
     reviews: pd.DataFrame | None = None
     explained: Sequence[str] = ()
     interval: float = 0.9
+    notices: Sequence[str] = ()
 
 
 def pack_order(flags: pd.DataFrame, explained: Sequence[str] = ()) -> dict[str, list[str]]:
@@ -160,6 +164,7 @@ def _index(pack: PackInputs, order, flags: pd.DataFrame, lsoa: pd.DataFrame) -> 
         "explained": "Explained at a recent review (kept apart from the new flags)",
     }
     parts = [
+        _notices(pack),
         f"<h1>{_e(pack.title)}: review pack</h1>",
         "<p class='sub'>One page per flagged LSOA, for a desk review or a site visit. Print "
         "a page from the browser (A4), or <a href='all.html'>every page at once</a>. Record "
@@ -198,7 +203,8 @@ def _index(pack: PackInputs, order, flags: pd.DataFrame, lsoa: pd.DataFrame) -> 
 def _page(code, section, lsoa, flags, strength, stats, pack: PackInputs, categories) -> str:
     row, f = lsoa.loc[code], flags.loc[code]
     head = (
-        f"<header><h1>{_e(row['lsoa_name'])} <span class='code'>{_e(code)}</span></h1>"
+        _notices(pack)
+        + f"<header><h1>{_e(row['lsoa_name'])} <span class='code'>{_e(code)}</span></h1>"
         f"<p class='sub'>Ward: {_e(f.get('ward_name', row.get('ward_code', '')))} · "
         f"{_e(pack.title)} · {_section_words(section)}</p></header>"
     )
@@ -222,6 +228,10 @@ def _page(code, section, lsoa, flags, strength, stats, pack: PackInputs, categor
         f"<section class='page' id='{_e(code)}'>{head}<div class='grid'><div>{left}</div>"
         f"<div>{right}</div></div>{bottom}</section>"
     )
+
+
+def _notices(pack: PackInputs) -> str:
+    return "".join(f"<p class='notice' role='alert'>{_e(t)}</p>" for t in pack.notices)
 
 
 def _section_words(section: str) -> str:
@@ -517,6 +527,8 @@ ul { padding-left: 1.1rem; margin: 0.2rem 0; }
 .box { display: inline-block; width: 0.8rem; height: 0.8rem; border: 1px solid var(--ink);
   margin: 0 0.2rem 0 0.8rem; vertical-align: middle; }
 .line { border-bottom: 1px solid var(--line); height: 1.6rem; }
+.notice { background: #fde8e8; border: 2px solid #b00020; color: #600010; padding: 0.3rem;
+  font-weight: 600; margin: 0 0 0.4rem; }
 .page { border-top: 3px solid var(--accent); padding-top: 0.4rem; margin-bottom: 2rem; }
 @page { size: A4; margin: 10mm; }
 @media print {
