@@ -46,6 +46,14 @@ top level
     ``offline``: one self-contained file per page), ``ward_pages``, ``tiles`` (the optional
     street map: a folium tile name, a URL template such as a council's own tile server, or
     ``"none"``) and ``tiles_attribution``.
+``[[assets]]`` (optional, repeatable)
+    ``path``, ``category`` (a column) or ``label`` (one category for the whole file),
+    optional ``size``, ``name``, ``x``, ``y``, ``postcode``, ``layer``, ``sheet`` and
+    ``postcodes = { path }`` (an ONS Postcode Directory file).
+``[review]`` (optional)
+    ``log`` (the review log, a CSV) and ``review_valid_years`` (default 2).
+``[validation]`` (optional)
+    ``resident_survey = { path, area, code, measures = [ { column, respondents, tracks } ] }``.
 """
 
 from __future__ import annotations
@@ -62,7 +70,15 @@ from .errors import ConfigError, DisclosureWarning, check_entry, format_examples
 from .inputs.hard import HIGHER_IS, INDICATOR_EXAMPLE, INDICATOR_KEYS, METHODS, TABLE_KEYS
 from .inputs.waves import check_waves, wave_files
 
-__all__ = ["MAP_MODES", "SCHEMA", "Config", "check_map_mode", "load_config"]
+__all__ = [
+    "ASSET_SCHEMA",
+    "MAP_MODES",
+    "MEASURE_KEYS",
+    "SCHEMA",
+    "Config",
+    "check_map_mode",
+    "load_config",
+]
 
 _REQ = object()  # marker: the key is required
 
@@ -169,6 +185,23 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "min_confidence": ((float, int), 0.8, ""),
         "sensitivity": ((bool,), False, ""),
     },
+    "review": {
+        "log": ((str,), None, "path"),
+        "review_valid_years": ((int, float), 2, ""),
+    },
+    "validation": {
+        "resident_survey": (
+            (dict,),
+            None,
+            {
+                "path": ((str,), _REQ, "path"),
+                "area": ((str,), "ward", ""),
+                "code": ((str,), _REQ, ""),
+                "sheet": ((str, int), None, ""),
+                "measures": ((list,), _REQ, ""),
+            },
+        ),
+    },
     "maps": {
         "mode": ((str,), "shared", ""),
         "ward_pages": ((bool,), True, ""),
@@ -212,6 +245,24 @@ def check_map_mode(mode: str, what: str = "The map mode") -> str:
             "shared drive."
         )
     raise ConfigError(f"{what} must be one of {format_examples(MAP_MODES)}; got {mode!r}.")
+
+
+#: Keys of one ``[[assets]]`` entry (a list of tables, so outside :data:`SCHEMA`).
+ASSET_SCHEMA: dict[str, Any] = {
+    "path": ((str,), _REQ, "path"),
+    "category": ((str,), None, ""),
+    "label": ((str,), None, ""),
+    "size": ((str,), None, ""),
+    "name": ((str,), None, ""),
+    "x": ((str,), None, ""),
+    "y": ((str,), None, ""),
+    "postcode": ((str,), None, ""),
+    "layer": ((str,), None, ""),
+    "sheet": ((str, int), None, ""),
+    "postcodes": ((dict,), None, {"path": ((str,), _REQ, "path")}),
+}
+#: Keys of one measure of ``[validation] resident_survey``.
+MEASURE_KEYS = ("column", "respondents", "tracks")
 
 
 @dataclass
@@ -274,6 +325,15 @@ class Config:
         files.update(wave_files(d["survey"]))
         for i, t in enumerate(d["hard"]["tables"]):
             files[f"hard.{i + 1}" if len(d["hard"]["tables"]) > 1 else "hard"] = Path(t["path"])
+        for i, a in enumerate(d.get("assets") or []):
+            files[f"assets.{i + 1}"] = Path(a["path"])
+            if a.get("postcodes"):
+                files[f"assets.{i + 1}.postcodes"] = Path(a["postcodes"]["path"])
+        if (d.get("review") or {}).get("log"):
+            files["review.log"] = Path(d["review"]["log"])
+        survey = (d.get("validation") or {}).get("resident_survey")
+        if survey:
+            files["validation.resident_survey"] = Path(survey["path"])
         return files
 
 
@@ -387,6 +447,7 @@ def _validate_hard(hard: dict[str, Any], base: Path, check: bool) -> dict[str, A
 def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) -> dict[str, Any]:
     """Validate a parsed config; return it with defaults filled in and paths resolved."""
     raw = dict(raw)
+    assets = raw.pop("assets", None)
     top = {k: v for k, v in raw.items() if k in SCHEMA[""]}
     sections = {k: v for k, v in raw.items() if k not in SCHEMA[""]}
     unknown = [k for k in sections if k not in SCHEMA] + [k for k in top if k not in SCHEMA[""]]
@@ -436,6 +497,8 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
     _check_area(out)
     _check_ranges(out)
     _check_disclosure(out)
+    out["assets"] = _check_assets(assets, base, check_files)
+    _check_validation(out["validation"])
     if out["survey"]["items"] is not None:
         out["survey"]["items"] = _check_items(out["survey"]["items"])
     out["survey"] = check_waves(out["survey"], base, check_files=check_files)
@@ -473,6 +536,7 @@ _RANGES: list[tuple[str, str, Any, str]] = [
     ("compare", "alpha", lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.05)"),
     ("compare", "min_confidence", lambda v: 0 <= v <= 1, "between 0 and 1 (e.g. 0.8)"),
     ("hard", "max_unmatched", lambda v: 0 <= v < 1, "between 0 and 1 (a share)"),
+    ("review", "review_valid_years", lambda v: v > 0, "more than 0 (years)"),
     ("geography", "max_missing_oas", lambda v: 0 <= v < 1, "between 0 and 1 (a share)"),
 ]
 
@@ -529,6 +593,54 @@ def _check_disclosure(out: Mapping[str, Any]) -> None:
             DisclosureWarning,
             stacklevel=4,
         )
+
+
+def _check_assets(entries: Any, base: Path, check: bool) -> list[dict[str, Any]]:
+    """Each ``[[assets]]`` entry: known keys, a path, and a category column or a label."""
+    if entries is None:
+        return []
+    if isinstance(entries, dict):
+        entries = [entries]
+    if not isinstance(entries, list):
+        raise ConfigError(
+            "'assets' must be written as [[assets]] tables, one per file of community assets."
+        )
+    out = []
+    for i, entry in enumerate(entries):
+        where = f"assets {i + 1}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"[[assets]] entry {i + 1} must be a table; got {entry!r}.")
+        checked = _validate_table(entry, ASSET_SCHEMA, where, base, check)
+        if (checked["category"] is None) == (checked["label"] is None):
+            raise ConfigError(
+                f"[{where}] needs exactly one of 'category' (the column holding each asset's "
+                "category) and 'label' (one category for every row of the file)."
+            )
+        if (checked["x"] is None) != (checked["y"] is None):
+            raise ConfigError(f"[{where}] names only one of 'x' and 'y'; give both or neither.")
+        out.append(checked)
+    return out
+
+
+def _check_validation(section: Mapping[str, Any]) -> None:
+    survey = section.get("resident_survey")
+    if survey is None:
+        return
+    where = "validation.resident_survey"
+    if survey["area"] not in ("ward", "lsoa"):
+        raise ConfigError(f"'area' in [{where}] must be 'ward' or 'lsoa'; got {survey['area']!r}.")
+    if not survey["measures"]:
+        raise ConfigError(f"'measures' in [{where}] must list at least one measure.")
+    for j, m in enumerate(survey["measures"]):
+        what = f"measure {j + 1} of [{where}]"
+        example = (
+            '{ column = "belong", respondents = "belong_n", tracks = '
+            '"share_neighbourhood_support" }'
+        )
+        check_entry(m, MEASURE_KEYS, where=what, like=example)
+        for key in MEASURE_KEYS:
+            if not isinstance(m.get(key), str) or not m[key]:
+                raise ConfigError(f"'{key}' of {what} is required (text).")
 
 
 _ITEM_KEYS = {"name": str, "construct": str, "low": int, "high": int, "better": str,

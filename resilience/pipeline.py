@@ -32,6 +32,7 @@ from .models import AreaEstimator, SurveyModel, aggregate_areas
 from .models.oa_estimates import estimate_oas
 from .models.validation import classification_value
 from .outputs.layers import Layers, build_layers
+from .outputs.local import LocalEvidence, add_local_evidence
 from .schema import HARD_WORSE, PREDICTED_WORSE
 
 __all__ = ["Inputs", "Result", "load_inputs", "run"]
@@ -73,6 +74,8 @@ class Result:
         With ``[survey] waves``: every wave's estimates and the change between them
         (:class:`resilience.over_time.OverTime`); the layers are the latest wave's, with
         the earliest → latest change columns.
+    local : LocalEvidence
+        Community assets, the review log and the resident-survey check, when configured.
     """
 
     oa: gpd.GeoDataFrame
@@ -89,6 +92,7 @@ class Result:
     run_id: str
     checks: list[dict[str, Any]] = field(default_factory=list)
     level_names: dict[str, str] = field(default_factory=dict)
+    local: LocalEvidence = field(default_factory=LocalEvidence)
     #: warnings every output repeats (a trial run on a synthetic survey, chance-level flags)
     notices: list[str] = field(default_factory=list)
     synthetic_survey: bool = False
@@ -235,6 +239,7 @@ def run(
         from .outputs.change import add_change
 
         layers = add_change(layers, over)
+    layers, local = add_local_evidence(cfg, layers)
     return Result(
         oa=layers.oa,
         lsoa=layers.lsoa,
@@ -254,6 +259,7 @@ def run(
         synthetic_survey=inp.synthetic,
         chance=comparison.chance,
         change=over,
+        local=local,
         evidence={
             "interval_method": est.interval_method_,
             "gap_moran": comparison.moran,

@@ -27,6 +27,7 @@ from .clusters import CLUSTER_KEYS, CLUSTERS, share_columns
 
 __all__ = [
     "AGREE",
+    "ASSET_COLUMNS",
     "COLUMN_DESCRIPTIONS",
     "COMPARE_COLUMNS",
     "DISAGREE",
@@ -39,7 +40,10 @@ __all__ = [
     "NO_DATA",
     "NO_NEIGHBOURS",
     "PREDICTED_WORSE",
+    "REVIEW_COLUMNS",
+    "REVIEW_OUTCOMES",
     "SHORTLIST_COLUMNS",
+    "SURVEY_DISAGREEMENTS",
     "UNKNOWN_MEANING",
     "column_meaning",
     "default_aliases",
@@ -113,6 +117,18 @@ SHORTLIST_COLUMNS: tuple[str, ...] = (
     "flag_confidence",
     "flag_reason",
 )
+
+
+#: What the ``[[assets]]`` files add to each LSOA, besides ``assets_<category>`` counts (and
+#: ``assets_<category>_size`` sums) for each category found.
+ASSET_COLUMNS: tuple[str, ...] = ("assets_total", "assets_per_1000")
+#: What the review log adds to each LSOA and to the shortlist.
+REVIEW_COLUMNS: tuple[str, ...] = ("last_review", "review_outcome")
+#: Values of ``review_outcome``: the concern is real; hard data and prediction differ for a
+#: known reason; not confirmed.
+REVIEW_OUTCOMES: tuple[str, ...] = ("confirmed", "explained", "not_confirmed")
+#: Values of ``disagreement`` in the resident-survey check (tables/validation.csv).
+SURVEY_DISAGREEMENTS: tuple[str, ...] = ("survey higher", "survey lower", "within sampling error")
 
 
 def interval_columns(column: str) -> list[str]:
@@ -263,6 +279,10 @@ FIXED_ALIASES: dict[str, str] = {
     "supergroup": "Classification supergroup",
     "group": "Classification group",
     "subgroup": "Classification subgroup",
+    "assets_total": "Community assets (number)",
+    "assets_per_1000": "Community assets per 1,000 residents",
+    "last_review": "Last review (date)",
+    "review_outcome": "Outcome of the last review",
 }
 
 _SHARE_SUFFIX = {"": "predicted share", "_lo": "predicted share, lower bound"}
@@ -381,6 +401,10 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "n_lsoa": "Number of LSOAs in the ward",
     "n_flagged": f"Number of the ward's LSOAs flagged as {PREDICTED_WORSE} or {HARD_WORSE}",
     "n_oa": "Number of output areas",
+    "assets_total": "Community assets recorded in the LSOA, from every [[assets]] file",
+    "assets_per_1000": "assets_total per 1,000 of the LSOA's population",
+    "last_review": "Date of the LSOA's latest review in the review log (ISO 8601)",
+    "review_outcome": "Outcome of that review: confirmed, explained or not_confirmed",
 }
 
 

@@ -131,7 +131,7 @@ def probe_layer(path: str, name: str, folder: str) -> dict:
     return report
 
 
-def main(path: str, folder: str) -> dict:
+def main(path: str, folder: str, layers: tuple[str, ...] = LAYERS) -> dict:
     app = QgsApplication([], False)
     app.initQgis()
     messages: list[list] = []
@@ -139,7 +139,7 @@ def main(path: str, folder: str) -> dict:
         lambda text, tag, level: messages.append([tag, int(level), text])
     )
     out = {"qgis": Qgis.QGIS_VERSION, "background": BACKGROUND, "layers": {}}
-    for name in LAYERS:
+    for name in layers:
         out["layers"][name] = probe_layer(path, name, folder)
     app.processEvents()
     out["messages"] = messages
@@ -148,4 +148,5 @@ def main(path: str, folder: str) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], sys.argv[2]), default=str))
+    names = tuple(sys.argv[3].split(",")) if len(sys.argv) > 3 else LAYERS
+    print(json.dumps(main(sys.argv[1], sys.argv[2], names), default=str))

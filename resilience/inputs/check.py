@@ -373,4 +373,8 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
             )
         names = "; ".join(f"{i.column} (higher is {i.higher_is})" for i in hard.indicators)
         report.add(section, "info", f"indicators: {names}")
+    if lsoa is not None:
+        from ._local_check import check_local_files
+
+        check_local_files(report, cfg, lsoa, ward, _attempt)
     return report

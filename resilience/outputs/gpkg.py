@@ -83,6 +83,8 @@ DEFAULT_TITLES: dict[str, str] = {
     "factor_correlations": "Factor correlations",
     "area_estimates": "Cluster shares by classification category",
     "about": "About this run",
+    "assets": "Community assets",
+    "validation": "Checked against the resident survey",
 }
 
 #: Layer and table descriptions (``gpkg_contents.description``) used unless others are given.
@@ -111,6 +113,15 @@ DEFAULT_DESCRIPTIONS: dict[str, str] = {
         "disclosure control (categories with too few respondents take their parent's)."
     ),
     "about": "Run id, title, package version, config hash, sources, attribution and caveats.",
+    "assets": (
+        "Community assets from the council's own lists, one point each, with its category, "
+        "name, size, the file and row it came from and the LSOA it lies in."
+    ),
+    "validation": (
+        "Each resident-survey measure against the predicted figure it tracks, one feature per "
+        "measure and area: survey share and binomial interval, prediction and bootstrap "
+        "interval, calibrated expectation, and whether they disagree beyond both errors."
+    ),
 }
 
 _STYLE_TABLE = "layer_styles"

@@ -54,6 +54,7 @@ __all__ = [
     "NO_DATA_LABEL",
     "RESILIENCE_RAMP",
     "SHARE_RAMP",
+    "categorized_points_qml",
     "categorized_qml",
     "change_qml",
     "default_styles",
@@ -162,19 +163,33 @@ def categorized_qml(
     values = [v for v, _, _ in entries]
     if len(set(values)) != len(values):
         raise ValueError(f"Category values for field {field!r} must be unique; got {values}.")
-    renderer = _renderer("categorizedSymbol", field)
-    cats = ET.SubElement(renderer, "categories")
-    symbols = ET.SubElement(renderer, "symbols")
-    for i, (value, label, colour) in enumerate(entries):
-        ET.SubElement(
-            cats,
-            "category",
-            {"value": _clean(value), "label": _clean(label), "symbol": str(i), "render": "true"},
-        )
-        symbols.append(_fill_symbol(str(i), colour, outline))
+    renderer = _categories(field, entries, lambda i, colour: _fill_symbol(i, colour, outline))
     _append_source_symbol(renderer, outline)
     _append_tail(renderer)
     return _document(renderer, aliases)
+
+
+def categorized_points_qml(
+    field: str,
+    categories: Sequence[tuple[object, str, str]],
+    *,
+    aliases: Mapping[str, str] | None = None,
+) -> str:
+    """Build a QML document that draws points as circles coloured by one field's categories.
+
+    Examples
+    --------
+    >>> qml = categorized_points_qml("category", [("Library", "Library", "#4477aa")])
+    >>> 'class="SimpleMarker"' in qml and "<layerGeometryType>0<" in qml
+    True
+    """
+    entries = [(_value_text(v), str(label), colour) for v, label, colour in categories]
+    entries.append(("", NO_DATA_LABEL, NO_DATA_COLOUR))
+    renderer = _categories(field, entries, _marker_symbol)
+    source = ET.SubElement(renderer, "source-symbol")
+    source.append(_marker_symbol("0", "#dddddd"))
+    _append_tail(renderer)
+    return _document(renderer, aliases, geometry_type="0")
 
 
 def graduated_qml(
@@ -403,6 +418,11 @@ def default_styles(
         "resilience_score": ("Resilience score", _resilience_style),
         "hard_index": ("Hard index", _hard_style),
     }
+    if layer == "assets" and "category" in frame.columns:
+        return [("Asset category", _asset_style(frame["category"], field_aliases), True)]
+    if layer == "validation" and "disagreement" in frame.columns:
+        qml = categorized_qml("disagreement", _DISAGREEMENT_CATEGORIES, aliases=field_aliases)
+        return [("Survey against prediction", qml, True)]
     order = _STYLE_ORDER.get(layer, _STYLE_ORDER[""])
     styles: list[tuple[str, str]] = []
     for column in order:
@@ -545,6 +565,24 @@ def _dominant_style(values: pd.Series, aliases: Mapping[str, str]) -> str:
     return categorized_qml(values.name, categories, aliases=aliases)
 
 
+#: Resident survey against the prediction (ColorBrewer PuOr ends, as the flags).
+_DISAGREEMENT_CATEGORIES = (
+    ("survey higher", "Survey higher than predicted", "#e66101"),
+    ("survey lower", "Survey lower than predicted", "#5e3c99"),
+    ("within sampling error", "Within sampling error", "#f7f7f7"),
+)
+
+#: Paul Tol's "muted" qualitative colours for asset categories (cycled).
+_ASSET_COLOURS = ("#332288", "#117733", "#cc6677", "#88ccee", "#999933", "#aa4499",
+                  "#44aa99", "#882255", "#ddcc77")  # fmt: skip
+
+
+def _asset_style(values: pd.Series, aliases: Mapping[str, str]) -> str:
+    present = sorted(values.dropna().astype(str).unique())
+    categories = [(v, v, _ASSET_COLOURS[i % len(_ASSET_COLOURS)]) for i, v in enumerate(present)]
+    return categorized_points_qml(str(values.name), categories, aliases=aliases)
+
+
 def _flag_style(values: pd.Series, aliases: Mapping[str, str]) -> str:
     return categorized_qml(values.name, FLAG_CATEGORIES, aliases=aliases, outline=_DARK_OUTLINE)
 
@@ -584,6 +622,21 @@ def _graduated_for(
 # ------------------------------------------------------------------------ XML helpers
 
 
+def _categories(field: str, entries: Sequence[tuple[str, str, str]], symbol) -> ET.Element:
+    """A categorized renderer: one category per ``(value, label, colour)`` and its symbol."""
+    renderer = _renderer("categorizedSymbol", field)
+    cats = ET.SubElement(renderer, "categories")
+    symbols = ET.SubElement(renderer, "symbols")
+    for i, (value, label, colour) in enumerate(entries):
+        ET.SubElement(
+            cats,
+            "category",
+            {"value": _clean(value), "label": _clean(label), "symbol": str(i), "render": "true"},
+        )
+        symbols.append(symbol(str(i), colour))
+    return renderer
+
+
 def _quote_field(name: str) -> str:
     """A field name as a QGIS expression column reference (``"name"``, ``"`` doubled)."""
     return '"' + str(name).replace('"', '""') + '"'
@@ -602,7 +655,9 @@ def _renderer(kind: str, field: str | None) -> ET.Element:
     return ET.Element("renderer-v2", attrs)
 
 
-def _document(renderer: ET.Element, aliases: Mapping[str, str] | None) -> str:
+def _document(
+    renderer: ET.Element, aliases: Mapping[str, str] | None, geometry_type: str = "2"
+) -> str:
     root = ET.Element("qgis", {"version": QGIS_VERSION, "styleCategories": "Symbology|Fields"})
     root.append(renderer)
     if aliases:
@@ -612,22 +667,14 @@ def _document(renderer: ET.Element, aliases: Mapping[str, str] | None) -> str:
             ET.SubElement(
                 block, "alias", {"field": _clean(str(field)), "index": str(i), "name": _clean(name)}
             )
-    ET.SubElement(root, "layerGeometryType").text = "2"  # polygon
+    ET.SubElement(root, "layerGeometryType").text = geometry_type  # 0 point, 2 polygon
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode")
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"
 
 
 def _fill_symbol(name: str, colour: str, outline: str) -> ET.Element:
-    symbol = ET.Element(
-        "symbol",
-        {"type": "fill", "name": name, "alpha": "1", "clip_to_extent": "1", "force_rhr": "0"},
-    )
-    symbol.append(_data_defined())
-    layer = ET.SubElement(
-        symbol, "layer", {"class": "SimpleFill", "enabled": "1", "locked": "0", "pass": "0"}
-    )
-    props = {
+    return _symbol("fill", "SimpleFill", name, {
         "border_width_map_unit_scale": "3x:0,0,0,0,0,0",
         "color": _rgba(colour),
         "joinstyle": "bevel",
@@ -639,7 +686,35 @@ def _fill_symbol(name: str, colour: str, outline: str) -> ET.Element:
         "outline_width": "0.2",
         "outline_width_unit": "MM",
         "style": "solid",
-    }
+    })  # fmt: skip
+
+
+def _marker_symbol(name: str, colour: str) -> ET.Element:
+    return _symbol("marker", "SimpleMarker", name, {
+        "angle": "0",
+        "color": _rgba(colour),
+        "name": "circle",
+        "offset": "0,0",
+        "offset_unit": "MM",
+        "outline_color": _rgba("#ffffff"),
+        "outline_style": "solid",
+        "outline_width": "0.3",
+        "outline_width_unit": "MM",
+        "scale_method": "diameter",
+        "size": "2.6",
+        "size_unit": "MM",
+    })  # fmt: skip
+
+
+def _symbol(kind: str, layer_class: str, name: str, props: Mapping[str, str]) -> ET.Element:
+    symbol = ET.Element(
+        "symbol",
+        {"type": kind, "name": name, "alpha": "1", "clip_to_extent": "1", "force_rhr": "0"},
+    )
+    symbol.append(_data_defined())
+    layer = ET.SubElement(
+        symbol, "layer", {"class": layer_class, "enabled": "1", "locked": "0", "pass": "0"}
+    )
     _append_props(layer, props)
     layer.append(_data_defined())
     return symbol

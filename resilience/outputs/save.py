@@ -15,9 +15,10 @@ from ..schema import default_aliases
 from ._frames import integer_counts, neutralise_text
 from .change import change_outputs
 from .gpkg import write_geopackage
+from .local import local_column_meanings
 from .manifest import build_manifest, config_hash, write_manifest
 from .report import write_report
-from .tables import write_tables
+from .tables import write_csv, write_tables
 
 if TYPE_CHECKING:
     from ..pipeline import Result
@@ -44,13 +45,21 @@ def about_for(result: Result) -> dict[str, Any]:
         "min_confidence": cfg["compare"]["min_confidence"],
         "min_respondents": cfg["survey"]["min_respondents"],
         "columns": {
-            ind.slug: f"{ind.column} (as given; higher is {ind.higher_is})"
-            for ind in result.hard.indicators
+            **{
+                ind.slug: f"{ind.column} (as given; higher is {ind.higher_is})"
+                for ind in result.hard.indicators
+            },
+            **local_column_meanings(list(result.lsoa.columns), _asset_categories(result)),
         },
         "synthetic_survey": result.synthetic_survey,
         **{("notice" if i == 0 else f"notice_{i + 1}"): text
            for i, text in enumerate(result.notices)},
     }  # fmt: skip
+
+
+def _asset_categories(result: Result) -> list[str]:
+    assets = result.local.assets
+    return [] if assets is None else sorted(assets.points["category"].astype(str).unique())
 
 
 def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
@@ -111,6 +120,57 @@ def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) 
     return paths
 
 
+def _local_layers(result: Result) -> dict[str, Any]:
+    """GeoPackage layers of the local evidence: ``assets`` and ``validation``."""
+    from .validation import validation_layer
+
+    local, layers = result.local, {}
+    if local.assets is not None:
+        layers["assets"] = local.assets.points
+    if local.validation is not None:
+        area = local.validation_area
+        shapes = result.lsoa if area == "lsoa" else result.ward
+        layers["validation"] = validation_layer(local.validation, shapes, area)
+    return layers
+
+
+def _write_local(result: Result, folder: Path, paths: dict[str, Path]) -> list[str]:
+    """The review pack, the asset problems and the resident-survey check; report sections."""
+    from .review import PackInputs, write_review_pack
+    from .validation import validation_section, write_validation_tables
+
+    local = result.local
+    pack = PackInputs(
+        title=result.config["title"],
+        oa=result.oa,
+        lsoa=result.lsoa,
+        ward=result.ward,
+        flags=result.flags,
+        area=result.area.iloc[0],
+        indicators=[
+            (ind.slug, ind.label or ind.column, ind.higher_is) for ind in result.hard.indicators
+        ],
+        assets=local.assets.points if local.assets is not None else None,
+        reviews=local.reviews,
+        explained=local.explained,
+        interval=result.config["estimates"]["interval"],
+        notices=list(result.notices),
+    )
+    paths.update(write_review_pack(folder / "review", pack))
+    if local.assets is not None and len(local.assets.problems):
+        paths["table_asset_problems"] = write_csv(
+            local.assets.problems, folder / "tables" / "asset_problems.csv"
+        )
+    if local.validation is None:
+        return []
+    layer = result.lsoa if local.validation_area == "lsoa" else result.ward
+    code = f"{local.validation_area}_code"
+    names = layer.set_index(code)[f"{local.validation_area}_name"]
+    written = write_validation_tables(folder / "tables", local.validation, names)
+    paths.update({f"table_{k}": v for k, v in written.items()})
+    return [validation_section(local.validation, local.validation_area, names)]
+
+
 def save_result(
     result: Result,
     folder: Path,
@@ -139,9 +199,11 @@ def save_result(
             indicator_labels={**labels, **change.aliases},
         )
         gpkg_about = {k: v for k, v in about.items() if k != "columns"}
+        gpkg_layers = {"oa": result.oa, "lsoa": result.lsoa, "ward": result.ward}
+        gpkg_layers.update(_local_layers(result))
         paths["geopackage"] = write_geopackage(
             folder / "resilience.gpkg",
-            {"oa": result.oa, "lsoa": result.lsoa, "ward": result.ward},
+            gpkg_layers,
             {**model_tables, **change.tables},
             about=gpkg_about,
             aliases=aliases,
@@ -167,6 +229,7 @@ def save_result(
         )
         paths.update({f"table_{k}": v for k, v in written.items()})
         paths.update(change.write_csv(folder / "tables"))
+        report_sections = _write_local(result, folder, paths)
 
         if maps:
             from ..inputs.trial import SYNTHETIC_NOTICE, map_title
@@ -209,7 +272,7 @@ def save_result(
             diagnostics=diagnostics,
             about=about,
             evidence=result.evidence,
-            extra_sections=change.sections,
+            extra_sections=[*change.sections, *report_sections],
         )
     manifest = build_manifest(
         config=result.config.raw,
