@@ -51,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the whole pipeline on the built-in synthetic borough")
     _add_output(demo, Path("resilience-demo"))
     demo.add_argument("--seed", type=int, default=0, help="seed of the synthetic borough")
+    demo.add_argument(
+        "--method",
+        choices=("classification", "mrp", "both"),
+        default="classification",
+        help="estimation route: the classification lookup, MRP (census post-stratification) "
+        "or both compared",
+    )
     _add_common(demo)
 
     run = sub.add_parser("run", help="the whole pipeline on your data")
@@ -109,6 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 overwrite=args.overwrite,
                 maps=not args.no_maps,
                 map_mode=args.map_mode or "offline",
+                method=args.method,
             )
             return 0
         if args.command == "run":

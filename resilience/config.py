@@ -18,12 +18,17 @@ top level
     ``path``, ``code``, ``levels`` (coarse to fine), optional ``sheet``/``layer``.
 ``[survey]``
     ``path``, ``prefix``, ``weight``, ``levels``, ``min_respondents``, optional ``items``
-    (a list of ``{name, construct, low, high, better}`` tables).
+    (a list of ``{name, construct, low, high, better}`` tables) and ``household`` (the
+    ``w_hhresp`` file, ``{ path = ... }``, for the MRP route's household variables).
 ``[model]`` (optional)
     ``n_factors``, ``n_clusters``, ``rotation``, ``method``, ``n_init``, ``n_boot``,
     ``max_missing``.
 ``[estimates]`` (optional)
-    ``n_boot``, ``interval``, ``shrinkage``.
+    ``n_boot``, ``interval``, ``shrinkage``, ``method`` (``classification``, ``mrp`` or
+    ``both``).
+``[poststratification]`` (optional; for ``[estimates] method = "mrp"`` or ``"both"``)
+    ``tables`` (a folder of Census 2021 tables), ``variables`` (concepts), ``region``
+    (``gor_dv`` of the study area), ``urban`` (``urban_dv``), ``area_predictor``.
 ``[hard]``
     ``path``, ``code``, ``sheet``/``layer``, ``indicators`` (``{column, higher_is,
     weight, domain, label}``), or ``tables`` (a list of such tables); ``max_unmatched``,
@@ -46,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, format_examples
+from .inputs.concepts import CONCEPTS, DEFAULT_VARIABLES
 from .inputs.hard import INDICATOR_KEYS, TABLE_KEYS
 
 __all__ = ["SCHEMA", "Config", "load_config"]
@@ -121,6 +127,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "levels": ((list,), _REQ, "strings"),
         "min_respondents": ((int,), 10, ""),
         "items": ((list,), None, ""),
+        "household": ((dict,), None, {"path": ((str,), _REQ, "path")}),
     },
     "model": {
         "n_factors": ((int,), 5, ""),
@@ -135,6 +142,14 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "n_boot": ((int,), 200, ""),
         "interval": ((float,), 0.9, ""),
         "shrinkage": ((str, float, int), "empirical_bayes", ""),
+        "method": ((str,), "classification", ""),
+    },
+    "poststratification": {
+        "tables": ((str,), None, "path"),
+        "variables": ((list,), list(DEFAULT_VARIABLES), "strings"),
+        "region": ((int,), None, ""),
+        "urban": ((int,), None, ""),
+        "area_predictor": ((bool,), True, ""),
     },
     "hard": {
         "path": ((str,), None, "path"),
@@ -201,7 +216,7 @@ class Config:
         """Parameters of :class:`~resilience.AreaEstimator` (all but ``levels``) from
         ``[estimates]``, ``[survey]`` and the seed."""
         return {
-            **self.data["estimates"],
+            **{k: v for k, v in self.data["estimates"].items() if k != "method"},
             "min_respondents": self.data["survey"]["min_respondents"],
             "random_state": int(self.data["seed"]),
         }
@@ -387,6 +402,11 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
             f"{out['maps']['mode']!r}."
         )
     _check_ranges(out)
+    if out["estimates"]["method"] != "classification" and not out["poststratification"]["tables"]:
+        raise ConfigError(
+            f"[estimates] method = {out['estimates']['method']!r} needs the Census 2021 tables: "
+            'add [poststratification] tables = "census/" (a folder of Nomis bulk CSVs).'
+        )
     if out["survey"]["items"] is not None:
         out["survey"]["items"] = _check_items(out["survey"]["items"])
     return out
@@ -412,6 +432,18 @@ _RANGES: list[tuple[str, str, Any, str]] = [
         "shrinkage",
         lambda v: v == "empirical_bayes" or (not isinstance(v, str) and v >= 0),
         "'empirical_bayes' or a number of pseudo-respondents, 0 or more",
+    ),
+    (
+        "estimates",
+        "method",
+        lambda v: v in ("classification", "mrp", "both"),
+        "'classification', 'mrp' or 'both'",
+    ),
+    (
+        "poststratification",
+        "variables",
+        lambda v: all(x in CONCEPTS for x in v) and len(set(v)) == len(v),
+        "distinct concepts among " + ", ".join(CONCEPTS),
     ),
     ("compare", "quintile_gap", lambda v: 1 <= v <= 4, "1, 2, 3 or 4"),
     ("compare", "permutations", lambda v: v >= 99, "at least 99"),

@@ -20,12 +20,16 @@ def run_demo(
     overwrite: bool = False,
     maps: bool = True,
     map_mode: str | None = "offline",
+    method: str = "classification",
 ) -> Result:
     """Write the synthetic borough's files under ``out/input`` and run the pipeline on them.
 
     Every output of a real run lands in ``out``; the borough's ground truth is in
     ``out/input/truth``. Nothing is left behind if a stage fails. The maps default to
     offline mode (Leaflet inlined, no tiles) so that the demo works with no internet.
+    ``method`` (``classification``, ``mrp`` or ``both``) is the config's ``[estimates]
+    method``; for the MRP route the borough also gets respondent characteristics, a
+    household file and Census tables consistent with its OAs' residents.
     """
     progress = Progress(STAGES + 3)  # building and writing the borough, the run, the outputs
 
@@ -37,6 +41,10 @@ def run_demo(
             f"Writing its input files to {Path(out) / 'input'}", key="write_inputs"
         ):
             paths = borough.write(tmp / "input")
+            if method != "classification":
+                from .synthetic._mrp import write_mrp_inputs
+
+                write_mrp_inputs(borough, tmp / "input", method)
         return load_config(paths["config"])
 
     return run_to_folder(

@@ -74,6 +74,7 @@ class Result:
     run_id: str
     checks: list[dict[str, Any]] = field(default_factory=list)
     level_names: dict[str, str] = field(default_factory=dict)
+    mrp: Any = None  # the MRP route (models.mrp_route.MrpRoute) when it ran
 
     def __repr__(self) -> str:
         flags = self.lsoa["flag"].value_counts().to_dict() if "flag" in self.lsoa else {}
@@ -164,13 +165,14 @@ def run(
             level_names=inp.level_names,
         )
         _log_counts("estimate levels", oa.table["estimate_level"].value_counts())
+        oa, replicates, mrp = _estimator_stage(cfg, inp, model, oa, est.replicates_)
     with progress.stage("Aggregating to LSOAs, wards and the whole area", key="aggregation"):
         summaries = aggregate_areas(
             oa.table,
             inp.lookup,
             inp.population,
             membership=oa.membership,
-            category_replicates=est.replicates_,
+            category_replicates=replicates,
             interval=cfg["estimates"]["interval"],
         )
     with progress.stage("Building the hard-data index", key="hard_index"):
@@ -217,7 +219,32 @@ def run(
         run_id=run_id,
         checks=inp.checks,
         level_names=inp.level_names,
+        mrp=mrp,
     )
+
+
+def _estimator_stage(cfg: Config, inp: Inputs, model: SurveyModel, oa: Any, reps: Any) -> Any:
+    """The OA estimates to publish: the classification route's, or the MRP route's
+    (``[estimates] method``); with ``both`` the classification's, compared with MRP's."""
+    method = cfg["estimates"]["method"]
+    if method == "classification":
+        return oa, reps, None
+    from .models.mrp_route import compare_routes, run_mrp_route
+
+    mrp = run_mrp_route(cfg, inp, model.labels_, oa)
+    logger.info("      MRP: C %.3g, CV %s", mrp.estimator.C_, mrp.estimator.cv_)
+    if method == "mrp":
+        logger.info("      published: MRP estimates for %d OAs", len(mrp.oa.table))
+        return mrp.oa, mrp.replicates, mrp
+    mrp.routes = compare_routes(oa.table, mrp.oa.table)
+    logger.info(
+        "      routes disagree on %d of %d OAs (score intervals apart); dominant cluster "
+        "differs on %d",
+        int(mrp.routes["disagree"].sum()),
+        len(mrp.routes),
+        int(mrp.routes["dominant_differs"].sum()),
+    )
+    return oa, reps, mrp
 
 
 def run_counts(layers: Layers, model: SurveyModel, est: AreaEstimator) -> dict[str, int]:

@@ -14,6 +14,7 @@ from ..models.area_estimator import n_band
 from .aliases import default_aliases
 from .gpkg import write_geopackage
 from .manifest import build_manifest, config_hash, write_manifest
+from .mrp_tables import route_description, write_mrp_tables
 from .report import write_report
 from .tables import write_tables
 
@@ -36,6 +37,7 @@ def about_for(result: Result) -> dict[str, Any]:
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "config_hash": config_hash(cfg.raw),
         "seed": cfg["seed"],
+        "estimation_route": route_description(cfg["estimates"]["method"]),
         "sources": sources,
         "interval": cfg["estimates"]["interval"],
         "quintile_gap": cfg["compare"]["quintile_gap"],
@@ -89,6 +91,9 @@ def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) 
         "alpha": result.estimator.alpha_,
         "suppressed_categories": result.estimator.suppressed_,
     }
+    if result.mrp is not None:
+        diag["mrp"] = result.mrp.diagnostics()
+        paths.update(write_mrp_tables(folder, result.mrp))
     p = folder / "diagnostics.json"
     p.write_text(json.dumps(diag, indent=2, default=float), encoding="utf-8")
     paths["model_diagnostics"] = p

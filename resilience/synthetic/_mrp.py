@@ -15,15 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..clusters import CLUSTER_KEYS, share_columns
 from ..inputs.census import Margins
-from ..inputs.concepts import CONCEPTS, DEFAULT_VARIABLES
+from ..inputs.concepts import AGE_BANDS, CONCEPTS, DEFAULT_VARIABLES
 
-__all__ = ["MRPWorld", "make_mrp_world"]
+__all__ = ["MRPWorld", "borough_characteristics", "make_mrp_world", "write_mrp_inputs"]
 
 K = len(CLUSTER_KEYS)
 
@@ -192,3 +194,146 @@ def make_mrp_world(
         lsoa_of=pd.Series([f"E01{950_001 + i // 5:06d}" for i in range(n_oa)], index=codes),
         oa_truth=truth,
     )
+
+
+# ------------------------------------------------------- the demo borough's MRP inputs
+_UKHLS_CODE = {  # one UKHLS code per category, for writing the synthetic survey
+    "sex": {"male": 1, "female": 2},
+    "qualification": {"level4": 1, "level3": 3, "level1_2": 4, "other": 5, "none": 9},
+    "health": {"very_good": 2, "good": 3, "fair": 4, "bad": 5},
+    "country_of_birth": {"uk": 1, "outside_uk": 5},
+    "tenure": {"owned": 2, "social_rented": 3, "private_rented": 6},
+}
+_TITLES = {
+    "sex": ("ts008", "Sex"),
+    "age": ("ts007a", "Age"),
+    "tenure": ("ts054", "Tenure of household"),
+    "qualification": ("ts067", "Highest level of qualification"),
+    "health": ("ts037", "General health"),
+    "country_of_birth": ("ts004", "Country of birth"),
+}
+
+
+def _census_label(concept: str, category: str) -> str:
+    if concept == "age":
+        lo, hi = AGE_BANDS[category]
+        return f"Aged {lo} years and over" if hi >= 120 else f"Aged {lo} to {hi} years"
+    return next(lab for lab, c in CONCEPTS[concept].census_labels.items() if c == category)
+
+
+def borough_characteristics(
+    survey: pd.DataFrame,
+    respondent_cluster: pd.Series,
+    oa_shares: pd.DataFrame,
+    population: pd.Series,
+    *,
+    seed: int = 0,
+    prefix: str = "f_",
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Characteristics for a synthetic borough's respondents and census tables for its OAs.
+
+    Each cluster has its own distribution of every concept, so characteristics carry
+    information about the cluster; respondents draw theirs given their true cluster, and
+    each OA's adults (as many as its population) draw a cluster from the OA's true shares
+    and then characteristics, so the census counts are consistent with the OA's residents.
+
+    Returns the survey with UKHLS-named characteristic columns (``w_hidp``, ``w_sex``,
+    ``w_dvage``, …), the household file (``w_hidp``, ``w_tenure_dv``) and the census
+    tables (Nomis bulk layout, keyed by file name).
+    """
+    rng = np.random.default_rng(seed + 7919)
+    variables = list(DEFAULT_VARIABLES)
+    dist = {v: rng.dirichlet(np.full(len(CONCEPTS[v].categories), 1.2), size=K) for v in variables}
+    keys = {k: i for i, k in enumerate(CLUSTER_KEYS)}
+
+    def draw(clusters: np.ndarray) -> dict[str, np.ndarray]:
+        out = {}
+        for v in variables:
+            cum = np.cumsum(dist[v][clusters], axis=1)
+            out[v] = (
+                (rng.random(len(clusters))[:, None] > cum)
+                .sum(axis=1)
+                .clip(0, len(CONCEPTS[v].categories) - 1)
+            )
+        return out
+
+    pidp = survey["pidp"].to_numpy()
+    cl = respondent_cluster.reindex(pidp).map(keys).to_numpy(dtype=int)
+    people = draw(cl)
+    out = survey.copy()
+    if f"{prefix}hidp" not in out:
+        out[f"{prefix}hidp"] = 700_000_000 + np.arange(len(out))
+    for v, codes in _UKHLS_CODE.items():
+        if v == "tenure":
+            continue
+        cats = np.asarray(CONCEPTS[v].categories, dtype=object)[people[v]]
+        name = CONCEPTS[v].ukhls[0]
+        out[f"{prefix}{name}"] = [codes[c] for c in cats]
+    bands = list(AGE_BANDS.values())
+    lo = np.array([bands[i][0] for i in people["age"]])
+    hi = np.array([min(bands[i][1], 90) for i in people["age"]])
+    out[f"{prefix}dvage"] = rng.integers(lo, hi + 1)
+    out[f"{prefix}gor_dv"] = 7
+    out[f"{prefix}urban_dv"] = 1
+    tenure = np.asarray(CONCEPTS["tenure"].categories, dtype=object)[people["tenure"]]
+    household = pd.DataFrame(
+        {
+            f"{prefix}hidp": out[f"{prefix}hidp"],
+            f"{prefix}tenure_dv": [_UKHLS_CODE["tenure"][t] for t in tenure],
+        }
+    ).drop_duplicates(f"{prefix}hidp")  # a household's tenure: its first respondent's
+    # the OAs' adults
+    codes = oa_shares.index
+    n = population.reindex(codes).fillna(population.median()).round().astype(int).to_numpy()
+    home = np.repeat(np.arange(len(codes)), n)
+    p = oa_shares[share_columns()].to_numpy()[home]
+    clusters = (rng.random(len(home))[:, None] > np.cumsum(p, axis=1)).sum(axis=1).clip(0, K - 1)
+    residents = draw(clusters)
+    tables: dict[str, pd.DataFrame] = {}
+    for v in variables:
+        cats = CONCEPTS[v].categories
+        counts = np.vstack(
+            [np.bincount(residents[v][home == i], minlength=len(cats)) for i in range(len(codes))]
+        )
+        tid, title = _TITLES[v]
+        frame = pd.DataFrame({"date": 2021, "geography": codes, "geography code": codes})
+        frame[f"{title}: Total; measures: Value"] = counts.sum(axis=1)
+        for j, c in enumerate(cats):
+            frame[f"{title}: {_census_label(v, c).capitalize()}; measures: Value"] = counts[:, j]
+        tables[f"census2021-{tid}-oa.csv"] = frame
+    return out, household, tables
+
+
+def write_mrp_inputs(borough: Any, folder: Path, method: str) -> None:
+    """Add the MRP route's inputs to a written synthetic borough (``borough.write``).
+
+    Rewrites the respondent file with the characteristics, writes the household file
+    ``data/<prefix>hhresp.tab`` and the Census tables under ``data/census/``, and sets
+    ``[estimates] method`` and ``[poststratification]`` in ``resilience.toml``.
+    """
+    folder = Path(folder)
+    b = borough
+    survey, household, tables = borough_characteristics(
+        b.survey,
+        b.truth.respondent_cluster,
+        b.truth.oa_shares,
+        b.oa.set_index("oa_code")["population"],
+        seed=b.seed,
+        prefix=b.prefix,
+    )
+    data = folder / "data"
+    survey.to_csv(data / f"{b.prefix}indresp.tab", sep="\t", index=False)
+    household.to_csv(data / f"{b.prefix}hhresp.tab", sep="\t", index=False)
+    (data / "census").mkdir(exist_ok=True)
+    for name, frame in tables.items():
+        frame.to_csv(data / "census" / name, index=False)
+    cfg = folder / "resilience.toml"
+    text = cfg.read_text(encoding="utf-8").replace(
+        "min_respondents = 10\n",
+        f'min_respondents = 10\nhousehold = {{ path = "data/{b.prefix}hhresp.tab" }}\n',
+    )
+    text += (
+        f'\n[estimates]\nmethod = "{method}"\n\n[poststratification]\n'
+        'tables = "data/census"\nregion = 7\nurban = 1\n'
+    )
+    cfg.write_text(text, encoding="utf-8")
