@@ -15,7 +15,8 @@ top level
     ``target``, ``change``: the ONS OA 2011 → 2021 lookup when the classification is on
     another OA vintage than the boundaries).
 ``[classification]``
-    ``path``, ``code``, ``levels`` (coarse to fine), optional ``sheet``/``layer``.
+    ``path``, ``code``, ``levels`` (coarse to fine), optional ``sheet``/``layer``. May be
+    left out, with ``[survey] levels``, when ``[estimates] method = "mrp"``.
 ``[survey]``
     ``path``, ``prefix``, ``weight``, ``levels``, ``min_respondents``, optional ``items``
     (a list of ``{name, construct, low, high, better}`` tables) and ``household`` (the
@@ -175,6 +176,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
     },
 }
 _REQUIRED_SECTIONS = ("geography", "classification", "survey", "hard")
+#: [survey] without a classification (``method = "mrp"`` and no [classification]): no levels.
+_EUL_SURVEY = {**SCHEMA["survey"], "levels": ((list,), [], "")}
 
 
 @dataclass
@@ -228,8 +231,13 @@ class Config:
         for key in ("oa", "lsoa", "ward", "lookup", "population", "vintage_lookup"):
             if d["geography"].get(key):
                 files[f"geography.{key}"] = Path(d["geography"][key]["path"])
-        files["classification"] = Path(d["classification"]["path"])
+        if d["classification"]:
+            files["classification"] = Path(d["classification"]["path"])
         files["survey"] = Path(d["survey"]["path"])
+        if d["survey"].get("household"):
+            files["survey.household"] = Path(d["survey"]["household"]["path"])
+        if d["poststratification"]["tables"]:
+            files["poststratification.tables"] = Path(d["poststratification"]["tables"])
         for i, t in enumerate(d["hard"]["tables"]):
             files[f"hard.{i + 1}" if len(d["hard"]["tables"]) > 1 else "hard"] = Path(t["path"])
         return files
@@ -367,8 +375,15 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
             f"Unknown key or section {format_examples(unknown)} in the config. Allowed: "
             f"{', '.join(known)}."
         )
+    # the MRP route alone needs no area classification (end-user-licence survey + Census)
+    estimates = sections.get("estimates")
+    eul = (
+        isinstance(estimates, dict)
+        and estimates.get("method") == "mrp"
+        and "classification" not in sections
+    )
     for name in _REQUIRED_SECTIONS:
-        if name not in sections:
+        if name not in sections and not (eul and name == "classification"):
             raise ConfigError(f"The config has no [{name}] section; it is required.")
     out = _validate_table(top, SCHEMA[""], "", base, check_files)
     for name, schema in SCHEMA.items():
@@ -387,9 +402,14 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
                 False,
             )
             out[name] = _validate_hard(merged, base, check_files)
+        elif eul and name == "classification":
+            out[name] = None
+        elif eul and name == "survey":
+            out[name] = _validate_table(value, _EUL_SURVEY, name, base, check_files)
         else:
             out[name] = _validate_table(value, schema, name, base, check_files)
-    levels_a, levels_s = out["classification"]["levels"], out["survey"]["levels"]
+    levels_a = out["classification"]["levels"] if out["classification"] else []
+    levels_s = out["survey"]["levels"]
     if len(levels_a) != len(levels_s):
         raise ConfigError(
             f"[classification] levels ({len(levels_a)}: {levels_a}) and [survey] levels "

@@ -66,7 +66,7 @@ class Result:
     area: pd.DataFrame
     flags: pd.DataFrame
     model: SurveyModel
-    estimator: AreaEstimator
+    estimator: AreaEstimator | None  # None for the MRP route without a classification
     hard: HardData
     config: Config
     timings: dict[str, float]
@@ -155,17 +155,9 @@ def run(
         model = SurveyModel(**cfg.survey_model_params()).fit(inp.survey)
         logger.info("      %s", model.fit_summary())
     with progress.stage(f"Estimating cluster shares for {len(inp.oa):,} OAs", key="area_estimates"):
-        est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
-        est.fit(inp.survey, model.labels_)
-        oa = estimate_oas(
-            est,
-            inp.classification,
-            pd.Index(inp.oa["oa_code"]),
-            crosswalk=inp.crosswalk,
-            level_names=inp.level_names,
-        )
-        _log_counts("estimate levels", oa.table["estimate_level"].value_counts())
-        oa, replicates, mrp = _estimator_stage(cfg, inp, model, oa, est.replicates_)
+        est, oa = _classification_stage(cfg, inp, model)
+        reps = est.replicates_ if est is not None else None
+        oa, replicates, mrp = _estimator_stage(cfg, inp, model, oa, reps)
     with progress.stage("Aggregating to LSOAs, wards and the whole area", key="aggregation"):
         summaries = aggregate_areas(
             oa.table,
@@ -223,6 +215,24 @@ def run(
     )
 
 
+def _classification_stage(cfg: Config, inp: Inputs, model: SurveyModel) -> Any:
+    """The classification route's estimator and OA estimates (None, None without a
+    classification: the MRP route alone)."""
+    if not inp.levels:
+        return None, None
+    est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
+    est.fit(inp.survey, model.labels_)
+    oa = estimate_oas(
+        est,
+        inp.classification,
+        pd.Index(inp.oa["oa_code"]),
+        crosswalk=inp.crosswalk,
+        level_names=inp.level_names,
+    )
+    _log_counts("estimate levels", oa.table["estimate_level"].value_counts())
+    return est, oa
+
+
 def _estimator_stage(cfg: Config, inp: Inputs, model: SurveyModel, oa: Any, reps: Any) -> Any:
     """The OA estimates to publish: the classification route's, or the MRP route's
     (``[estimates] method``); with ``both`` the classification's, compared with MRP's."""
@@ -247,7 +257,7 @@ def _estimator_stage(cfg: Config, inp: Inputs, model: SurveyModel, oa: Any, reps
     return oa, reps, mrp
 
 
-def run_counts(layers: Layers, model: SurveyModel, est: AreaEstimator) -> dict[str, int]:
+def run_counts(layers: Layers, model: SurveyModel, est: AreaEstimator | None) -> dict[str, int]:
     """Sizes of a run's inputs and outputs, for the manifest and the report."""
     flags = layers.lsoa["flag"].value_counts()
     return {
@@ -256,7 +266,7 @@ def run_counts(layers: Layers, model: SurveyModel, est: AreaEstimator) -> dict[s
         "ward": len(layers.ward),
         "respondents": int(model.diagnostics_["n_respondents"]),
         "respondents_used": int(model.diagnostics_["n_used"]),
-        "categories_with_estimates": int(len(est.estimates_) - 1),
+        "categories_with_estimates": int(len(est.estimates_) - 1) if est is not None else 0,
         "flagged": len(layers.flags),
         "predicted_worse": int(flags.get("predicted_worse", 0)),
         "hard_worse": int(flags.get("hard_worse", 0)),

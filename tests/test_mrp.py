@@ -196,6 +196,27 @@ def test_bulk_and_lsoa_tables_with_fill_warning(tmp_path):
     assert m.filled == {"sex": 1, "age": 0}
 
 
+def test_oa_margins_carried_across_vintages(tmp_path):
+    """A 2021 OA merged from two census OAs takes the mix of their proportions."""
+    from scipy import sparse
+
+    from resilience.inputs.crosswalk import Crosswalk
+
+    _write_bulk(tmp_path, "ts008.csv", "Sex",
+                [(None, ["All persons", "Female", "Male"]), ("E00000001", [10, 6, 4]),
+                 ("E00000002", [10, 2, 8])])  # fmt: skip
+    targets = pd.Index(["E00900001"])
+    xw = Crosswalk(
+        sparse.csr_matrix(np.array([[0.5, 0.5]])),
+        targets,
+        pd.Index(["E00000001", "E00000002"]),
+        pd.Series(["M"], index=targets),
+    )
+    m = census_margins(read_census_tables(tmp_path), targets, pd.Series(["L"], index=targets),
+                       variables=["sex"], crosswalk=xw)  # fmt: skip
+    assert m.shares["sex"].loc["E00900001"].tolist() == pytest.approx([0.6, 0.4])
+
+
 def test_missing_concept_and_codes_are_clear_errors(tmp_path):
     _write_bulk(
         tmp_path,

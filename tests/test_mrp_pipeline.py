@@ -20,11 +20,11 @@ from resilience.synthetic._mrp import write_mrp_inputs
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _config(tmp_path_factory, method: str) -> Path:
+def _config(tmp_path_factory, method: str, *, eul: bool = False) -> Path:
     b = make_borough(seed=2, n_oa=120, n_lsoa=30, n_ward=5, n_respondents=3000)
     folder = tmp_path_factory.mktemp(method) / "borough"
     files = b.write(folder)
-    write_mrp_inputs(b, folder, method)
+    write_mrp_inputs(b, folder, method, end_user_licence=eul)
     cfg = files["config"]
     text = cfg.read_text().replace(f'method = "{method}"', f'method = "{method}"\nn_boot = 20')
     cfg.write_text(text)
@@ -104,3 +104,36 @@ def test_example_script_runs(capsys, monkeypatch):
     runpy.run_path(str(ROOT / "examples" / "mrp_route.py"), run_name="__main__")
     out = capsys.readouterr().out
     assert "OA mean absolute error" in out and "MRP" in out
+
+
+def test_check_reads_the_mrp_inputs(both):
+    from resilience.inputs.check import check
+
+    _, cfg = both
+    report = check(cfg)
+    text = str(report)
+    assert report.ok, text
+    assert "Census tables:" in text and "margins for all 120 OAs" in text
+    assert "3,000 of 3,000 respondents have every variable" in text
+
+
+def test_end_user_licence_run_without_classification(tmp_path_factory, tmp_path):
+    """Only the survey (no OAC columns), the household file and the Census: OA estimates
+    with intervals through the whole pipeline, and every output written."""
+    from resilience.inputs.check import check
+
+    cfg = _config(tmp_path_factory, "mrp", eul=True)
+    text = cfg.read_text()
+    assert "[classification]" not in text and "levels" not in text
+    assert check(cfg).ok, str(check(cfg))
+    result = rs.run(cfg)
+    assert result.estimator is None and set(result.oa["estimate_level"]) == {"mrp"}
+    assert result.mrp.estimator.area_predictor is None
+    for layer in (result.oa, result.lsoa, result.ward):
+        assert (layer["resilience_score_lo"] <= layer["resilience_score"]).all()
+        assert (layer["resilience_score"] < layer["resilience_score_hi"]).mean() > 0.9
+    paths = result.save(tmp_path / "out", maps=False)
+    assert paths["geopackage"].exists()
+    diag = json.loads((tmp_path / "out" / "model" / "diagnostics.json").read_text())
+    assert diag["alpha"] is None and diag["mrp"]["area_predictor"] is None
+    assert (tmp_path / "out" / "model" / "calibration.csv").exists()

@@ -66,12 +66,15 @@ class MrpRoute:
         }
 
 
-def run_mrp_route(cfg: Config, inp: Inputs, labels: pd.Series, classified: OaEstimates) -> MrpRoute:
+def run_mrp_route(
+    cfg: Config, inp: Inputs, labels: pd.Series, classified: OaEstimates | None
+) -> MrpRoute:
     """Fit and post-stratify the MRP route for the run's OAs.
 
     The area predictor (when ``[poststratification] area_predictor`` is true and the
     survey has classification levels) is the coarsest level, taken from the survey for the
-    respondents and from the classification route's codes for the OAs.
+    respondents and from the classification route's codes for the OAs. Without a
+    classification (``classified`` None) the model uses the characteristics alone.
     """
     ps = cfg["poststratification"]
     sv = cfg["survey"]
@@ -85,7 +88,7 @@ def run_mrp_route(cfg: Config, inp: Inputs, labels: pd.Series, classified: OaEst
     chars = chars.reindex(inp.survey.index)
     if WEIGHT in inp.survey:
         chars[WEIGHT] = inp.survey[WEIGHT]
-    area_col = inp.levels[0] if ps["area_predictor"] and inp.levels else None
+    area_col = inp.levels[0] if ps["area_predictor"] and classified is not None else None
     area = None
     if area_col is not None:
         chars[area_col] = inp.survey[area_col]
@@ -108,8 +111,9 @@ def run_mrp_route(cfg: Config, inp: Inputs, labels: pd.Series, classified: OaEst
         variables=ps["variables"],
         crosswalk=inp.crosswalk,
     )
-    oa, reps, error = mrp_oa_estimates(est, margins, area=area, codes=classified.codes)
-    if "vintage_change" in classified.table:
+    codes = classified.codes if classified is not None else None
+    oa, reps, error = mrp_oa_estimates(est, margins, area=area, codes=codes)
+    if classified is not None and "vintage_change" in classified.table:
         oa.table["vintage_change"] = classified.table["vintage_change"].reindex(oa.table.index)
     return MrpRoute(est, oa, reps, margins, float(error.max()) if len(error) else 0.0)
 

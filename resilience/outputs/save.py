@@ -51,9 +51,11 @@ def about_for(result: Result) -> dict[str, Any]:
 
 def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
     model = result.model
-    est = result.estimator.estimates_.reset_index()
-    est = est[est["level"] != "all"].rename(columns={"code": "category"})
-    est["level"] = est["level"].map(lambda v: result.level_names.get(v, v))
+    est = None
+    if result.estimator is not None:  # None: the MRP route without a classification
+        est = result.estimator.estimates_.reset_index()
+        est = est[est["level"] != "all"].rename(columns={"code": "category"})
+        est["level"] = est["level"].map(lambda v: result.level_names.get(v, v))
     loadings = model.loadings_.reset_index()
     factor_corr = model.factor_correlations_.reset_index()
     profiles = model.profiles_.reset_index()
@@ -65,12 +67,13 @@ def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
         left_on="cluster",
         right_index=True,
     )
-    return {
+    tables = {
         "cluster_profiles": profiles,
         "factor_loadings": loadings,
         "factor_correlations": factor_corr,
         "area_estimates": est,
     }
+    return {k: v for k, v in tables.items() if v is not None}
 
 
 def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
@@ -88,8 +91,8 @@ def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) 
         **dict(model.diagnostics_.items()),
         "stability": model.stability_,
         "label_match": model.match_.reset_index().to_dict(orient="records"),
-        "alpha": result.estimator.alpha_,
-        "suppressed_categories": result.estimator.suppressed_,
+        "alpha": result.estimator.alpha_ if result.estimator else None,
+        "suppressed_categories": result.estimator.suppressed_ if result.estimator else None,
     }
     if result.mrp is not None:
         diag["mrp"] = result.mrp.diagnostics()
@@ -140,8 +143,9 @@ def save_result(
         extra = {
             "Cluster profiles": model_tables["cluster_profiles"],
             "Factor loadings": model_tables["factor_loadings"],
-            "Area estimates": model_tables["area_estimates"],
+            "Area estimates": model_tables.get("area_estimates"),
         }
+        extra = {k: v for k, v in extra.items() if v is not None}
         written = write_tables(
             folder,
             lsoa=result.lsoa,
@@ -204,7 +208,10 @@ def save_result(
     )
     manifest["parameters"] = {
         "model": result.config["model"],
-        "estimates": {**result.config["estimates"], "alpha": result.estimator.alpha_},
+        "estimates": {
+            **result.config["estimates"],
+            "alpha": result.estimator.alpha_ if result.estimator else None,
+        },
         "hard_method": result.config["hard"]["method"],
         "compare": result.config["compare"],
         "min_respondents": result.config["survey"]["min_respondents"],

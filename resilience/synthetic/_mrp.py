@@ -13,6 +13,7 @@ OA shares are the mean cluster probabilities of the OA's adults.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -304,12 +305,17 @@ def borough_characteristics(
     return out, household, tables
 
 
-def write_mrp_inputs(borough: Any, folder: Path, method: str) -> None:
+def write_mrp_inputs(
+    borough: Any, folder: Path, method: str, *, end_user_licence: bool = False
+) -> None:
     """Add the MRP route's inputs to a written synthetic borough (``borough.write``).
 
     Rewrites the respondent file with the characteristics, writes the household file
     ``data/<prefix>hhresp.tab`` and the Census tables under ``data/census/``, and sets
-    ``[estimates] method`` and ``[poststratification]`` in ``resilience.toml``.
+    ``[estimates] method`` and ``[poststratification]`` in ``resilience.toml``. With
+    ``end_user_licence`` (``method = "mrp"`` only) the survey loses its OAC columns and the
+    config its ``[classification]`` and ``[survey] levels``, as with the end-user-licence
+    file.
     """
     folder = Path(folder)
     b = borough
@@ -322,6 +328,9 @@ def write_mrp_inputs(borough: Any, folder: Path, method: str) -> None:
         prefix=b.prefix,
     )
     data = folder / "data"
+    if end_user_licence:
+        survey = survey.drop(columns=[c for c in survey.columns if c.startswith("oac_")])
+        (data / "oac.csv").unlink()
     survey.to_csv(data / f"{b.prefix}indresp.tab", sep="\t", index=False)
     household.to_csv(data / f"{b.prefix}hhresp.tab", sep="\t", index=False)
     (data / "census").mkdir(exist_ok=True)
@@ -332,6 +341,9 @@ def write_mrp_inputs(borough: Any, folder: Path, method: str) -> None:
         "min_respondents = 10\n",
         f'min_respondents = 10\nhousehold = {{ path = "data/{b.prefix}hhresp.tab" }}\n',
     )
+    if end_user_licence:
+        text = re.sub(r"\[classification\]\n(?:[^\[\n][^\n]*\n)*\n?", "", text)
+        text = re.sub(r"\nlevels = \[[^\]]*\]\n", "\n", text, count=1)
     text += (
         f'\n[estimates]\nmethod = "{method}"\n\n[poststratification]\n'
         'tables = "data/census"\nregion = 7\nurban = 1\n'
