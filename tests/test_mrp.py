@@ -330,6 +330,22 @@ def test_estimator_api(world):
     np.testing.assert_allclose(again.predict(world.margins), t[share_columns()], atol=1e-10)
 
 
+def test_bad_parameters_and_raw_codes_are_clear_errors(world):
+    from resilience.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"'interval' parameter of MRPEstimator"):
+        MRPEstimator(interval=1.5).fit(world.characteristics, world.labels)
+    with pytest.raises(ConfigError, match=r"distinct concepts"):
+        MRPEstimator(variables=["sex", "ethnicity"]).fit(world.characteristics, world.labels)
+    raw = world.characteristics.assign(
+        sex=world.characteristics["sex"].map({"male": 1, "female": 2})
+    )
+    with pytest.raises(
+        InputDataError, match=r"Column 'sex'.*e\.g\. '1', '2'; expected male, female"
+    ):
+        MRPEstimator(n_boot=0).fit(raw, world.labels)
+
+
 def test_area_predictor_needs_known_codes(world):
     est = MRPEstimator(area_predictor="oac_supergroup", n_boot=0, Cs=3, cv=3, random_state=0)
     est.fit(world.characteristics, world.labels)

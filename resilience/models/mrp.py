@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 from threadpoolctl import threadpool_limits
 
 from ..clusters import CLUSTER_KEYS, share_columns
@@ -137,6 +139,20 @@ class MRPEstimator(BaseEstimator):
     ((40, 6), True)
     """
 
+    _parameter_constraints: dict = {  # noqa: RUF012 (scikit-learn's declaration)
+        "variables": ["array-like"],
+        "area_predictor": [str, None],
+        "region": [Interval(Integral, 1, 12, closed="both"), None],
+        "urban": [Interval(Integral, 1, 2, closed="both"), None],
+        "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "n_boot": [Interval(Integral, 0, None, closed="left")],
+        "interval": [Interval(Real, 0, 1, closed="neither")],
+        "seed_prior": [Interval(Real, 0, None, closed="neither")],
+        "min_region": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         variables: Sequence[str] = DEFAULT_VARIABLES,
@@ -180,14 +196,10 @@ class MRPEstimator(BaseEstimator):
                 f"variables must be distinct concepts among {', '.join(CONCEPTS)}; got "
                 f"{variables!r}."
             )
-        if not isinstance(self.n_boot, int) or self.n_boot < 0:
-            raise ConfigError(f"n_boot must be a non-negative integer; got {self.n_boot!r}.")
-        if not 0 < self.interval < 1:
-            raise ConfigError(f"interval must be between 0 and 1; got {self.interval!r}.")
-        if not isinstance(self.cv, int) or self.cv < 2:
-            raise ConfigError(f"cv must be an integer of at least 2; got {self.cv!r}.")
-        if self.seed_prior <= 0:
-            raise ConfigError(f"seed_prior must be positive; got {self.seed_prior!r}.")
+        try:
+            self._validate_params()
+        except InvalidParameterError as err:
+            raise ConfigError(f"MRPEstimator: {err}") from err
         return variables
 
     def _predictors(self) -> list[str]:
@@ -265,6 +277,15 @@ class MRPEstimator(BaseEstimator):
             else (pd.Series(np.asarray(labels, dtype=object), index=characteristics.index))
         )
         values = {c: self._values(characteristics, c) for c in cols}
+        for v in variables:
+            odd = values[v][values[v].notna() & ~values[v].isin(CONCEPTS[v].categories)]
+            if len(odd):
+                raise InputDataError(
+                    f"Column {v!r} of the characteristics has values that are not its "
+                    f"categories, e.g. {format_examples(sorted(map(str, odd.unique())))}; "
+                    f"expected {', '.join(CONCEPTS[v].categories)}. Map UKHLS codes with "
+                    "resilience.inputs.characteristics.read_characteristics (or map_concept)."
+                )
         use = lab.isin(CLUSTER_KEYS).to_numpy() & (w_all > 0)
         for c in cols:
             use &= values[c].notna().to_numpy()
@@ -487,7 +508,16 @@ class MRPEstimator(BaseEstimator):
                 else np.zeros((0, len(Xc), K))
             )
             probs[a] = (point, boot)
-        arrays = [margins.shares[v].to_numpy(dtype=float) for v in variables]
+        arrays = []
+        for v in variables:
+            frame = margins.shares[v]
+            cats = list(CONCEPTS[v].categories)
+            if set(frame.columns) != set(cats):
+                raise InputDataError(
+                    f"The census margins of {v!r} have columns {format_examples(list(frame))}; "
+                    f"expected the categories {', '.join(cats)}."
+                )
+            arrays.append(frame[cats].to_numpy(dtype=float))
         for start in range(0, len(idx), _CHUNK):
             sl = slice(start, start + _CHUNK)
             joint, err = ipf(self.seed_, self.cells_, [m[sl] for m in arrays])
