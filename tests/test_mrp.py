@@ -442,3 +442,26 @@ def test_real_census_tables_of_one_borough(realdata, tmp_path):
 
 
 MEASURED_REAL = {"n_oa": 720, "age_filled": 38}
+
+
+def test_census_crosswalk_for_the_mrp_route_alone(tmp_path):
+    """2021 Census OAs carried to 2011 boundaries: a split OA's parts mixed, unlinked OAs
+    take their LSOA's margin with a warning; on the Census vintage no crosswalk is made."""
+    from resilience.models.mrp_route import census_crosswalk
+
+    _write_bulk(tmp_path, "ts008.csv", "Sex",
+                [(None, ["All persons", "Female", "Male"]), ("E00900001", [10, 6, 4]),
+                 ("E00900002", [10, 2, 8]), ("E00900003", [10, 5, 5])])  # fmt: skip
+    tables = read_census_tables(tmp_path)
+    links = pd.DataFrame({"source": ["E00900001", "E00900002", "E00900003"],
+                          "target": ["E00000001", "E00000001", "E00000002"],
+                          "change": ["M", "M", "U"]})  # fmt: skip
+    oas = pd.Index(["E00000001", "E00000002", "E00000003"])
+    xw = census_crosswalk(links, oas, tables)
+    assert list(xw.targets) == ["E00000001", "E00000002"]
+    with pytest.warns(DataQualityWarning, match=r"1 of 3 OAs have no 'sex' margin"):
+        m = census_margins(tables, oas, pd.Series(["L1", "L1", "L1"], index=oas),
+                           variables=["sex"], crosswalk=xw)  # fmt: skip
+    assert m.shares["sex"].loc["E00000001"].tolist() == pytest.approx([0.6, 0.4])
+    assert m.shares["sex"].loc["E00000002"].tolist() == pytest.approx([0.5, 0.5])
+    assert census_crosswalk(links, pd.Index(["E00900001", "E00900002"]), tables) is None

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..inputs.census import Margins, census_margins, read_census_tables
+from ..inputs.census import CensusTable, Margins, census_margins, read_census_tables
 from ..inputs.characteristics import read_characteristics
+from ..inputs.crosswalk import Crosswalk, crosswalk_matrix, read_crosswalk
 from ..inputs.survey import WEIGHT
 from .mrp import MRPEstimator, mrp_oa_estimates
 from .oa_estimates import OaEstimates
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..inputs.load import Inputs
 
-__all__ = ["MrpRoute", "compare_routes", "run_mrp_route"]
+__all__ = ["MrpRoute", "census_crosswalk", "compare_routes", "run_mrp_route"]
 
 
 @dataclass
@@ -104,18 +105,61 @@ def run_mrp_route(
     ).fit(chars, labels)
     tables = read_census_tables(ps["tables"])
     oa_codes = pd.Index(inp.oa["oa_code"])
+    vl = cfg["geography"].get("vintage_lookup")
+    crosswalk = inp.crosswalk
+    if crosswalk is None and vl:
+        crosswalk = census_crosswalk(
+            read_crosswalk(
+                vl["path"], source=vl["source"], target=vl["target"], change=vl.get("change")
+            ),
+            oa_codes,
+            tables,
+        )
     margins = census_margins(
         tables,
         oa_codes,
         inp.lookup["lsoa_code"],
         variables=ps["variables"],
-        crosswalk=inp.crosswalk,
+        crosswalk=crosswalk,
     )
     codes = classified.codes if classified is not None else None
     oa, reps, error = mrp_oa_estimates(est, margins, area=area, codes=codes)
     if classified is not None and "vintage_change" in classified.table:
         oa.table["vintage_change"] = classified.table["vintage_change"].reindex(oa.table.index)
     return MrpRoute(est, oa, reps, margins, float(error.max()) if len(error) else 0.0)
+
+
+def census_crosswalk(
+    links: pd.DataFrame, oa_codes: pd.Index, tables: dict[tuple[str, str], CensusTable]
+) -> Crosswalk | None:
+    """Weights from the Census tables' OAs to the study area's OAs (the vintage lookup's
+    ``source`` → ``target``); None when no study-area OA is linked to a Census OA.
+
+    Used when no classification brings its own crosswalk (the MRP route alone), and only
+    when most study-area OAs are not Census OAs themselves. Merged OAs weigh their parts
+    equally (no population of the Census OAs is read).
+
+    Examples
+    --------
+    >>> links = pd.DataFrame({"source": ["E1", "E2", "E3"], "target": ["T1", "T1", "T2"],
+    ...                       "change": ["M", "M", "U"]})
+    >>> counts = pd.DataFrame({"male": [1.0, 2, 3]}, index=["E1", "E2", "E3"])
+    >>> t = {("sex", "oa"): CensusTable("sex", "Sex", "oa", counts, "ts008.csv")}
+    >>> census_crosswalk(links, pd.Index(["T1", "T2", "T3"]), t).matrix.toarray().tolist()
+    [[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]]
+    """
+    census = pd.Index(
+        sorted(set().union(*(t.counts.index for (_, level), t in tables.items() if level == "oa")))
+    )
+    if oa_codes.isin(census).mean() > 0.5:  # the Census is on the boundaries' vintage
+        return None
+    linked = links[links["target"].isin(oa_codes) & links["source"].isin(census)]
+    if linked.empty:
+        return None
+    # OAs without a link keep no margin here and take their LSOA's (census_margins warns)
+    targets = pd.Index(oa_codes[oa_codes.isin(linked["target"])])
+    sources = pd.Index(sorted(linked["source"].unique()))
+    return crosswalk_matrix(linked, targets, sources)
 
 
 def compare_routes(classification: pd.DataFrame, mrp: pd.DataFrame) -> pd.DataFrame:
