@@ -38,10 +38,16 @@ onto. Each mapping is written out here once, with the approximations it makes:
     UKHLS ``hhsize`` (``w_hhresp``) 1, 2, 3, 4, 5 or more; Census TS017 households by
     size, turned into people by multiplying by the size (8 or more counted as 8).
 
-Sources for the UKHLS codes: the Understanding Society variable pages (for example
-https://www.understandingsociety.ac.uk/documentation/mainstage/variables/hiqual_dv and
-https://www.understandingsociety.ac.uk/documentation/mainstage/variables/tenure_dv); for
-the Census categories the ONS/Nomis table definitions as published with the bulk files.
+Sources for the UKHLS codes: the Understanding Society variable pages —
+https://www.understandingsociety.ac.uk/documentation/mainstage/variables/hiqual_dv,
+https://www.understandingsociety.ac.uk/?p=221818 (``tenure_dv``),
+https://www.understandingsociety.ac.uk/?p=256772 (``plbornc``, asked when ``ukborn`` = 5
+"not born in the UK") and
+https://www.understandingsociety.ac.uk/documentation/mainstage/variables/sf12pcs_dv/
+(``scsf1`` is SF-12 item 1, whose five answers run excellent … poor; Ware et al. 2001, *How
+to score version 2 of the SF-12*). ``sex`` (1 male, 2 female) and ``ukborn`` 1–4 (the four
+UK countries) follow the UKHLS value labels. The Census categories are the ONS/Nomis table
+definitions as published with the bulk files.
 """
 
 from __future__ import annotations
