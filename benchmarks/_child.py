@@ -4,8 +4,9 @@
     build and write the synthetic inputs (not timed).
 ``python benchmarks/_child.py pipeline CONFIG OUT [--analysis-only] [--floors] [--explore] JSON``
     the stages of ``resilience run`` through the library, as the CLI runs them, each stage
-    measured; with ``--floors`` also the pyogrio-alone write of the same output layers, and
-    with ``--explore`` the borough map alone and ``GeoDataFrame.explore()`` of its layers.
+    measured; with ``--floors`` also the pyogrio-alone write of the same output layers and
+    a bare xlsxwriter write of the workbook's cells, and with ``--explore`` the borough map
+    alone and ``GeoDataFrame.explore()`` of its layers.
 ``python benchmarks/_child.py read-floor CONFIG JSON``
     pyogrio alone reading every input file of the config.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
 from _meter import Meter, measuring_progress, wrap  # noqa: E402
+from _xlsx_writers import bare_xlsxwriter, sheets_of  # noqa: E402
 
 #: Writers called by resilience.outputs.save.save_result, measured as sub-stages.
 OUTPUT_PARTS = {
@@ -68,6 +70,20 @@ def explore_map(oa, lsoa, ward, path: Path) -> None:
     m.save(str(path))
 
 
+def _workbook_sheets(result) -> dict:
+    """The data sheets ``save_result`` gives the workbook, as plain frames (not timed)."""
+    from resilience.outputs.save import _model_tables
+
+    model = _model_tables(result)
+    extra = {
+        "Cluster profiles": model["cluster_profiles"],
+        "Factor loadings": model["factor_loadings"],
+        "Area estimates": model["area_estimates"],
+    }
+    oa = result.oa if len(result.oa) <= 50_000 else None  # as save_result decides
+    return sheets_of(result.lsoa, result.ward, result.flags, oa, extra)
+
+
 def _floors(result, cfg, out: Path, meter: Meter, explore: bool, write_maps) -> dict:
     import pyogrio
 
@@ -82,6 +98,10 @@ def _floors(result, cfg, out: Path, meter: Meter, explore: bool, write_maps) -> 
             for name, gdf in layers.items():
                 pyogrio.write_dataframe(gdf, path, layer=name, use_arrow=arrow)
         sizes[path.name] = path.stat().st_size
+    sheets = _workbook_sheets(result)
+    with meter.measure("floor.write_xlsxwriter"):
+        bare_xlsxwriter(sheets, scratch / "bare.xlsx")
+    sizes["bare.xlsx"] = (scratch / "bare.xlsx").stat().st_size
     if explore:
         if write_maps is not None:
             with meter.measure("floor.borough_map_only"):

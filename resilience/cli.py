@@ -1,4 +1,4 @@
-"""The ``resilience`` command line: ``demo``, ``run``, ``check`` and ``download``.
+"""The ``resilience`` command line: ``demo``, ``run``, ``check``, ``synth-survey``, ``download``.
 
 Exit status: 0 on success, 2 on bad input or configuration (the message names the file,
 the column, examples of the offending values and the fix), 1 on an internal error. A
@@ -23,7 +23,9 @@ __all__ = ["main"]
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    g.add_argument(
+        "-q", "--quiet", action="store_true", help="only warnings and errors (check: only problems)"
+    )
     g.add_argument("-v", "--verbose", action="store_true", help="more detail, with timings")
 
 
@@ -69,6 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     chk.add_argument("config", type=Path, help="the resilience.toml config file")
     _add_common(chk)
 
+    trial = sub.add_parser(
+        "synth-survey",
+        help="write a synthetic respondent file for the config's classification (trial runs)",
+    )
+    trial.add_argument("config", type=Path, help="the resilience.toml config file")
+    trial.add_argument("--out", type=Path, required=True, help="the .tab or .csv file to write")
+    trial.add_argument("--respondents", type=int, default=8000, help="number of respondents")
+    trial.add_argument("--seed", type=int, default=None, help="default: the config's seed")
+    _add_common(trial)
+
     from .download._cli import add_parser as add_download
 
     add_download(sub, common=_add_common)
@@ -93,8 +105,20 @@ def _check(args: argparse.Namespace) -> int:
     from .inputs.check import check
 
     report = check(args.config)
-    print(report)
+    print(report.format(quiet=args.quiet))
     return 0 if report.ok else 2
+
+
+def _synth_survey(args: argparse.Namespace) -> int:
+    from .synthetic._trial import write_trial_survey
+
+    path = write_trial_survey(args.config, args.out, n_respondents=args.respondents, seed=args.seed)
+    logger.info(
+        "Wrote %s: a SYNTHETIC survey for a trial run. Point [survey] path at it; every "
+        "output made from it says it is a trial run.",
+        path,
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "check":
             return _check(args)
+        if args.command == "synth-survey":
+            return _synth_survey(args)
         if args.command == "download":
             from .download._cli import run as run_download
 

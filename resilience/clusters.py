@@ -1,6 +1,6 @@
 """The six resilience clusters: keys, labels, profiles and the resilience score.
 
-The keys and their order are fixed by the product specification (section 2) and are used
+The keys and their order are fixed and are used
 in every column name (``share_<key>``).
 """
 

@@ -1,4 +1,4 @@
-"""The run configuration: a TOML file (SPEC section 6), validated on load.
+"""The run configuration: a TOML file, validated on load.
 
 Every section and key is declared in :data:`SCHEMA`. Unknown keys, missing required keys
 and values of the wrong type are errors that name the key and the section. Paths are
@@ -11,9 +11,13 @@ top level
 ``[geography]``
     ``oa``, ``lsoa``, ``ward`` (boundary files: ``path``, optional ``code``, ``name``,
     ``layer``); optional ``lookup`` (``path``, ``oa``, ``lsoa``, ``ward``), ``population``
-    (``path``, ``code``, ``column``) and ``vintage_lookup`` (``path``, ``source``,
+    (``path``, ``code``, ``column``, ``level`` = ``oa`` or ``lsoa``, ``oa_counts`` =
+    ``{path, code, column}``), ``max_missing_oas`` and ``vintage_lookup`` (``path``, ``source``,
     ``target``, ``change``: the ONS OA 2011 → 2021 lookup when the classification is on
     another OA vintage than the boundaries).
+``[area]`` (optional)
+    ``lad`` (a list of local authority codes, or ``"all"``, the default) and ``wards``
+    (a list of ward codes): national or regional files are cut to these areas.
 ``[classification]``
     ``path``, ``code``, ``levels`` (coarse to fine), optional ``sheet``/``layer``. May be
     left out, with ``[survey] levels``, when ``[estimates] method = "mrp"``.
@@ -51,9 +55,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, format_examples
-from .inputs.concepts import CONCEPTS, DEFAULT_VARIABLES
-from .inputs.hard import INDICATOR_KEYS, TABLE_KEYS
+from .errors import ConfigError, check_entry, format_examples
+from .inputs.concepts import DEFAULT_VARIABLES
+from .inputs.hard import HIGHER_IS, INDICATOR_EXAMPLE, INDICATOR_KEYS, METHODS, TABLE_KEYS
 
 __all__ = ["SCHEMA", "Config", "load_config"]
 
@@ -62,6 +66,9 @@ _REQ = object()  # marker: the key is required
 # a field: (accepted types, default or _REQ, kind) where kind is "path" for file paths
 _FILE = {"path": ((str,), _REQ, "path"), "code": ((str,), None, ""), "name": ((str,), None, ""),
          "layer": ((str,), None, "")}  # fmt: skip
+# a table of counts by area (population): the file, its code column and its value column
+_POPULATION = {"path": ((str,), _REQ, "path"), "code": ((str,), None, ""),
+               "column": ((str,), None, "")}  # fmt: skip
 
 SCHEMA: dict[str, dict[str, Any]] = {
     "": {
@@ -88,12 +95,9 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "population": (
             (dict,),
             None,
-            {
-                "path": ((str,), _REQ, "path"),
-                "code": ((str,), None, ""),
-                "column": ((str,), None, ""),
-            },
+            {**_POPULATION, "level": ((str,), "oa", ""), "oa_counts": ((dict,), None, _POPULATION)},
         ),
+        "max_missing_oas": ((float, int), 0.01, ""),
         "vintage_lookup": (
             (dict,),
             None,
@@ -102,17 +106,13 @@ SCHEMA: dict[str, dict[str, Any]] = {
                 "source": ((str,), _REQ, ""),
                 "target": ((str,), _REQ, ""),
                 "change": ((str,), None, ""),
-                "population": (
-                    (dict,),
-                    None,
-                    {
-                        "path": ((str,), _REQ, "path"),
-                        "code": ((str,), None, ""),
-                        "column": ((str,), None, ""),
-                    },
-                ),
+                "population": ((dict,), None, _POPULATION),
             },
         ),
+    },
+    "area": {
+        "lad": ((str, list), "all", ""),
+        "wards": ((list,), None, "strings"),
     },
     "classification": {
         "path": ((str,), _REQ, "path"),
@@ -178,6 +178,9 @@ SCHEMA: dict[str, dict[str, Any]] = {
 _REQUIRED_SECTIONS = ("geography", "classification", "survey", "hard")
 #: [survey] without a classification (``method = "mrp"`` and no [classification]): no levels.
 _EUL_SURVEY = {**SCHEMA["survey"], "levels": ((list,), [], "")}
+_TABLE_EXAMPLE = (
+    f'{{ path = "imd.csv", code = "LSOA code (2011)", indicators = [{INDICATOR_EXAMPLE}] }}'
+)
 
 
 @dataclass
@@ -231,6 +234,9 @@ class Config:
         for key in ("oa", "lsoa", "ward", "lookup", "population", "vintage_lookup"):
             if d["geography"].get(key):
                 files[f"geography.{key}"] = Path(d["geography"][key]["path"])
+        counts = (d["geography"].get("population") or {}).get("oa_counts")
+        if counts:
+            files["geography.population.oa_counts"] = Path(counts["path"])
         if d["classification"]:
             files["classification"] = Path(d["classification"]["path"])
         files["survey"] = Path(d["survey"]["path"])
@@ -316,36 +322,23 @@ def _validate_hard(hard: dict[str, Any], base: Path, check: bool) -> dict[str, A
     checked = []
     for i, t in enumerate(tables):
         where = f"hard.tables[{i + 1}]" if hard.get("tables") is not None else "hard"
-        if not isinstance(t, dict):
-            raise ConfigError(f"Each entry of [hard] tables must be a table {{ ... }}; got {t!r}.")
-        unknown = [k for k in t if k not in TABLE_KEYS]
-        if unknown:
-            raise ConfigError(
-                f"Unknown key {format_examples(unknown)} in [{where}]. Allowed keys: "
-                f"{', '.join(sorted(TABLE_KEYS))}."
-            )
+        check_entry(t, TABLE_KEYS, where=f"[{where}]", like=_TABLE_EXAMPLE)
         if "path" not in t:
             raise ConfigError(f"'path' in [{where}] is required but missing.")
         _check_type(t["path"], (str,), where, "path")
         inds = t.get("indicators")
         if not inds:
             raise ConfigError(
-                f"'indicators' in [{where}] is required: a list like "
-                '[{ column = "Income Score (rate)", higher_is = "worse" }].'
+                f"'indicators' in [{where}] is required: a list like [{INDICATOR_EXAMPLE}]."
             )
         for j, ind in enumerate(inds):
-            if not isinstance(ind, dict):
-                raise ConfigError(f"Indicator {j + 1} in [{where}] must be a table {{ ... }}.")
-            bad = [k for k in ind if k not in INDICATOR_KEYS]
-            if bad:
-                raise ConfigError(
-                    f"Unknown key {format_examples(bad)} in indicator {j + 1} of [{where}]. "
-                    f"Allowed keys: {', '.join(sorted(INDICATOR_KEYS))}."
-                )
+            check_entry(
+                ind, INDICATOR_KEYS, where=f"indicator {j + 1} of [{where}]", like=INDICATOR_EXAMPLE
+            )
             for key in ("column", "higher_is"):
                 if key not in ind:
                     raise ConfigError(f"'{key}' is missing from indicator {j + 1} of [{where}].")
-            if ind["higher_is"] not in ("worse", "better"):
+            if ind["higher_is"] not in HIGHER_IS:
                 raise ConfigError(
                     f"'higher_is' of indicator {ind['column']!r} in [{where}] must be 'worse' or "
                     f"'better'; got {ind['higher_is']!r}."
@@ -356,7 +349,7 @@ def _validate_hard(hard: dict[str, Any], base: Path, check: bool) -> dict[str, A
         checked.append(entry)
     out = {k: v for k, v in hard.items() if k not in TABLE_KEYS and k != "tables"}
     out["tables"] = checked
-    if out["method"] not in ("zscore", "rank", "exponential"):
+    if out["method"] not in METHODS:
         raise ConfigError(
             f"'method' in [hard] must be 'zscore', 'rank' or 'exponential'; got {out['method']!r}."
         )
@@ -421,6 +414,7 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
             "'mode' in [maps] must be 'tiles', 'tileless' or 'offline'; got "
             f"{out['maps']['mode']!r}."
         )
+    _check_area(out)
     _check_ranges(out)
     if out["estimates"]["method"] != "classification" and not out["poststratification"]["tables"]:
         raise ConfigError(
@@ -432,48 +426,80 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
     return out
 
 
-_ROTATIONS = ("oblimin", "promax", "varimax", "quartimax", "quartimin", "oblimax", "equamax",
-              "geomin_obl", "geomin_ort", "none")  # fmt: skip
+def _check_area(out: dict[str, Any]) -> None:
+    """``[area] lad`` is "all" or a list of LAD codes; population level is oa or lsoa."""
+    lad = out["area"]["lad"]
+    if isinstance(lad, str):
+        if lad != "all":
+            raise ConfigError(
+                f'\'lad\' in [area] must be "all" or a list of codes like ["E09000018"]; '
+                f"got {lad!r} (write a single code as a list: lad = [{lad!r}])."
+            )
+    elif not lad or not all(isinstance(x, str) for x in lad):
+        raise ConfigError("'lad' in [area] must be a non-empty list of LAD codes, or \"all\".")
+    pop = out["geography"].get("population")
+    if pop and pop["level"] not in ("oa", "lsoa"):
+        raise ConfigError(
+            f'\'level\' in [geography] population must be "oa" or "lsoa"; got {pop["level"]!r}.'
+        )
+    if pop and pop["oa_counts"] and pop["level"] != "lsoa":
+        raise ConfigError(
+            "'oa_counts' in [geography] population spreads LSOA figures to OAs; it needs "
+            'level = "lsoa".'
+        )
+
+
+#: Ranges of the keys that set no estimator parameter: section, key, test, what it must be.
 _RANGES: list[tuple[str, str, Any, str]] = [
-    # section, key, test, what it must be
     ("", "seed", lambda v: v >= 0, "0 or more"),
-    ("survey", "min_respondents", lambda v: v >= 1, "at least 1"),
-    ("model", "n_factors", lambda v: v >= 1, "at least 1"),
-    ("model", "n_clusters", lambda v: v == 6, "6 (one cluster per resilience profile)"),
-    ("model", "rotation", lambda v: v in _ROTATIONS, "one of " + ", ".join(_ROTATIONS)),
-    ("model", "method", lambda v: v in ("minres", "ml", "principal"), "minres, ml or principal"),
-    ("model", "n_init", lambda v: v >= 1, "at least 1"),
-    ("model", "n_boot", lambda v: v >= 0, "0 or more (0 skips the stability check)"),
-    ("model", "max_missing", lambda v: 0 < v < 1, "between 0 and 1"),
-    ("estimates", "n_boot", lambda v: v >= 0, "0 or more (0 gives no intervals)"),
-    ("estimates", "interval", lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.9)"),
-    (
-        "estimates",
-        "shrinkage",
-        lambda v: v == "empirical_bayes" or (not isinstance(v, str) and v >= 0),
-        "'empirical_bayes' or a number of pseudo-respondents, 0 or more",
-    ),
     (
         "estimates",
         "method",
         lambda v: v in ("classification", "mrp", "both"),
         "'classification', 'mrp' or 'both'",
     ),
-    (
-        "poststratification",
-        "variables",
-        lambda v: all(x in CONCEPTS for x in v) and len(set(v)) == len(v),
-        "distinct concepts among " + ", ".join(CONCEPTS),
-    ),
     ("compare", "quintile_gap", lambda v: 1 <= v <= 4, "1, 2, 3 or 4"),
     ("compare", "permutations", lambda v: v >= 99, "at least 99"),
     ("compare", "alpha", lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.05)"),
     ("hard", "max_unmatched", lambda v: 0 <= v < 1, "between 0 and 1 (a share)"),
+    ("geography", "max_missing_oas", lambda v: 0 <= v < 1, "between 0 and 1 (a share)"),
 ]
 
 
+def _estimator_constraints() -> list[tuple[str, str, Any]]:
+    """(section, key, constraint) of the keys that set an estimator parameter.
+
+    The legal values are the estimators' own declarations (``_parameter_constraints``):
+    [model] keys are :class:`~resilience.SurveyModel` parameters, [estimates] keys and
+    [survey] ``min_respondents`` are :class:`~resilience.AreaEstimator` parameters,
+    [poststratification] ``variables``, ``region`` and ``urban`` are
+    :class:`~resilience.models.mrp.MRPEstimator` parameters.
+    Imported here, not at the top, so reading a config does not load scikit-learn.
+    """
+    from .models.area_estimator import AreaEstimator
+    from .models.mrp import MRPEstimator
+    from .models.survey_model import SurveyModel
+
+    owners = (
+        ("model", SurveyModel),
+        ("estimates", AreaEstimator),
+        ("survey", AreaEstimator),
+        ("poststratification", MRPEstimator),
+    )
+    return [
+        (section, key, constraint)
+        for section, owner in owners
+        for key, constraint in owner._parameter_constraints.items()
+        # [poststratification] area_predictor is a switch; the estimator's names a column
+        if key in SCHEMA[section] and (section, key) != ("poststratification", "area_predictor")
+    ]
+
+
 def _check_ranges(out: Mapping[str, Any]) -> None:
-    for section, key, ok, what in _RANGES:
+    checks = [(s, k, ok, what) for s, k, ok, what in _RANGES] + [
+        (s, k, c.ok, c.what) for s, k, c in _estimator_constraints()
+    ]
+    for section, key, ok, what in checks:
         value = out[key] if not section else out[section][key]
         if not ok(value):
             raise ConfigError(f"{_where(section, key)} must be {what}; got {value!r}.")
@@ -487,17 +513,13 @@ def _check_items(items: list[Any]) -> list[dict[str, Any]]:
     """Each ``[survey] items`` entry is a table of known keys with values of the right type."""
     for i, item in enumerate(items):
         where = f"item {i + 1} of 'items' in [survey]"
-        if not isinstance(item, dict):
-            raise ConfigError(
-                f'{where.capitalize()} must be a table like {{ name = "sclfsato", construct = '
-                f'"wellbeing", low = 1, high = 7, better = "higher" }}; got {item!r}.'
-            )
-        unknown = [k for k in item if k not in _ITEM_KEYS]
-        if unknown:
-            raise ConfigError(
-                f"Unknown key {format_examples(unknown)} in {where}. Allowed keys: "
-                f"{', '.join(_ITEM_KEYS)}."
-            )
+        check_entry(
+            item,
+            tuple(_ITEM_KEYS),
+            where=where,
+            like='{ name = "sclfsato", construct = "wellbeing", low = 1, high = 7, '
+            'better = "higher" }',
+        )
         for key, kind in _ITEM_KEYS.items():
             if key == "description" and key not in item:
                 continue

@@ -6,12 +6,13 @@ any :class:`ResilienceError` into exit status 2 with its message; anything else 
 internal error (exit status 1).
 
 Messages follow one pattern: what is wrong, where (file, column), examples of the
-offending values, and how to fix it. :func:`format_examples` keeps example lists short.
+offending values, and how to fix it. :func:`format_examples` keeps example lists short;
+:func:`check_entry` checks the keys of a config table the same way everywhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = [
     "CodeMatchError",
@@ -25,6 +26,7 @@ __all__ = [
     "PoorLabelMatchWarning",
     "ResilienceError",
     "ResilienceWarning",
+    "check_entry",
     "format_examples",
 ]
 
@@ -88,3 +90,41 @@ def format_examples(values: Iterable[object], limit: int = 5) -> str:
     if len(values) > limit:
         shown += f" (and {len(values) - limit} more)"
     return shown
+
+
+def check_entry(entry: object, allowed: Sequence[str], *, where: str, like: str) -> None:
+    """Check that a config entry is a table whose keys are all ``allowed``.
+
+    Parameters
+    ----------
+    entry : object
+        The entry as parsed (a TOML inline table is a dict).
+    allowed : sequence of str
+        Its keys, in the order the message lists them.
+    where : str
+        How the entry is named in messages, e.g. ``"item 2 of 'items' in [survey]"``.
+    like : str
+        An example of a good entry, shown when it is not a table.
+
+    Raises
+    ------
+    ConfigError
+        Naming the entry and the unknown keys, with the allowed ones.
+
+    Examples
+    --------
+    >>> check_entry({"colour": 1}, ("column",), where="indicator 1", like="{ column = ... }")
+    Traceback (most recent call last):
+    ...
+    resilience.errors.ConfigError: Unknown key 'colour' in indicator 1. Allowed keys: column.
+    """
+    if not isinstance(entry, Mapping):
+        raise ConfigError(
+            f"{where[:1].upper()}{where[1:]} must be a table like {like}; got {entry!r}."
+        )
+    unknown = [k for k in entry if k not in allowed]
+    if unknown:
+        raise ConfigError(
+            f"Unknown key {format_examples(unknown)} in {where}. Allowed keys: "
+            f"{', '.join(allowed)}."
+        )

@@ -1,6 +1,6 @@
 """Survey items: which construct each measures, its scale and its direction.
 
-The default item set is the one of the product specification (section 3.1), in
+The default item set is the Understanding Society one, in
 Understanding Society (UKHLS) coding. Items are recoded so that higher = better on every
 construct except ``stress``, where higher = more stress.
 """
@@ -69,7 +69,7 @@ def _items(construct: str, low: int, high: int, better: str, spec: str) -> list[
     return out
 
 
-#: The default item set (SPEC section 3.1).
+#: The default item set.
 DEFAULT_ITEMS: tuple[Item, ...] = tuple(
     _items(
         "wellbeing", 1, 7, "higher", "sclfsato (life); sclfsat2 (income); sclfsat7 (leisure time)"

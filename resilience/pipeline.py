@@ -9,6 +9,7 @@ index, compares the two and finds where disagreement clusters. It returns a
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,14 +20,18 @@ import geopandas as gpd
 import pandas as pd
 
 from ._progress import Progress, logger
+from .compare.chance import chance_check
 from .compare.hard_index import hard_index
 from .compare.lsoas import compare_lsoas
 from .config import Config, load_config
+from .errors import ResilienceWarning
 from .inputs.hard import HardData
 from .inputs.load import Inputs, load_inputs
+from .inputs.trial import SYNTHETIC_NOTICE
 from .models import AreaEstimator, SurveyModel, aggregate_areas
 from .models.oa_estimates import estimate_oas
 from .outputs.layers import Layers, build_layers
+from .schema import HARD_WORSE, PREDICTED_WORSE
 
 __all__ = ["Inputs", "Result", "load_inputs", "run"]
 
@@ -41,7 +46,7 @@ class Result:
     Attributes
     ----------
     oa, lsoa, ward : GeoDataFrame
-        Predictions and comparisons with the columns of SPEC section 4, in EPSG:27700.
+        Predictions and comparisons with the output columns, in EPSG:27700.
     area : DataFrame
         The whole study area in one row.
     flags : DataFrame
@@ -74,6 +79,10 @@ class Result:
     run_id: str
     checks: list[dict[str, Any]] = field(default_factory=list)
     level_names: dict[str, str] = field(default_factory=dict)
+    #: warnings every output repeats (a trial run on a synthetic survey, chance-level flags)
+    notices: list[str] = field(default_factory=list)
+    synthetic_survey: bool = False
+    chance: dict[str, Any] = field(default_factory=dict)
     mrp: Any = None  # the MRP route (models.mrp_route.MrpRoute) when it ran
 
     def __repr__(self) -> str:
@@ -82,6 +91,20 @@ class Result:
             f"<Result {self.config['title']!r}: {len(self.oa)} OAs, {len(self.lsoa)} LSOAs, "
             f"{len(self.ward)} wards; flags {flags}>"
         )
+
+    def _repr_html_(self) -> str:
+        from ._notebook import result_html
+
+        return result_html(self)
+
+    def map(self, folder: str | Path | None = None, *, mode: str = "offline") -> Any:
+        """The borough map, shown inline in a notebook (a :class:`~resilience._notebook.MapPage`).
+
+        Written to ``folder`` (default: a temporary folder) as one self-contained page.
+        """
+        from ._notebook import borough_map
+
+        return borough_map(self, folder, mode=mode)
 
     @property
     def indicator_labels(self) -> dict[str, str]:
@@ -97,7 +120,7 @@ class Result:
         map_mode: str | None = None,
         progress: Progress | None = None,
     ) -> dict[str, Path]:
-        """Write every deliverable into ``out`` (see SPEC section 4).
+        """Write every deliverable into ``out``.
 
         The folder appears only when everything has been written; with ``overwrite`` an
         existing folder is replaced at the end.
@@ -184,6 +207,17 @@ def run(
             random_state=int(cfg["seed"]),
         )
         _log_counts("flags", comparison["flag"].value_counts())
+        chance = chance_check(
+            -lsoa.frame["resilience_score"],
+            hard["hard_index"].reindex(lsoa.frame.index),
+            comparison["flag"],
+            quintile_gap=c["quintile_gap"],
+            interval=cfg["estimates"]["interval"],
+        )
+        notices = [SYNTHETIC_NOTICE] if inp.synthetic else []
+        if chance["no_better"]:
+            warnings.warn(chance["message"], ResilienceWarning, stacklevel=2)
+            notices.append(chance["message"])
     layers = build_layers(
         oa_shapes=inp.oa,
         lsoa_shapes=inp.lsoa,
@@ -211,6 +245,9 @@ def run(
         run_id=run_id,
         checks=inp.checks,
         level_names=inp.level_names,
+        notices=notices,
+        synthetic_survey=inp.synthetic,
+        chance=chance,
         mrp=mrp,
     )
 
@@ -268,6 +305,6 @@ def run_counts(layers: Layers, model: SurveyModel, est: AreaEstimator | None) ->
         "respondents_used": int(model.diagnostics_["n_used"]),
         "categories_with_estimates": int(len(est.estimates_) - 1) if est is not None else 0,
         "flagged": len(layers.flags),
-        "predicted_worse": int(flags.get("predicted_worse", 0)),
-        "hard_worse": int(flags.get("hard_worse", 0)),
+        PREDICTED_WORSE: int(flags.get(PREDICTED_WORSE, 0)),
+        HARD_WORSE: int(flags.get(HARD_WORSE, 0)),
     }

@@ -9,6 +9,7 @@ from ._outdir import check_output_folder, staged_output
 from ._progress import Progress, file_handler, logger
 from .config import Config
 from .pipeline import STAGES, Result, run
+from .schema import HARD_WORSE, PREDICTED_WORSE
 
 __all__ = ["run_to_folder"]
 
@@ -52,8 +53,8 @@ def run_to_folder(
                 time.perf_counter() - start,
                 out,
                 flags["flagged"],
-                flags["predicted_worse"],
-                flags["hard_worse"],
+                flags[PREDICTED_WORSE],
+                flags[HARD_WORSE],
                 out / "report.html",
                 out / "tables" / "flags.csv",
             )

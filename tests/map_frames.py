@@ -1,6 +1,6 @@
 """Map-ready OA, LSOA and ward frames built from a synthetic borough, for the map tests.
 
-The frames have the SPEC section 4 columns the pipeline produces, filled from the
+The frames have the output columns the pipeline produces, filled from the
 borough's ground truth: shares with ±0.05 intervals, a few OAs suppressed (shares NaN),
 a hard-data index that mirrors the resilience score plus noise, flags from the planted
 disagreements, and names chosen to test escaping.

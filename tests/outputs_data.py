@@ -1,4 +1,4 @@
-"""Result frames shaped as SPEC section 4, built from a tiny synthetic borough.
+"""Result frames with the output columns, built from a tiny synthetic borough.
 
 Shared by the tests of the table, report and manifest writers. Shares are the borough's
 true shares; the comparison columns are made so that exactly two LSOAs are flagged in

@@ -1,4 +1,4 @@
-"""Quintiles, flags, confidence, reasons and the shortlist (SPEC §3.2)."""
+"""Quintiles, flags, confidence, reasons and the shortlist."""
 
 import doctest
 import warnings

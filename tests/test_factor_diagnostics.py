@@ -164,14 +164,14 @@ def test_kish_effective_n():
 
 def test_parallel_analysis_eigenvalues_match_psych_and_both_variants_suggest_two():
     w = np.ones(400)
-    pa = parallel_analysis(R6, w, n_iter=50, seed=1)
+    pa = parallel_analysis(R6, w, n_iter=50, random_state=1)
     np.testing.assert_allclose(pa.eigenvalues, PSYCH_EIGEN, atol=1e-9)
     np.testing.assert_allclose(pa.reduced_eigenvalues, PSYCH_REDUCED_EIGEN, atol=1e-8)
     # psych::fa.parallel (set.seed(1), 50 iterations): 2 factors and 2 components
     assert (pa.n_components, pa.n_factors) == (2, 2)
     # psych compares with the mean of the simulated eigenvalues: components 1.177, 1.082,
     # 1.024; reduced matrix 0.196, 0.094, 0.034. The medians of ours are close to them
-    mid = parallel_analysis(R6, w, n_iter=200, quantile=0.5, seed=1)
+    mid = parallel_analysis(R6, w, n_iter=200, quantile=0.5, random_state=1)
     np.testing.assert_allclose(mid.threshold[:3], [1.177, 1.082, 1.024], atol=0.02)
     np.testing.assert_allclose(mid.reduced_threshold[:3], [0.196, 0.094, 0.034], atol=0.02)
     # and the 95th percentiles used for the suggestion lie above them
@@ -185,8 +185,8 @@ def test_parallel_analysis_reference_varies_with_the_weights():
     w_equal = np.ones(n)
     w_uneven = np.where(np.arange(n) % 4 == 0, 10.0, 1.0)  # Kish n = 1300² / 10300 = 164.1
     assert kish_n(w_uneven) == pytest.approx(1300**2 / 10300)
-    even = parallel_analysis(R6, w_equal, seed=0)
-    uneven = parallel_analysis(R6, w_uneven, seed=0)
+    even = parallel_analysis(R6, w_equal, random_state=0)
+    uneven = parallel_analysis(R6, w_uneven, random_state=0)
     assert uneven.threshold[0] > even.threshold[0] + 0.03
     assert uneven.reduced_threshold[0] > even.reduced_threshold[0] + 0.03
     np.testing.assert_array_equal(uneven.eigenvalues, even.eigenvalues)  # same observed

@@ -14,8 +14,8 @@ import shapely
 
 from resilience.errors import ConfigError, DataQualityWarning, InputDataError
 from resilience.inputs import (
+    census_label,
     derive_lookup,
-    normalise_header,
     read_boundaries,
     read_lookup,
     read_population,
@@ -693,9 +693,9 @@ def test_read_population_recoded_columns_with_dictionary(tmp_path):
         read_population(path)
 
 
-def test_normalise_header():
-    assert normalise_header("Age: Total; measures: Value") == "Age: Total"
-    assert normalise_header("Age:  Aged 4 years and under ;measures:  value") == (
+def test_census_label():
+    assert census_label("Age: Total; measures: Value") == "Age: Total"
+    assert census_label("Age:  Aged 4 years and under ;measures:  value") == (
         "Age: Aged 4 years and under"
     )
 

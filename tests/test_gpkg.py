@@ -30,7 +30,6 @@ from resilience.outputs._about import (
     SURVEY_ATTRIBUTION,
     about_record,
 )
-from resilience.outputs.aliases import default_aliases
 from resilience.outputs.gpkg import read_layer_styles, write_geopackage
 from resilience.outputs.manifest import config_hash
 from resilience.outputs.qml import (
@@ -48,6 +47,7 @@ from resilience.outputs.qml import (
     range_labels,
 )
 from resilience.outputs.save import save_result
+from resilience.schema import default_aliases
 from resilience.synthetic import make_borough
 
 ODD_NAME = 'Smith & Sons <Estate> "North"'
@@ -68,7 +68,7 @@ def _with_intervals(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
 
 @pytest.fixture(scope="module")
 def frames():
-    """OA, LSOA and ward layers with every SPEC section 4 column, and the tables."""
+    """OA, LSOA and ward layers with every output column, and the tables."""
     b = make_borough(seed=1, n_oa=60, n_lsoa=12, n_ward=3, n_respondents=800)
     rng = np.random.default_rng(3)
     truth = b.truth

@@ -333,7 +333,10 @@ def test_estimator_api(world):
 def test_bad_parameters_and_raw_codes_are_clear_errors(world):
     from resilience.errors import ConfigError
 
-    with pytest.raises(ConfigError, match=r"'interval' parameter of MRPEstimator"):
+    with pytest.raises(
+        ConfigError,
+        match=r"interval must be a number, between 0 and 1.*a parameter of MRPEstimator",
+    ):
         MRPEstimator(interval=1.5).fit(world.characteristics, world.labels)
     with pytest.raises(ConfigError, match=r"distinct concepts"):
         MRPEstimator(variables=["sex", "ethnicity"]).fit(world.characteristics, world.labels)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import runpy
 import sys
 from pathlib import Path
@@ -137,3 +138,26 @@ def test_end_user_licence_run_without_classification(tmp_path_factory, tmp_path)
     diag = json.loads((tmp_path / "out" / "model" / "diagnostics.json").read_text())
     assert diag["alpha"] is None and diag["mrp"]["area_predictor"] is None
     assert (tmp_path / "out" / "model" / "calibration.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("variables", '["sex", "ethnicity"]', r"'variables' in \[poststratification\] must be"),
+        ("region", "13", r"'region' in \[poststratification\] must be a gor_dv code 1 to 12"),
+        ("urban", "3", r"'urban' in \[poststratification\] must be 1 \(urban\), 2"),
+    ],
+)
+def test_config_checks_poststratification_against_the_estimator(both, key, value, message):
+    _, cfg = both
+    bad = cfg.with_name(f"bad_{key}.toml")
+    text = cfg.read_text()
+    line = f"{key} = {value}\n"
+    text = (
+        re.sub(rf"^{key} = .*\n", line, text, flags=re.M)
+        if f"\n{key} = " in text
+        else (text.replace('tables = "data/census"\n', f'tables = "data/census"\n{line}'))
+    )
+    bad.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        rs.load_config(bad)

@@ -52,9 +52,9 @@ def test_patches_island_and_labels():
 
 def test_same_seed_same_labels_and_fdr_is_stricter():
     lsoa = grid(two_patches() + np.random.default_rng(0).normal(0, 0.5, (6, 6)))
-    a = gap_clusters(lsoa, seed=7)
-    pd.testing.assert_series_equal(a, gap_clusters(lsoa, seed=7))
-    strict = gap_clusters(lsoa, seed=7, fdr=True)
+    a = gap_clusters(lsoa, random_state=7)
+    pd.testing.assert_series_equal(a, gap_clusters(lsoa, random_state=7))
+    strict = gap_clusters(lsoa, random_state=7, fdr=True)
     significant = a.isin(["high-high", "low-low", "high-low", "low-high"])
     strict_sig = strict.isin(["high-high", "low-low", "high-low", "low-high"])
     assert strict_sig.sum() <= significant.sum()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import codecs
 import csv
+import shutil
+import subprocess
 
 import numpy as np
 import openpyxl
@@ -222,3 +224,222 @@ def test_unnamed_label_index_is_kept_and_integer_index_dropped(tmp_path):
     assert [c.value for c in ws[1]] == ["index", "wellbeing"]
     assert ws["A2"].value == "high_wellbeing"
     assert ws["B2"].number_format == "0.000"
+
+
+# --- counts, formula neutralisation, printing --------------------------------------------
+
+INJECTIONS = ['=HYPERLINK("http://x")', "@SUM(A1)", "+cmd", "-2+3", "\tx", "\r=1"]
+
+
+def _hostile_tables():
+    n = len(INJECTIONS)
+    lsoa = pd.DataFrame(
+        {
+            "lsoa_code": [f"E0100000{i}" for i in range(n)],
+            "lsoa_name": INJECTIONS,
+            "ward_code": ["E05000001"] * n,
+            "note": ["-0.3", "+1", "1e5", "-", "plain", None],  # text that looks numeric
+            "population": [2068.0, 1500.0, np.nan, 12.0, 0.0, 7.0],
+            "n_oa": [5.0, 4.0, 3.0, 2.0, 1.0, 6.0],
+            "resilience_score": [-0.3, 0.25, -1.0, 0.0, 0.5, np.nan],
+        }
+    )
+    ward = pd.DataFrame(
+        {
+            "ward_code": ["E05000001", "E05000002"],
+            "ward_name": ["@SUM(A1)", "Ynys Môn"],
+            "population": [3568.0, 19.0],
+            "n_lsoa": [6.0, 0.0],
+            "n_flagged": [2, 0],
+        }
+    )
+    flags = lsoa.iloc[:4].assign(ward_name="=1+1")
+    return lsoa, ward, flags
+
+
+def test_counts_are_written_as_integers(tmp_path):
+    lsoa, ward, flags = _hostile_tables()
+    paths = write_tables(tmp_path, lsoa=lsoa, ward=ward, flags=flags)
+    rows = paths["lsoa"].read_text(encoding="utf-8-sig").splitlines()
+    header = rows[0].split(",")
+    first = rows[1].split(",")
+    assert first[header.index("population")] == "2068"
+    assert first[header.index("n_oa")] == "5"
+    assert rows[3].split(",")[header.index("population")] == ""  # missing stays empty
+    ward_rows = paths["ward"].read_text(encoding="utf-8-sig").splitlines()
+    assert ward_rows[1].endswith(",3568,6,2")
+    wb = openpyxl.load_workbook(paths["xlsx"])
+    ws = wb["Wards"]
+    assert [ws["C2"].value, ws["D2"].value, ws["E2"].value] == [3568, 6, 2]
+    assert all(isinstance(ws[c].value, int) for c in ("C2", "D2", "E2"))
+    assert ws["C2"].number_format == "#,##0"
+    assert wb["LSOAs"]["E4"].value is None  # the missing population
+
+
+def test_fractional_counts_are_not_rounded(tmp_path):
+    lsoa = pd.DataFrame({"lsoa_code": ["E01000001"], "population": [10.5]})
+    ward = pd.DataFrame({"ward_code": ["E05000001"], "population": [10.0]})
+    paths = write_tables(tmp_path, lsoa=lsoa, ward=ward, flags=lsoa.iloc[:0])
+    assert paths["lsoa"].read_text(encoding="utf-8-sig").splitlines()[1] == "E01000001,10.5"
+    assert paths["ward"].read_text(encoding="utf-8-sig").splitlines()[1] == "E05000001,10"
+
+
+def test_csv_cells_that_would_run_as_formulas_are_neutralised(tmp_path):
+    lsoa, ward, flags = _hostile_tables()
+    paths = write_tables(tmp_path, lsoa=lsoa, ward=ward, flags=flags)
+    read = {
+        name: pd.read_csv(paths[name], dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        for name in ("lsoa", "ward", "flags")
+    }
+    # (a carriage return inside a cell becomes a line feed: the rows stay whole)
+    assert read["lsoa"]["lsoa_name"].tolist() == ["'" + t.replace("\r", "\n") for t in INJECTIONS]
+    # numbers stay numbers, also where a text column holds one
+    assert read["lsoa"]["note"].tolist() == ["-0.3", "+1", "1e5", "'-", "plain", ""]
+    assert read["lsoa"]["resilience_score"].tolist()[:3] == ["-0.3", "0.25", "-1.0"]
+    assert read["ward"]["ward_name"].tolist() == ["'@SUM(A1)", "Ynys Môn"]
+    assert set(read["flags"]["ward_name"]) == {"'=1+1"}
+    assert read["flags"]["lsoa_name"].tolist() == ["'" + t for t in INJECTIONS[:4]]
+    # every text cell of every CSV: none starts with a formula character
+    for frame in read.values():
+        for col in frame.columns:
+            for value in frame[col]:
+                assert not value.startswith(("=", "@", "\t", "\r", "\n")), (col, value)
+                assert not value.startswith(("+", "-")) or float(value) == float(value)
+
+
+def test_workbook_keeps_the_text_and_marks_formula_like_cells(tmp_path):
+    lsoa, ward, flags = _hostile_tables()
+    paths = write_tables(tmp_path, lsoa=lsoa, ward=ward, flags=flags)
+    ws = openpyxl.load_workbook(paths["xlsx"])["LSOAs"]
+    names = [ws.cell(row=r, column=2) for r in range(2, len(INJECTIONS) + 2)]
+    assert [c.value for c in names] == [t.replace("\r", "\n") for t in INJECTIONS]
+    assert all(c.data_type == "s" for c in names)
+    # quote prefix on each text a spreadsheet would run ("\r=1" is stored as "\n=1": inert)
+    assert [bool(c.quotePrefix) for c in names] == [True] * 5 + [False]
+    assert ws["A2"].data_type == "s" and not ws["A2"].quotePrefix
+    assert ws["G2"].value == -0.3 and ws["G2"].data_type == "n"
+
+
+def test_model_csvs_are_neutralised_with_integer_counts(tmp_path):
+    from types import SimpleNamespace
+
+    from resilience.outputs.save import _write_model
+
+    tables = {
+        "area_estimates": pd.DataFrame(
+            {"category": ["=1+1", "-2+3"], "respondents": ["10–29", "300+"], "share": [-0.3, 1]}
+        ),
+        "cluster_profiles": pd.DataFrame({"cluster": ["@x"], "respondents": [40.0]}),
+    }
+    model = SimpleNamespace(
+        summary=lambda: pd.DataFrame({"measure": ["+kmo", "n"], "value": [-0.5, "-0.25"]}),
+        diagnostics_={"kmo": 0.9},
+        stability_={"ari_mean": 0.8},
+        match_=pd.DataFrame({"similarity": [0.9]}),
+    )
+    result = SimpleNamespace(model=model, estimator=SimpleNamespace(alpha_=10.0, suppressed_=[]))
+    paths = _write_model(tmp_path, result, tables)
+    est = paths["model_area_estimates"].read_text(encoding="utf-8").splitlines()
+    assert est == ["category,respondents,share", "'=1+1,10–29,-0.3", "'-2+3,300+,1.0"]
+    profiles = paths["model_cluster_profiles"].read_text(encoding="utf-8").splitlines()
+    assert profiles == ["cluster,respondents", "'@x,40"]
+    summary = paths["model_summary"].read_text(encoding="utf-8").splitlines()
+    assert summary == ["measure,value", "'+kmo,-0.5", "n,-0.25"]
+
+
+def test_data_sheets_print_landscape_with_repeated_header(written):
+    _, paths = written
+    wb = openpyxl.load_workbook(paths["xlsx"])
+    about = wb["About"]
+    assert about.page_setup.orientation == "portrait"
+    # fit to one page wide (1 is the file format's default, which is left out)
+    assert about.sheet_properties.pageSetUpPr.fitToPage
+    assert about.page_setup.fitToWidth in (None, 1) and about.page_setup.fitToHeight == 0
+    # a row gets the height of its wrapped lines: 215 characters in the 100-wide column
+    # print on two lines (LibreOffice fits 124), 248 on three (a margin for the font)
+    heights = {
+        r[0].value: about.row_dimensions[r[0].row].height
+        for r in about.iter_rows()
+        if r[0].value in ("1.", "3.", "Run id")
+    }
+    assert heights == {"1.": 30, "3.": 45, "Run id": None}  # one line: the default height
+    for name in ("LSOAs", "Wards", "Flags", "OAs", "Cluster profiles"):
+        ws = wb[name]
+        assert ws.page_setup.orientation == "landscape", name
+        assert ws.print_title_rows == "$1:$1", name
+        assert ws.oddHeader.center.text == "&A" and ws.oddFooter.center.text == "Page &P of &N"
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
+    # narrow tables fit one page wide; the 44-column LSOAs sheet goes across pages with its
+    # code column repeated, so that its text prints at no less than 60 % of full size
+    assert wb["Cluster profiles"].page_setup.fitToWidth in (None, 1)
+    assert wb["Cluster profiles"].print_title_cols is None
+    assert int(wb["LSOAs"].page_setup.fitToWidth) > 1
+    assert wb["LSOAs"].print_title_cols == "$A:$A"
+
+
+def _pdf_pages(xlsx, tmp_path):
+    soffice, pdftotext = shutil.which("soffice"), shutil.which("pdftotext")
+    if not soffice or not pdftotext:
+        pytest.skip("LibreOffice (soffice) or pdftotext not installed")
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(xlsx),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    pdf = tmp_path / (xlsx.stem + ".pdf")
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return text.split("\f")[:-1]  # pdftotext ends every page with a form feed
+
+
+@pytest.mark.slow
+def test_libreoffice_prints_the_workbook_readably(tmp_path):
+    long_caveat = "A caveat long enough to wrap over several printed lines. " * 6
+    n = 120  # more rows than one landscape page holds
+    lsoa = pd.DataFrame(
+        {
+            "lsoa_code": [f"E01{i:06d}" for i in range(n)],
+            "lsoa_name": [f"Northbridge {i:03d}A" for i in range(n)],
+            "resilience_score": np.linspace(-1, 1, n),
+            **{f"share_col_{j}": np.full(n, 0.1) for j in range(30)},  # wide: pages across
+        }
+    )
+    ward = pd.DataFrame({"ward_code": [f"E05{i:06d}" for i in range(n)], "n_lsoa": 3})
+    about = {"run_id": "run-print-1", "caveats": [long_caveat, "Short caveat."]}
+    paths = write_tables(tmp_path, lsoa=lsoa, ward=ward, flags=lsoa.iloc[:0], about=about)
+    pages = _pdf_pages(paths["xlsx"], tmp_path)
+    assert all(p.strip() for p in pages), "an empty page was printed"
+
+    about_pages = [p for p in pages if p.split() and p.split()[0] == "About"]
+    assert len(about_pages) == 1  # one page wide and short: labels and values together
+    lines = about_pages[0].splitlines()
+    for label, value in [("Run id", "run-print-1"), ("Attribution", ATTRIBUTION[:40]),
+                         ("1.", long_caveat[:40]), ("2.", "Short caveat.")]:  # fmt: skip
+        line = next(ln for ln in lines if ln.strip().startswith(label + " "))
+        assert value in line, (label, line)
+    # the wrapped caveat prints on lines of its own, not over the next row
+    wrapped = [ln for ln in lines if "A caveat long enough" in ln]
+    assert len(wrapped) >= 2
+    assert "Short caveat." not in " ".join(wrapped)
+
+    wards = [p for p in pages if p.split()[0] == "Wards"]
+    assert len(wards) >= 2
+    for page in wards:
+        assert "ward_code" in page and "n_lsoa" in page  # the header row on every page
+        assert f"Page {pages.index(page) + 1} of {len(pages)}" in page
+    lsoas = [p for p in pages if p.split()[0] == "LSOAs"]
+    assert len(lsoas) >= 4  # across and down
+    assert all("lsoa_code" in p for p in lsoas)  # code column and header on each page
+    assert any("share_col_29" in p for p in lsoas) and "share_col_29" not in lsoas[0]

@@ -1,4 +1,4 @@
-"""Prediction against hard data: quintiles, gaps, flags, confidence and reasons (SPEC §3.2).
+"""Prediction against hard data: quintiles, gaps, flags, confidence and reasons.
 
 For every LSOA the survey-based predicted vulnerability (−``resilience_score``) and the
 ``hard_index`` are cut into quintiles within the study area (1 = least need, 5 = most).
@@ -30,11 +30,17 @@ from scipy.stats import rankdata
 
 from ..errors import ConfigError, DataQualityWarning, InputDataError, format_examples
 from ..inputs._file7 import plain_name
+from ..schema import (
+    AGREE,
+    COMPARE_COLUMNS,
+    DISAGREE,
+    FLAGS,
+    HARD_WORSE,
+    PREDICTED_WORSE,
+    SHORTLIST_COLUMNS,
+)
 
 __all__ = ["FLAGS", "compare", "quintiles", "shortlist"]
-
-#: Flag values, in the order used for legends.
-FLAGS = ("agree", "predicted_worse", "hard_worse")
 _STRONG = 1.0  # standard deviations apart for an indicator to be named as "much" different
 _MAX_NAMED = 3
 
@@ -81,7 +87,7 @@ def quintiles(values: pd.Series) -> pd.Series:
 
 
 def _flags(gap: np.ndarray, k: int) -> np.ndarray:
-    return np.where(gap >= k, "predicted_worse", np.where(gap <= -k, "hard_worse", "agree"))
+    return np.where(gap >= k, PREDICTED_WORSE, np.where(gap <= -k, HARD_WORSE, AGREE))
 
 
 def _zscore(x: pd.Series) -> pd.Series:
@@ -123,7 +129,7 @@ def _join_names(names: list[str]) -> str:
 def _reason(diffs: pd.Series, flag: str) -> str:
     """Words for one flagged LSOA from indicator − predicted differences (in SDs)."""
     d = diffs.dropna()
-    if flag == "hard_worse":
+    if flag == HARD_WORSE:
         d = d[d > 0].sort_values(ascending=False, kind="stable")
         direction = "higher"
     else:
@@ -246,7 +252,7 @@ def compare(
     reason = pd.Series("", index=score.index, dtype="str")
     reason[score.isna()] = "no prediction for this LSOA"
     reason[hidx.isna()] = "no hard data for this LSOA"
-    flagged = both & flag.isin(["hard_worse", "predicted_worse"]).fillna(False).to_numpy()
+    flagged = both & flag.isin(DISAGREE).fillna(False).to_numpy()
     if flagged.any():
         cols = _indicator_columns(h)
         zv = _zscore(vuln[both])
@@ -257,17 +263,8 @@ def compare(
         for code in score.index[flagged]:
             reason[code] = _reason(diffs.loc[code], flag[code])
 
-    return pd.DataFrame(
-        {
-            "predicted_quintile": pq,
-            "hard_quintile": hq,
-            "gap": gap,
-            "flag": flag,
-            "flag_confidence": confidence,
-            "flag_reason": reason,
-        },
-        index=score.index,
-    )
+    values = (pq, hq, gap, flag, confidence, reason)
+    return pd.DataFrame(dict(zip(COMPARE_COLUMNS, values, strict=True)), index=score.index)
 
 
 def _confidence(
@@ -326,23 +323,16 @@ def shortlist(lsoa: pd.DataFrame) -> pd.DataFrame:
                 f"{format_examples(list(df.columns))}."
             )
         df = df.reset_index()
-    needed = [
-        "flag",
-        "predicted_quintile",
-        "hard_quintile",
-        "gap",
-        "flag_confidence",
-        "flag_reason",
-    ]
+    needed = [c for c in SHORTLIST_COLUMNS if c in COMPARE_COLUMNS]
     missing = [c for c in needed if c not in df.columns]
     if missing:
         raise InputDataError(
             f"shortlist() needs the compare() columns; missing {format_examples(missing)}."
         )
-    df = df[df["flag"].isin(["predicted_worse", "hard_worse"]).fillna(False).to_numpy()]
+    df = df[df["flag"].isin(DISAGREE).fillna(False).to_numpy()]
     df = df.assign(
         _conf=pd.to_numeric(df["flag_confidence"]).fillna(-1.0),
         _abs=pd.to_numeric(df["gap"]).abs(),
     ).sort_values(["_conf", "_abs", "lsoa_code"], ascending=[False, False, True], kind="mergesort")
-    ident = [c for c in ("lsoa_code", "lsoa_name", "ward_code", "ward_name") if c in df.columns]
+    ident = [c for c in SHORTLIST_COLUMNS if c not in COMPARE_COLUMNS and c in df.columns]
     return df[ident + needed].reset_index(drop=True)

@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..errors import ConfigError, DataQualityWarning
-from ..inputs._file7 import normalise_header
+from ..inputs._file7 import header_key
 
 if TYPE_CHECKING:
     from ..inputs.hard import HardData, Indicator
@@ -36,7 +36,7 @@ def slug(text: str) -> str:
     >>> slug("Income Score (rate)")
     'income_score_rate'
     """
-    return re.sub(r"[^0-9a-z]+", "_", normalise_header(text)).strip("_")
+    return re.sub(r"[^0-9a-z]+", "_", header_key(text)).strip("_")
 
 
 def _standardise(x: pd.Series, method: str, ind: Indicator) -> pd.Series:
@@ -80,7 +80,7 @@ def hard_index(data: HardData, *, method: str = "zscore") -> pd.DataFrame:
     Every indicator is turned round where ``higher_is = "better"`` so that higher always
     means more need, then standardised within the LSOAs of ``data`` (the study area):
 
-    - ``"zscore"`` (default, SPEC §3.2): (x − mean) / standard deviation (population
+    - ``"zscore"`` (default): (x − mean) / standard deviation (population
       form, ddof = 0).
     - ``"rank"``: rank-based normal scores Φ⁻¹((r − ½) / n), r the rank from least to
       most need (ties take their average rank). Robust to outliers and skew.

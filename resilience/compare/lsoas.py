@@ -60,6 +60,6 @@ def compare_lsoas(
     geometry = shapes.set_index("lsoa_code")[["geometry"]]
     located = gpd.GeoDataFrame(cmp.join(geometry), geometry="geometry", crs=shapes.crs)
     cmp["gap_cluster"] = gap_clusters(
-        located, "gap", permutations=permutations, alpha=alpha, fdr=fdr, seed=random_state
+        located, "gap", permutations=permutations, alpha=alpha, fdr=fdr, random_state=random_state
     )
     return cmp

@@ -19,19 +19,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputDataError, format_examples
+from ..schema import GAP_CLUSTERS, NO_DATA, NO_NEIGHBOURS, NOT_SIGNIFICANT
 
 __all__ = ["CLUSTER_LABELS", "gap_clusters"]
 
-#: Values of the ``gap_cluster`` column.
-CLUSTER_LABELS = (
-    "high-high",
-    "low-low",
-    "high-low",
-    "low-high",
-    "not significant",
-    "no neighbours",
-    "no data",
-)
+#: Values of the ``gap_cluster`` column (the output schema's).
+CLUSTER_LABELS = GAP_CLUSTERS
 # esda quadrant codes (geoda_quads=False): 1 HH, 2 LH, 3 LL, 4 HL
 _QUADS = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
 
@@ -79,7 +72,7 @@ def gap_clusters(
     permutations: int = 999,
     alpha: float = 0.05,
     fdr: bool = False,
-    seed: int = 0,
+    random_state: int = 0,
 ) -> pd.Series:
     """Local Moran's I cluster label of every LSOA's gap.
 
@@ -100,7 +93,7 @@ def gap_clusters(
         Control the false discovery rate over all tested LSOAs with ``esda.fdr``
         (Benjamini–Hochberg step-up; when nothing passes, esda falls back to the
         Bonferroni bound alpha / n).
-    seed : int, default=0
+    random_state : int, default=0
         Seed of the permutations: the same inputs give the same labels.
 
     Returns
@@ -123,7 +116,7 @@ def gap_clusters(
 
     y_all = pd.to_numeric(lsoa[column], errors="coerce").astype(float)
     usable = y_all.notna().to_numpy() & ~(lsoa.geometry.isna() | lsoa.geometry.is_empty).to_numpy()
-    labels = np.full(len(lsoa), "no data", dtype=object)
+    labels = np.full(len(lsoa), NO_DATA, dtype=object)
     pos = np.flatnonzero(usable)
     if len(pos) == 0:
         return pd.Series(labels, index=lsoa.index, name="gap_cluster", dtype="str")
@@ -132,8 +125,8 @@ def gap_clusters(
     graph = Graph.build_contiguity(geo, rook=False)
     card = graph.cardinalities.reindex(geo.index, fill_value=0).to_numpy()
     island = card == 0
-    sub = np.full(len(pos), "not significant", dtype=object)
-    sub[island] = "no neighbours"
+    sub = np.full(len(pos), NOT_SIGNIFICANT, dtype=object)
+    sub[island] = NO_NEIGHBOURS
     y = y_all.to_numpy()[pos]
     connected = ~island
     if connected.sum() >= 2 and np.ptp(y[connected]) > 0 and np.ptp(y) > 0:
@@ -141,7 +134,7 @@ def gap_clusters(
             # esda announces a future change of its default alternative hypothesis
             warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"esda\.")
             lisa = Moran_Local(
-                y, graph.transform("r"), permutations=int(permutations), seed=int(seed)
+                y, graph.transform("r"), permutations=int(permutations), seed=int(random_state)
             )
         p = _tie_aware_p(np.asarray(lisa.sim, dtype=float), np.asarray(lisa.Is, dtype=float))
         threshold = float(esda_fdr(p[connected], alpha)) if fdr else float(alpha)

@@ -1,6 +1,6 @@
 """A small, careful client for ArcGIS REST feature services (the ONS Open Geography Portal).
 
-What it does, following conventions.md section 1.7 and the ArcGIS REST query documentation:
+What it does, following the ArcGIS REST API query documentation (Esri):
 
 - pages with ``resultOffset``/``resultRecordCount`` (page size ``min(page_size,
   maxRecordCount)``), ordered by the layer's ObjectID field so pages neither overlap nor skip;

@@ -1,4 +1,4 @@
-"""The starter ``resilience.toml`` written next to downloaded boundaries (SPEC section 6)."""
+"""The starter ``resilience.toml`` written next to downloaded boundaries."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ in :data:`SERVICES`, keyed by ward/LAD vintage and product, and each one can be 
 ``resilience download boundaries ... --service ward=NEW_NAME`` on the command line.
 
 The names below were current in public code that queried these services
-(``services1.arcgis.com/ESMARspQHYMw9BZ9``): the Open Geography Portal names listed in
-``conventions.md`` sections 1.4 and 1.6 (``OA21_WD23_LAD23_EW_LU``,
+(``services1.arcgis.com/ESMARspQHYMw9BZ9``): the Open Geography Portal's service names
+(``OA21_WD23_LAD23_EW_LU``,
 ``Wards_December_2023_Boundaries_UK_BGC``, ``Wards_December_2024_Boundaries_UK_BGC``,
 ``Local_Authority_Districts_December_2023_Boundaries_UK_BGC``, ``Output_Areas_2021_EW_BGC_V2``,
 ``Lower_layer_Super_Output_Areas_2021_EW_BGC_V3``), and public scripts that query

@@ -27,7 +27,7 @@ _EXPORTS = {
     "derive_lookup": "lookup",
     "read_lookup": "lookup",
     "vintage_of_codes": "lookup",
-    "normalise_header": "population",
+    "census_label": "population",
     "read_population": "population",
     "read_survey": "survey",
     "HardData": "hard",

@@ -1,8 +1,9 @@
-"""Shared checks for the area-code columns of geography inputs.
+"""Shared checks for the area-code columns of every input.
 
-Resolving a named column case-insensitively, finding an ONS code column by pattern, pairing
-a code column with its name column, and cleaning and validating the codes themselves. Used
-by the boundaries, lookup and population readers of this package.
+Resolving a named column case-insensitively, finding an ONS code column by pattern
+(:func:`detect_code_column`, the one detector of the boundaries, lookup, population and
+hard-data readers), pairing a code column with its name column, and cleaning and
+validating the codes themselves.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pandas as pd
 
 from ..errors import InputDataError, format_examples
 from ._io import file_label
-from .codes import GEOGRAPHY_PREFIXES, detect_geography, find_code_column, normalise_codes
+from .codes import GEOGRAPHY_PREFIXES, code_column_candidates, detect_geography, normalise_codes
 
 __all__ = [
     "LEVEL_LABELS",
@@ -64,27 +65,75 @@ def resolve_column(
 
 
 def detect_code_column(
-    columns: Sequence[str], level: str, *, path: str | Path, role: str, setting: str
+    columns: Sequence[str],
+    level: str | Sequence[str],
+    *,
+    path: str | Path,
+    role: str,
+    setting: str,
+    also: Sequence[str] = (),
+    note: str = "",
 ) -> str:
-    """The one ONS code column of ``level`` (``OA21CD``, ``lsoa11cd``, ``WD24CD`` …).
+    """The one area-code column of a table: the single detector every reader uses.
 
-    Raises when there is none or more than one, telling the user to name it in ``setting``
-    (e.g. ``code = "..."`` in the config's [geography] ward entry).
+    Parameters
+    ----------
+    columns : sequence of str
+        The table's columns.
+    level : str or sequence of str
+        Geography of the codes (``"oa"``, ``"lsoa"``, ``"ward"`` …), or several to try in
+        order (a population table may be of any of them). A column counts when its name
+        looks like an ONS code column of the level in any case and any year
+        (``OA21CD``, ``lsoa11cd``, ``WD24CD``).
+    path, role : str
+        The file and how it is named in messages (``"ward boundary"``).
+    setting : str
+        Where the user names the column, with ``...`` for the name (e.g.
+        ``code = "..." in the config's [geography] ward entry``).
+    also : sequence of str, optional
+        Other names of a code column, tried first, ignoring case and spacing
+        (``"geography code"`` in Nomis downloads).
+    note : str, optional
+        A sentence added to the message when no column is found.
+
+    Raises
+    ------
+    InputDataError
+        When there is no such column, or more than one (probably of different years):
+        the message lists the columns and says how to name the right one.
+
+    Examples
+    --------
+    >>> detect_code_column(["FID", "lsoa21cd", "LSOA21NM"], "lsoa", path="x.csv",
+    ...                    role="LSOA", setting='code = "..."')
+    'lsoa21cd'
+    >>> detect_code_column(["date", "Geography Code"], ("oa", "lsoa"), path="x.csv",
+    ...                    role="population", setting='code = "..."', also=["geography code"])
+    'Geography Code'
     """
     cols = [str(c) for c in columns]
-    found = find_code_column(cols, level)
-    if len(found) == 1:
-        return found[0]
-    what = f"{LEVEL_LABELS[level]} code column"
-    if found:
-        raise InputDataError(
-            f"The {role} file {file_label(path)} has {len(found)} candidate {what}s: "
-            f"{format_examples(found)}, probably for different years. Say which one to use: "
-            f"set {setting.replace('...', found[-1])}."
-        )
+    named = [c for c in cols if squash(c).lower() in {a.lower() for a in also}]
+    if len(named) == 1:
+        return named[0]
+    levels = (level,) if isinstance(level, str) else tuple(level)
+    for lv in levels:
+        found = code_column_candidates(cols, lv)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise InputDataError(
+                f"The {role} file {file_label(path)} has {len(found)} candidate "
+                f"{LEVEL_LABELS[lv]} code columns: {format_examples(found)}, probably for "
+                f"different years. Say which one to use: set {setting.replace('...', found[-1])}."
+            )
+    what = f"{LEVEL_LABELS[levels[0]]} code column" if len(levels) == 1 else "area code column"
+    names = [repr(a) for a in also] + [_example_names(lv).split(" or ")[0] for lv in levels[:2]]
+    examples = (
+        _example_names(levels[0]) if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    )
     raise InputDataError(
-        f"The {role} file {file_label(path)} has no {what} (ONS names such as "
-        f"{_example_names(level)}, in any case). Its columns are: {format_examples(cols, 30)}. "
+        f"The {role} file {file_label(path)} has no {what} (names such as {examples}, in any "
+        f"case).{' ' + note if note else ''} Its columns are: {format_examples(cols, 30)}. "
         f"Name the code column: set {setting.replace('...', '<column>')}."
     )
 

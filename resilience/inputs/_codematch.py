@@ -1,10 +1,15 @@
-"""Matching the LSOA codes of a data table against the study area's LSOAs.
+"""Matching area codes of one input against the codes another input needs.
 
-Codes that do not match are the most common real failure. :func:`match_codes` counts
-matched codes, study-area codes without data and data codes outside the study area,
-recognises the usual causes, says how to fix each, and stops when too much of the study
-area would have no data. Data codes outside the study area are never a failure: a
-national File 7 has some 33,000 rows and the study area a few hundred.
+Codes that do not match are the most common real failure. Both matchers count the codes
+found, the needed codes missing and the codes not needed, recognise the usual causes, say
+how to fix each, stop when too many are missing (:class:`~resilience.errors.CodeMatchError`)
+and warn below that; both return a :class:`MatchReport`.
+
+- :func:`match_codes`: the LSOA codes of a hard-data table against the study area's
+  LSOAs. Data codes outside the study area are never a failure: a national File 7 has
+  some 33,000 rows and the study area a few hundred.
+- :func:`check_join`: the joins between geography inputs (OAs in the lookup, the
+  lookup's LSOAs and wards in the boundaries, OAs in the population and classification).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -19,7 +25,7 @@ from ..errors import CodeMatchError, ConfigError, DataQualityWarning, InputDataE
 from ..errors import format_examples as _fmt
 from .codes import detect_geography, normalise_codes
 
-__all__ = ["LOOKUP_NAME", "MatchReport", "match_codes"]
+__all__ = ["LOOKUP_NAME", "MatchReport", "check_join", "match_codes"]
 
 #: The official lookup for moving 2011-LSOA data onto 2021 LSOAs.
 LOOKUP_NAME = (
@@ -44,7 +50,11 @@ _VINTAGE_FIX = (
 
 @dataclass
 class MatchReport:
-    """How well the codes of a data table match the study area's codes.
+    """How well the codes of a data table match the codes that need data.
+
+    The "areas" side holds the codes that must be found (the study area's LSOAs, the
+    OAs of the boundaries), the "data" side the codes available (a hard-data table, a
+    lookup, a population file).
 
     Attributes
     ----------
@@ -64,6 +74,8 @@ class MatchReport:
         Largest share of study-area codes allowed to have no data.
     national : bool
         Whether the data look national (≥ 30,000 LSOAs or ≥ 100 local authorities).
+    what : str
+        The geography of the codes, as named in messages (``"LSOA"``, ``"OA"``, ``"ward"``).
     """
 
     data_label: str
@@ -76,6 +88,7 @@ class MatchReport:
     causes: list[str] = field(default_factory=list)
     max_unmatched: float = 0.05
     national: bool = False
+    what: str = "LSOA"
 
     @property
     def share_unmatched(self) -> float:
@@ -89,8 +102,8 @@ class MatchReport:
 
     def __str__(self) -> str:
         lines = [
-            f"LSOA codes of {self.data_label} against {self.area_label}:",
-            f"  matched: {self.n_matched:,} of {self.n_areas:,} study-area LSOAs "
+            f"{self.what} codes of {self.data_label} against {self.area_label}:",
+            f"  matched: {self.n_matched:,} of {self.n_areas:,} study-area {self.what}s "
             f"({self.n_matched / max(self.n_areas, 1):.1%})",
         ]
         if self.unmatched_in_areas:
@@ -126,6 +139,24 @@ def _unique_codes(codes: Iterable[object]) -> list[str]:
     s = normalise_codes(pd.Series(list(codes), dtype="object"))
     s = s[s.notna() & (s != "")]
     return list(dict.fromkeys(s.tolist()))
+
+
+def _compare(
+    data_codes: Iterable[object], area_codes: Iterable[object], **labels: Any
+) -> tuple[MatchReport, list[str], list[str]]:
+    """The report's counts (no causes yet), with the distinct data and area codes."""
+    data = _unique_codes(data_codes)
+    areas = _unique_codes(area_codes)
+    data_set, area_set = set(data), set(areas)
+    report = MatchReport(
+        n_data=len(data),
+        n_areas=len(areas),
+        n_matched=len(area_set & data_set),
+        unmatched_in_data=sorted(data_set - area_set),
+        unmatched_in_areas=sorted(area_set - data_set),
+        **labels,
+    )
+    return report, data, areas
 
 
 def _lad_lookup(data_lad: Mapping[str, object] | pd.Series | None) -> dict[str, str]:
@@ -311,47 +342,131 @@ def match_codes(
     """
     if not (isinstance(max_unmatched, (int, float)) and 0 <= max_unmatched <= 1):
         raise ConfigError(f"max_unmatched must be a share between 0 and 1; got {max_unmatched!r}.")
-    data = _unique_codes(data_codes)
-    areas = _unique_codes(area_codes)
+    lad_of = _lad_lookup(data_lad)
+    report, data, areas = _compare(
+        data_codes,
+        area_codes,
+        data_label=data_label,
+        area_label=area_label,
+        max_unmatched=float(max_unmatched),
+    )
     if not areas:
         raise InputDataError(f"{area_label} has no LSOA codes to match {data_label} against.")
-    data_set, area_set = set(data), set(areas)
-    matched = area_set & data_set
-    un_areas = sorted(area_set - data_set)
-    un_data = sorted(data_set - area_set)
-    lad_of = _lad_lookup(data_lad)
-    national = len(data) >= _NATIONAL_ROWS or len(set(lad_of.values())) >= _NATIONAL_LADS
-    causes = _diagnose(
+    report.national = len(data) >= _NATIONAL_ROWS or len(set(lad_of.values())) >= _NATIONAL_LADS
+    report.causes = _diagnose(
         data,
         areas,
-        matched,
-        un_areas,
-        un_data,
+        set(areas) & set(data),
+        report.unmatched_in_areas,
+        report.unmatched_in_data,
         data_label=data_label,
         lad_of=lad_of,
-        national=national,
+        national=report.national,
         data_vintage=data_vintage,
         area_vintage=area_vintage,
         data_release=data_release,
     )
-    if un_areas and not causes:
-        causes.append(
+    if report.unmatched_in_areas and not report.causes:
+        report.causes.append(
             "Fix: check that both use the same LSOA vintage (2011 or 2021) and cover the "
             "same local authority."
         )
-    report = MatchReport(
-        data_label=data_label,
-        area_label=area_label,
-        n_data=len(data),
-        n_areas=len(areas),
-        n_matched=len(matched),
-        unmatched_in_data=un_data,
-        unmatched_in_areas=un_areas,
-        causes=causes,
-        max_unmatched=float(max_unmatched),
-        national=national,
-    )
     _enforce(report, stacklevel=_stacklevel + 1)
+    return report
+
+
+def check_join(
+    needed: Iterable[str],
+    available: Iterable[str],
+    *,
+    needed_label: str,
+    available_label: str,
+    what: str,
+    max_missing: float = 0.0,
+    vintages: tuple[int | None, int | None] = (None, None),
+    fix: str = "",
+) -> MatchReport:
+    """Every code of ``needed`` should be in ``available``; report and stop if not.
+
+    Used for the joins between geography inputs, where (unlike hard data) a missing code
+    usually means a file of another vintage or area.
+
+    Parameters
+    ----------
+    needed, available : iterable of str
+        The codes that must be found and the codes there are.
+    needed_label, available_label : str
+        How the two are named in messages.
+    what : str
+        Their geography, as named in messages (``"OA"``, ``"LSOA"``, ``"ward"``).
+    max_missing : float, default=0
+        Largest share of ``needed`` allowed to be missing (with a warning).
+    vintages : (int or None, int or None)
+        Code vintages of the two sides when known (from column names such as OA21CD).
+    fix : str
+        What to do, appended to the message.
+
+    Returns
+    -------
+    MatchReport
+        ``available`` is its data side, ``needed`` its area side.
+
+    Raises
+    ------
+    CodeMatchError
+        When the share of ``needed`` codes missing from ``available`` exceeds
+        ``max_missing``, with the likely cause (codes of another vintage, another
+        geography, another area) and the fix; below the threshold a
+        :class:`~resilience.errors.DataQualityWarning` names them.
+
+    Examples
+    --------
+    >>> r = check_join(["E00000001"], ["E00000001", "E00000002"], needed_label="the OAs",
+    ...                available_label="the lookup", what="OA")
+    >>> r.n_matched, r.unmatched_in_data
+    (1, ['E00000002'])
+    """
+    report, available_codes, _ = _compare(
+        available,
+        needed,
+        data_label=available_label,
+        area_label=needed_label,
+        max_unmatched=max_missing,
+        what=what,
+    )
+    missing, extra = report.unmatched_in_areas, report.unmatched_in_data
+    if not missing:
+        return report
+    prefixes_missing = {c[:3] for c in missing}
+    prefixes_available = {c[:3] for c in available_codes}
+    v_need, v_have = vintages
+    if v_need and v_have and v_need != v_have:
+        report.causes.append(
+            f"{needed_label} are on {v_need} codes and {available_label} on {v_have} codes; "
+            "put both on one vintage (the ONS 2011 → 2021 lookups give the U/S/M/X changes)."
+        )
+    if prefixes_missing and prefixes_available and not prefixes_missing & prefixes_available:
+        report.causes.append(
+            f"the codes look like different geographies ({', '.join(sorted(prefixes_missing))} "
+            f"against {', '.join(sorted(prefixes_available))}): is the right file or column "
+            "named?"
+        )
+    elif extra and not report.causes:
+        report.causes.append(
+            "some codes are present on one side only: the files may be of different vintages "
+            "(2011 vs 2021 codes) or cover different areas."
+        )
+    message = (
+        f"{len(missing)} of {report.n_areas} {what} codes of {needed_label} are not in "
+        f"{available_label}, e.g. {_fmt(missing)}"
+        + (f"; {available_label} has {len(extra)} codes that are not needed" if extra else "")
+        + ". "
+        + "".join(f"Likely cause: {c} " for c in report.causes)
+        + fix
+    ).strip()
+    if not report.ok:
+        raise CodeMatchError(message)
+    warnings.warn(message, DataQualityWarning, stacklevel=2)
     return report
 
 

@@ -1,7 +1,7 @@
 """What the library knows about English Indices of Deprivation "File 7" tables.
 
 File 7 ("All IoD Scores, Ranks, Deciles and Population Denominators") is the CSV most
-councils download. Its layout (MHCLG; summarised in ``reference/conventions.md`` §2.3):
+councils download. Its layout (MHCLG, "English Indices of Deprivation: File 7"):
 
 - IoD2019 on 2011 LSOAs: ``LSOA code (2011)``, ``LSOA name (2011)``,
   ``Local Authority District code (2019)``, …, denominators ``… mid 2015 (excluding
@@ -10,7 +10,7 @@ councils download. Its layout (MHCLG; summarised in ``reference/conventions.md``
   …, denominators ``… mid 2022``.
 - IoD2015 on 2011 LSOAs: ``mid 2012`` denominators.
 
-Headers are compared after :func:`normalise_header` (byte-order mark, case and runs of
+Headers are compared after :func:`header_key` (byte-order mark, case and runs of
 white space removed) and may match by prefix, because some Excel copies cut long titles
 short (``… 10% of LSO``).
 """
@@ -29,8 +29,8 @@ __all__ = [
     "File7Release",
     "detect_release",
     "find_header",
+    "header_key",
     "header_suggestions",
-    "normalise_header",
     "plain_name",
 ]
 
@@ -65,12 +65,13 @@ class File7Release:
     lad_name_column: str | None = None
 
 
-def normalise_header(header: object) -> str:
-    """A header in comparable form: no byte-order mark, lower case, single spaces.
+def header_key(header: object) -> str:
+    """A File 7 header as a key for comparing titles: no byte-order mark, folded case,
+    single spaces (for lookups only; messages show the header as written).
 
     Examples
     --------
-    >>> normalise_header("\\ufeffLSOA code (2011) ")
+    >>> header_key("\\ufeffLSOA code (2011) ")
     'lsoa code (2011)'
     """
     text = unicodedata.normalize("NFKC", str(header)).replace("\ufeff", "")
@@ -79,7 +80,7 @@ def normalise_header(header: object) -> str:
 
 def _first(columns: list[str], prefix: str) -> str | None:
     for c in columns:
-        if normalise_header(c).startswith(prefix):
+        if header_key(c).startswith(prefix):
             return c
     return None
 
@@ -105,7 +106,7 @@ def detect_release(columns: Iterable[object]) -> File7Release | None:
     vintage = 2021 if code[2021] and not code[2011] else 2011 if code[2011] else None
     if vintage is None:
         return None
-    norm = [normalise_header(c) for c in cols]
+    norm = [header_key(c) for c in cols]
     mid = {y for y in ("2012", "2015", "2022") if any(f"mid {y}" in h for h in norm)}
     if vintage == 2011 and "2015" in mid:
         name, desc = "IoD2019", "English Indices of Deprivation 2019 (on 2011 LSOAs)"
@@ -129,7 +130,7 @@ def detect_release(columns: Iterable[object]) -> File7Release | None:
 def find_header(wanted: str, columns: Iterable[object]) -> str | None:
     """The column of ``columns`` that ``wanted`` names, or None.
 
-    Tried in order: the exact title; the same title after :func:`normalise_header`; a
+    Tried in order: the exact title; the same title after :func:`header_key`; a
     title that starts with ``wanted`` or that ``wanted`` starts with (a truncated Excel
     header), when the shorter of the two has at least 10 characters.
 
@@ -151,8 +152,8 @@ def find_header(wanted: str, columns: Iterable[object]) -> str | None:
     cols = [str(c) for c in columns]
     if wanted in cols:
         return wanted
-    w = normalise_header(wanted)
-    same = [c for c in cols if normalise_header(c) == w]
+    w = header_key(wanted)
+    same = [c for c in cols if header_key(c) == w]
     if len(same) == 1:
         return same[0]
     if len(same) > 1:
@@ -162,7 +163,7 @@ def find_header(wanted: str, columns: Iterable[object]) -> str | None:
         )
     prefix = []
     for c in cols:
-        h = normalise_header(c)
+        h = header_key(c)
         shorter = min(len(h), len(w))
         if shorter >= _MIN_PREFIX and (h.startswith(w) or w.startswith(h)):
             prefix.append(c)
@@ -177,8 +178,8 @@ def find_header(wanted: str, columns: Iterable[object]) -> str | None:
 def header_suggestions(wanted: str, columns: Iterable[object]) -> list[str]:
     """Up to three columns whose titles resemble ``wanted`` (for error messages)."""
     cols = [str(c) for c in columns]
-    by_norm = {normalise_header(c): c for c in cols}
-    close = difflib.get_close_matches(normalise_header(wanted), list(by_norm), n=3, cutoff=0.5)
+    by_norm = {header_key(c): c for c in cols}
+    close = difflib.get_close_matches(header_key(wanted), list(by_norm), n=3, cutoff=0.5)
     return [by_norm[c] for c in close]
 
 
@@ -234,7 +235,7 @@ def plain_name(column: str) -> str | None:
     >>> plain_name("Households in temporary accommodation") is None
     True
     """
-    h = normalise_header(column)
+    h = header_key(column)
     m = _STEM.match(h)
     if not m:
         return None

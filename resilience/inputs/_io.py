@@ -8,13 +8,15 @@ that names the file, the column and examples of the offending values.
 
 from __future__ import annotations
 
+import csv
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputDataError, format_examples
+from ..errors import DataQualityWarning, InputDataError, format_examples
 
-__all__ = ["file_label", "read_table", "require_columns", "to_numeric"]
+__all__ = ["file_label", "read_table", "require_columns", "text_encoding", "to_numeric"]
 
 _CSV = {".csv", ".txt"}
 _TAB = {".tab", ".tsv"}
@@ -25,6 +27,59 @@ _GEO = {".gpkg", ".shp", ".geojson", ".json", ".fgb"}
 def file_label(path: str | Path) -> str:
     """How a file is named in messages: its path as given."""
     return f"'{path}'"
+
+
+def text_encoding(path: str | Path, *, role: str = "table") -> str:
+    """The encoding of a text file: UTF-8 (with or without a byte-order mark) or Windows-1252.
+
+    Excel on Windows saves "CSV" in the Windows-1252 code page unless told "CSV UTF-8", so
+    a file that is not valid UTF-8 is read as Windows-1252 with a
+    :class:`~resilience.errors.DataQualityWarning` naming it.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = f.write_bytes("code,name\\nE01000001,Caf\\u00e9\\n".encode("utf-8"))
+    >>> text_encoding(f)
+    'utf-8-sig'
+    """
+    data = Path(path).read_bytes()
+    try:
+        data.decode("utf-8")
+        return "utf-8-sig"
+    except UnicodeDecodeError as err:
+        where = err.start
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError as err:
+        raise InputDataError(
+            f"The {role} file {file_label(path)} is neither UTF-8 nor Windows-1252 text "
+            f"(byte {err.start}). Save it as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8)."
+        ) from err
+    warnings.warn(
+        f"The {role} file {file_label(path)} is not UTF-8 (first odd byte at position "
+        f"{where}); it was read as Windows-1252, the code page Excel uses for CSV on Windows. "
+        "Check names with accents or £ signs, or save it as 'CSV UTF-8'.",
+        DataQualityWarning,
+        stacklevel=3,
+    )
+    return "cp1252"
+
+
+def _delimiter(path: Path, encoding: str, default: str) -> str:
+    """The field separator of a delimited text file: the one splitting its header most.
+
+    European Excel saves "CSV" with semicolons; the header decides, since its fields may
+    hold commas inside quotes ("Education, Skills and Training Score").
+    """
+    with open(path, encoding=encoding, newline="") as fh:
+        header = fh.readline()
+    fields = {
+        sep: len(next(csv.reader([header], delimiter=sep), [])) for sep in (",", ";", "\t", "|")
+    }
+    best = max(fields, key=lambda sep: (fields[sep], sep == default))
+    return best if fields[best] > fields[default] else default
 
 
 def read_table(
@@ -39,9 +94,11 @@ def read_table(
     Parameters
     ----------
     path : str or Path
-        A ``.csv``/``.txt`` (comma-separated; a UTF-8 byte-order mark is removed),
-        ``.tab``/``.tsv`` (tab-separated), Excel workbook, GeoPackage/shapefile/GeoJSON
-        (attributes only), ``.parquet`` or Stata ``.dta`` file.
+        A ``.csv``/``.txt`` (comma-separated; a UTF-8 byte-order mark is removed; a
+        header with no comma but semicolons or tabs is read with that separator, as
+        European Excel saves "CSV"; Windows-1252 text is read with a warning, see
+        :func:`text_encoding`), ``.tab``/``.tsv`` (tab-separated), Excel workbook,
+        GeoPackage/shapefile/GeoJSON (attributes only), ``.parquet`` or Stata ``.dta`` file.
     role : str
         What the file is for, used in error messages ("hard data", "lookup", …).
     sheet : str or int, optional
@@ -70,11 +127,13 @@ def read_table(
     ext = p.suffix.lower()
     try:
         if ext in _CSV or ext in _TAB:
+            encoding = text_encoding(p, role=role)
+            sep = _delimiter(p, encoding, "\t" if ext in _TAB else ",")
             df = pd.read_csv(
                 p,
-                sep="\t" if ext in _TAB else ",",
+                sep=sep,
                 dtype=str,
-                encoding="utf-8-sig",
+                encoding=encoding,
                 keep_default_na=True,
                 na_values=[""],
                 low_memory=False,
@@ -122,6 +181,8 @@ def read_table(
             f"({type(err).__name__}: {err}). Is it the file the config says it is?"
         ) from err
     df.columns = [str(c).strip() for c in df.columns]
+    if ext in _CSV and sep == ";":
+        df.attrs["decimal"] = ","  # semicolon CSVs come from locales writing 1,5 for 1.5
     if len(df) == 0:
         raise InputDataError(f"The {role} file {file_label(p)} has a header but no rows.")
     return df
@@ -145,12 +206,19 @@ def to_numeric(
 ) -> pd.DataFrame:
     """Convert ``columns`` to floats; non-numeric values are an error naming them.
 
-    Empty cells become missing values. Thousands separators (``1,234``) are accepted.
+    Empty cells become missing values. Thousands separators (``1,234``) are accepted; in
+    a semicolon-separated file (``df.attrs["decimal"] == ","``) the comma is the decimal
+    mark instead (``1,5`` is 1.5).
     """
     out = df.copy()
+    comma_decimal = df.attrs.get("decimal") == ","
     for col in columns:
         raw = out[col]
-        text = raw.astype("string").str.strip().str.replace(",", "", regex=False)
+        text = raw.astype("string").str.strip()
+        if comma_decimal:
+            text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        else:
+            text = text.str.replace(",", "", regex=False)
         num = pd.to_numeric(text, errors="coerce")
         bad = raw[num.isna() & text.notna() & (text != "")]
         if len(bad):

@@ -37,8 +37,9 @@ BNG = "EPSG:27700"
 #: Geography levels that have boundary files.
 LEVELS = ("oa", "lsoa", "ward")
 
-# Valid British National Grid coordinates (metres) and the lon/lat box of Great Britain
-# (conventions.md section 1.5); a small margin allows for offshore islands and rounding.
+# Valid British National Grid coordinates (metres; Ordnance Survey, "A guide to coordinate
+# systems in Great Britain") and the lon/lat box of Great Britain; a small margin allows for
+# offshore islands and rounding.
 _BNG_X, _BNG_Y = (0.0, 700_000.0), (0.0, 1_300_000.0)
 _LON, _LAT = (-8.7, 1.8), (49.8, 60.9)
 _POLYGONAL = {"Polygon", "MultiPolygon"}

@@ -19,6 +19,7 @@ import pandas as pd
 from ..config import Config, load_config
 from ..errors import ResilienceError, format_examples
 from . import load as inputs
+from .area import rows_inside, study_area
 from .codes import detect_geography
 from .mrp_check import check_mrp_inputs
 from .survey import WEIGHT, SurveyInfo
@@ -51,9 +52,16 @@ class CheckReport:
         self.sections.append((section, [(kind, text)]))
 
     def __str__(self) -> str:
+        return self.format()
+
+    def format(self, *, quiet: bool = False) -> str:
+        """The report as text; ``quiet`` keeps only the warnings and problems (``check -q``)."""
         marks = {"ok": "  ok  ", "info": "      ", "warn": " warn ", "FAIL": " FAIL "}
         out = []
-        for name, lines in self.sections:
+        for name, all_lines in self.sections:
+            lines = [ln for ln in all_lines if not quiet or ln[0] in ("warn", "FAIL")]
+            if not lines:
+                continue
             out.append(name)
             for kind, text in lines:
                 first, *rest = text.splitlines() or [""]
@@ -189,6 +197,46 @@ def _coverage(
     )
 
 
+def _study_area(
+    report: CheckReport, cfg: Config, oa: Any, lookup: pd.DataFrame, sizes: dict[str, int]
+) -> pd.Index | None:
+    """The OAs of ``[area]`` (None without one), with the rows of each file inside it."""
+    section = "Study area"
+    inside = _attempt(report, section, lambda: inputs.study_area_oas(cfg, oa, lookup))
+    if inside is None:
+        return None
+    report.add(section, "ok", study_area(cfg["area"]).describe())
+    lk = lookup.reindex(pd.Index(oa["oa_code"]).intersection(inside))
+    inside_of = {
+        "OA boundaries": len(lk),
+        "LSOA boundaries": lk["lsoa_code"].nunique(),
+        "ward boundaries": lk["ward_code"].nunique(),
+    }
+    for what, total in sizes.items():
+        report.add(section, "info", f"{what}: {inside_of[what]:,} of {total:,} rows inside the "
+                   "study area")  # fmt: skip
+    n_in, n_all = rows_inside(lookup.index, inside)
+    report.add(section, "info", f"lookup: {n_in:,} of {n_all:,} rows inside the study area")
+    return inside
+
+
+def _ward_lines(
+    report: CheckReport, cfg: Config, oa: Any, ward: Any, lookup: pd.DataFrame, cut: bool
+) -> None:
+    """Wards without OAs and OAs lying outside their ward, as a run reports them."""
+    section = "Wards and OAs"
+    kept = _attempt(report, section, lambda: inputs.wards_in_area(ward, oa, lookup))
+    fit = _attempt(report, section, lambda: inputs.oa_ward_fit(oa, ward, lookup))
+    if kept is not None and fit is not None:
+        report.add(
+            section,
+            "ok",
+            f"{len(kept):,} wards in the area; {fit['mostly_outside']:,} of {fit['n_oa']:,} OAs "
+            f"lie mostly outside their ward ({fit['area_share_outside']:.1%} of the OAs' area "
+            "outside)",
+        )
+
+
 def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
     """Validate the config and every input it names; never fits a model.
 
@@ -211,20 +259,32 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
         f": {geo['lookup']['path']}" if geo.get("lookup") else ""
     )
     lookup = None
+    sizes = {"OA boundaries": oa, "LSOA boundaries": lsoa, "ward boundaries": ward}
+    sizes = {k: len(v) for k, v in sizes.items() if v is not None}
+    if oa is not None and not geo.get("lookup"):
+        pre = _attempt(report, "Study area", lambda: inputs.study_area_oas(cfg, oa))
+        oa = oa[oa["oa_code"].isin(pre)] if pre is not None else oa
     if geo.get("lookup") or (oa is not None and lsoa is not None and ward is not None):
         found = _attempt(report, section, lambda: inputs.read_area_lookup(cfg, oa, lsoa, ward))
         if found is not None:
             lookup, info = found
             report.add(section, "ok", f"{len(lookup):,} OAs; {info['source']}")
+            inside = None
+            if oa is not None:
+                inside = _study_area(report, cfg, oa, lookup, sizes)
+                oa = oa[oa["oa_code"].isin(inside)] if inside is not None else oa
             for join in inputs.geography_joins(cfg, oa, lsoa, ward, lookup):
                 _attempt(report, section, join)
             if oa is not None:
+                _attempt(report, section, inputs.missing_oas_join(cfg, oa, lookup, inside))
                 lookup = lookup.reindex(oa["oa_code"]).dropna(subset=["lsoa_code"])
+                if ward is not None:
+                    _ward_lines(report, cfg, oa, ward, lookup, inside is not None)
 
     population = None
     if geo.get("population"):
         section = f"Population: {geo['population']['path']}"
-        population = _attempt(report, section, lambda: inputs.read_config_population(cfg))
+        population = _attempt(report, section, lambda: inputs.read_config_population(cfg, lookup))
         if population is not None:
             report.add(section, "ok", f"{len(population):,} areas, total {population.sum():,.0f}")
             if oa is not None:
@@ -248,6 +308,9 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
             for lv, col in zip(cfg["classification"]["levels"], classification.columns, strict=True)
         )
         report.add(section, "ok", f"{len(classification):,} OAs; categories per level: {counts}")
+        if oa is not None and study_area(cfg["area"]).cuts:
+            n_in, n_all = rows_inside(classification.index, oa["oa_code"])
+            report.add(section, "info", f"{n_in:,} of {n_all:,} rows inside the study area")
         if oa is not None and not geo.get("vintage_lookup"):
             _attempt(report, section, inputs.classification_join(cfg, oa, classification))
         area = classification
@@ -283,6 +346,11 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
                 + (
                     f"; {src.match.n_matched:,} of the study area's LSOAs matched"
                     if src.match
+                    else ""
+                )
+                + (
+                    f"; {src.match.n_matched:,} of {src.n_rows:,} rows inside the study area"
+                    if src.match and study_area(cfg["area"]).cuts
                     else ""
                 ),
             )

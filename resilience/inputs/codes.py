@@ -8,9 +8,9 @@ import pandas as pd
 
 __all__ = [
     "GEOGRAPHY_PREFIXES",
+    "code_column_candidates",
     "column_vintage",
     "detect_geography",
-    "find_code_column",
     "normalise_codes",
 ]
 
@@ -74,14 +74,17 @@ def detect_geography(codes: pd.Series) -> dict[str, object]:
     }
 
 
-def find_code_column(columns: list[str], geography: str) -> list[str]:
+def code_column_candidates(columns: list[str], geography: str) -> list[str]:
     """Columns whose names look like ONS code columns of ``geography`` (any case, any year).
+
+    The pattern behind :func:`resilience.inputs._areacodes.detect_code_column`, which
+    picks the one column or says why it cannot.
 
     Examples
     --------
-    >>> find_code_column(["FID", "lsoa21cd", "LSOA21NM"], "lsoa")
+    >>> code_column_candidates(["FID", "lsoa21cd", "LSOA21NM"], "lsoa")
     ['lsoa21cd']
-    >>> find_code_column(["WD24CD", "WD24NM"], "ward")
+    >>> code_column_candidates(["WD24CD", "WD24NM"], "ward")
     ['WD24CD']
     """
     pat = _COLUMN_PATTERNS[geography]

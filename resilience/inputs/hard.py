@@ -7,7 +7,7 @@ titles, IoD2019 on 2011 LSOAs and IoD2025 on 2021 LSOAs).
 
 :func:`read_hard_data` reads and checks the tables and matches their codes against the
 study area; :func:`hard_index` aligns every indicator so that higher = more need,
-standardises it within the study area and averages them (SPEC §3.2).
+standardises it within the study area and averages them.
 
 Examples
 --------
@@ -34,18 +34,19 @@ from pathlib import Path
 import pandas as pd
 
 from ..compare.hard_index import METHODS, hard_index, slug
-from ..errors import ConfigError, DataQualityWarning, InputDataError, format_examples
+from ..errors import ConfigError, DataQualityWarning, InputDataError, check_entry, format_examples
+from ._areacodes import detect_code_column
 from ._codematch import LOOKUP_NAME, MatchReport, match_codes
 from ._file7 import (
     File7Release,
     detect_release,
     find_header,
+    header_key,
     header_suggestions,
-    normalise_header,
     plain_name,
 )
 from ._io import file_label, read_table, to_numeric
-from .codes import column_vintage, detect_geography, find_code_column, normalise_codes
+from .codes import code_column_candidates, column_vintage, detect_geography, normalise_codes
 
 __all__ = [
     "HIGHER_IS",
@@ -65,6 +66,8 @@ HIGHER_IS = ("worse", "better")
 #: Keys of a hard-data table entry and of an indicator entry (also checked by the config).
 TABLE_KEYS = ("path", "code", "sheet", "layer", "indicators")
 INDICATOR_KEYS = ("column", "higher_is", "weight", "domain", "label")
+#: An indicator entry as written in the config, for messages.
+INDICATOR_EXAMPLE = '{ column = "Income Score (rate)", higher_is = "worse" }'
 _RANKED = re.compile(r"\b(rank|decile)\b.*where 1 is most deprived")
 
 
@@ -134,17 +137,9 @@ class Indicator:
         """Build from a config entry (``{"column": …, "higher_is": …}``), checking keys."""
         if isinstance(spec, Indicator):
             return spec
-        if not isinstance(spec, Mapping):
-            raise ConfigError(
-                f"Each hard-data indicator{where} must be a table like "
-                f'{{ column = "Income Score (rate)", higher_is = "worse" }}; got {spec!r}.'
-            )
-        unknown = [k for k in spec if k not in INDICATOR_KEYS]
-        if unknown:
-            raise ConfigError(
-                f"Unknown key {format_examples(unknown)} in a hard-data indicator{where}. "
-                f"Allowed keys: {', '.join(INDICATOR_KEYS)}."
-            )
+        check_entry(
+            spec, INDICATOR_KEYS, where=f"a hard-data indicator{where}", like=INDICATOR_EXAMPLE
+        )
         for key in ("column", "higher_is"):
             if key not in spec:
                 raise ConfigError(f"A hard-data indicator{where} has no {key!r}: {dict(spec)!r}.")
@@ -280,18 +275,13 @@ def _code_column(df: pd.DataFrame, code: object, release: File7Release | None, p
         return found
     if release is not None:
         return release.code_column
-    found = find_code_column(cols, "lsoa")
-    if len(found) == 1:
-        return found[0]
-    if found:
-        raise ConfigError(
-            f"The hard data file {file_label(path)} has several LSOA code columns "
-            f'({format_examples(found)}). Say which with code = "…".'
-        )
-    raise InputDataError(
-        f"Could not find the LSOA code column of the hard data file {file_label(path)}: it "
-        "is not an IoD File 7 table and no column is named like LSOA11CD/LSOA21CD. Its "
-        f'columns are: {format_examples(cols, 12)}. Set code = "<column>" in [hard].'
+    return detect_code_column(
+        cols,
+        "lsoa",
+        path=path,
+        role="hard data",
+        setting='code = "..." in [hard]',
+        note="It is not an IoD File 7 table (no 'LSOA code (2011)' or '(2021)' column).",
     )
 
 
@@ -299,7 +289,7 @@ def _lad_column(df: pd.DataFrame, release: File7Release | None) -> str | None:
     """The local authority code column: File 7's, else the latest ``LADyyCD``-style one."""
     if release is not None and release.lad_column:
         return release.lad_column
-    found = find_code_column(list(df.columns), "lad")
+    found = code_column_candidates(list(df.columns), "lad")
     if not found:
         return None
     return max(found, key=lambda c: column_vintage(c) or 0)
@@ -338,7 +328,7 @@ def _read_one(
                 f"Its columns are: {format_examples(list(df.columns), 12)}. Correct the "
                 "indicator's column in [hard]."
             )
-        if _RANKED.search(normalise_header(found)) and ind.higher_is == "worse":
+        if _RANKED.search(header_key(found)) and ind.higher_is == "worse":
             raise ConfigError(
                 f"Indicator {ind.column!r} of {file_label(path)} is an IoD rank or decile where "
                 "1 is most deprived, so a higher value means less need: set "

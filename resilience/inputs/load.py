@@ -14,26 +14,32 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from .._progress import logger
 from ..config import Config, load_config
-from ..errors import DataQualityWarning, InputDataError, format_examples
+from ..errors import DataQualityWarning, InputDataError, ResilienceWarning, format_examples
+from ._codematch import MatchReport, check_join
 from ._io import read_table, require_columns
-from ._match import check_join
+from .area import area_oas, lad_of_oas, rows_inside, study_area
 from .boundaries import read_boundaries
 from .codes import normalise_codes
 from .crosswalk import Crosswalk, crosswalk_matrix, read_crosswalk
 from .hard import HardData, read_hard_data
 from .lookup import derive_lookup, read_lookup
-from .population import read_population
+from .population import counts_across_vintages, read_population, spread_to_oas
 from .survey import SurveyInfo, read_survey
+from .trial import SYNTHETIC_NOTICE, is_synthetic_survey
 
 __all__ = [
     "Inputs",
     "classification_join",
     "geography_joins",
     "load_inputs",
+    "missing_oas_join",
+    "oa_ward_fit",
     "population_join",
     "read_area_boundaries",
     "read_area_lookup",
@@ -41,9 +47,11 @@ __all__ = [
     "read_config_hard",
     "read_config_population",
     "read_config_survey",
+    "study_area_oas",
+    "wards_in_area",
 ]
 
-Join = Callable[[], dict[str, Any]]
+Join = Callable[[], MatchReport]
 
 
 @dataclass
@@ -63,6 +71,10 @@ class Inputs:
     survey_info: SurveyInfo
     hard: HardData
     checks: list[dict[str, Any]] = field(default_factory=list)
+    #: rows of each input inside the study area: (what, inside, total)
+    area_rows: list[tuple[str, int, int]] = field(default_factory=list)
+    #: the survey is a synthetic one made by ``resilience synth-survey`` (a trial run)
+    synthetic: bool = False
 
     def summary(self) -> str:
         """One line of sizes for the log."""
@@ -123,6 +135,159 @@ def read_area_lookup(
     return lookup.drop_duplicates("oa_code").set_index("oa_code"), report
 
 
+def _keep(frame: gpd.GeoDataFrame, key: str, codes: pd.Index) -> gpd.GeoDataFrame:
+    # isin against the unique codes: far faster on pandas' text columns
+    out = frame[frame[key].isin(pd.unique(np.asarray(codes)))].reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+def study_area_oas(
+    cfg: Config, oa: gpd.GeoDataFrame, lookup: pd.DataFrame | None = None
+) -> pd.Index | None:
+    """The OA codes inside ``[area]`` (None when the area is every OA of the files).
+
+    The local authority of each OA comes from the LAD column of the configured lookup,
+    or without one, of the OA boundaries. Without ``lookup`` (before it is derived from
+    the boundaries) only the ``lad`` cut is made; ``wards`` need the lookup's wards.
+    """
+    area = study_area(cfg["area"])
+    if not area.cuts or (lookup is None and area.lad is None):
+        return None
+    lad = None
+    if area.lad is not None:
+        lk = cfg["geography"].get("lookup")
+        if lk:
+            lad = lad_of_oas(lk["path"], oa_column=lk.get("oa"), lads=area.lad, role="lookup")
+        else:
+            a = oa.attrs
+            lad = lad_of_oas(
+                a["path"],
+                oa_column=a.get("code_column"),
+                lads=area.lad,
+                role="OA boundaries",
+                layer=a.get("layer"),
+            )
+    if lookup is None:
+        return pd.Index(lad.index[lad.isin(list(area.lad))], name="oa_code")
+    return area_oas(area, lad, lookup)
+
+
+def missing_oas_join(
+    cfg: Config, oa: gpd.GeoDataFrame, lookup: pd.DataFrame, inside: pd.Index | None
+) -> Join:
+    """Check that the lookup's OAs of the study area all have a boundary.
+
+    The area's OAs are those of ``[area]`` (``inside``), or without it, the lookup's OAs
+    sharing an LSOA or a ward with the boundaries' OAs (so that an LSOA or ward whose OAs
+    are missing from the boundary file cannot vanish unnoticed). Over
+    ``[geography] max_missing_oas`` of them missing is an error naming them; fewer, a
+    warning naming them.
+    """
+    codes = pd.Index(oa["oa_code"])
+    if inside is None:
+        rows = lookup.loc[lookup.index.intersection(codes)]
+        near = lookup["lsoa_code"].isin(rows["lsoa_code"].unique()) | lookup["ward_code"].isin(
+            rows["ward_code"].unique()
+        )
+        inside = pd.Index(lookup.index[near.to_numpy()])
+    geo = cfg["geography"]
+    return lambda: check_join(
+        inside,
+        codes,
+        needed_label="the lookup's OAs in the study area",
+        available_label=f"the OA boundaries '{geo['oa']['path']}'",
+        what="OA",
+        max_missing=geo["max_missing_oas"],
+        fix="Their LSOAs and wards would be drawn with holes or not at all. Use OA boundaries "
+        "covering the whole area (or raise [geography] max_missing_oas).",
+    )
+
+
+def wards_in_area(
+    ward: gpd.GeoDataFrame, oa: gpd.GeoDataFrame, lookup: pd.DataFrame
+) -> gpd.GeoDataFrame:
+    """The wards of the study area: those with OAs, and those without any lying inside it.
+
+    A ward without OAs (its representative point inside the area's OAs but no OA
+    assigned to it by the best-fit lookup) is kept, with no figures, and named in a
+    warning; the area's maps and tables show it as "no data".
+    """
+    with_oas = pd.Index(lookup["ward_code"].unique())
+    has = np.array(ward["ward_code"].isin(with_oas), dtype=bool)
+    others = np.flatnonzero(~has)
+    if len(others):
+        points = shapely.point_on_surface(ward.geometry.to_numpy()[others])
+        tree = shapely.STRtree(oa.geometry.to_numpy())
+        hit, _ = tree.query(points, predicate="within")
+        empty = others[np.unique(hit)]
+        has[empty] = True
+        if len(empty):
+            names = ward["ward_name"] if "ward_name" in ward else ward["ward_code"]
+            listed = [f"{c} ({n})" for c, n in zip(ward["ward_code"].iloc[empty],
+                                                   names.iloc[empty], strict=True)]  # fmt: skip
+            warnings.warn(
+                f"{len(empty)} ward(s) of the study area have no OA in the lookup (no OA's "
+                f"best-fit ward): {format_examples(listed, 12)}. They are kept in the ward "
+                "layer with no figures (no data). Wards of another vintage than the lookup's "
+                "often do this: use the lookup of the wards' own year.",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+    out = ward[has].reset_index(drop=True)
+    out.attrs = dict(ward.attrs)
+    return out
+
+
+#: Share of OAs lying over 10 % outside their assigned ward above which a run warns.
+WARD_FIT_WARN_SHARE = 0.02
+
+
+def oa_ward_fit(
+    oa: gpd.GeoDataFrame, ward: gpd.GeoDataFrame, lookup: pd.DataFrame
+) -> dict[str, Any]:
+    """How well the OAs fit in their assigned wards: the share of their area outside.
+
+    Returns ``n_oa``, ``mostly_outside`` (OAs with over half their area outside their
+    ward), ``over_10pct`` (OAs with over 10 % outside), ``area_share_outside`` (of the
+    OAs' total area) and ``examples``. Warns (:class:`DataQualityWarning`) when more than
+    :data:`WARD_FIT_WARN_SHARE` of the OAs have over 10 % of their area outside their ward,
+    as with 2011 OAs on 2022 wards (8.6 % of London's OAs; 0.3 % on the 2011 wards, whose
+    misfit is boundary generalisation): best-fit ward figures then mix in neighbouring
+    wards' residents.
+    """
+    codes = oa["oa_code"].to_numpy()
+    wards = ward.set_index("ward_code").geometry
+    assigned = lookup["ward_code"].reindex(codes)
+    known = assigned.isin(wards.index).to_numpy()
+    geoms = oa.geometry.to_numpy()[known]
+    target = wards.reindex(assigned[known]).to_numpy()
+    area = shapely.area(geoms)
+    inside = shapely.area(shapely.intersection(geoms, target))
+    outside = np.clip(1 - inside / np.where(area > 0, area, 1), 0, 1)
+    mostly = outside > 0.5
+    share = float((area * outside).sum() / area.sum()) if area.sum() else 0.0
+    report = {
+        "n_oa": int(known.sum()),
+        "mostly_outside": int(mostly.sum()),
+        "over_10pct": int((outside > 0.1).sum()),
+        "area_share_outside": share,
+        "examples": codes[known][np.argsort(-outside)][: int(min(mostly.sum(), 10))].tolist(),
+    }
+    if report["over_10pct"] > WARD_FIT_WARN_SHARE * max(report["n_oa"], 1):
+        warnings.warn(
+            f"{report['mostly_outside']} of {report['n_oa']} OAs lie mostly outside their "
+            f"assigned ward (e.g. {format_examples(report['examples'])}); "
+            f"{report['over_10pct']} have over 10 % of their area outside it, and "
+            f"{share:.1%} of the OAs' area lies outside their wards. The OAs and wards are "
+            "probably of different years (2011 OAs on 2022 wards): ward figures are best-fit "
+            "and include some residents of neighbouring wards.",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return report
+
+
 def geography_joins(
     cfg: Config,
     oa: gpd.GeoDataFrame | None,
@@ -177,12 +342,36 @@ def geography_joins(
     return joins
 
 
-def read_config_population(cfg: Config) -> pd.Series | None:
-    """The OA population named in ``[geography] population`` (None when not given)."""
+def read_config_population(cfg: Config, lookup: pd.DataFrame | None = None) -> pd.Series | None:
+    """The OA population named in ``[geography] population`` (None when not given).
+
+    With ``level = "lsoa"`` the LSOA figures are spread to the OAs of ``lookup`` (OA →
+    LSOA, indexed by OA code) by :func:`resilience.inputs.population.spread_to_oas`, in
+    proportion to ``oa_counts`` when given, else equally. Without ``lookup`` the LSOA
+    figures are returned as read.
+    """
     p = cfg["geography"].get("population")
     if not p:
         return None
-    return read_population(p["path"], code=p.get("code"), column=p.get("column"))
+    pop = read_population(p["path"], code=p.get("code"), column=p.get("column"))
+    if p["level"] != "lsoa" or lookup is None:
+        return pop
+    counts = None
+    if p.get("oa_counts"):
+        c = p["oa_counts"]
+        counts = read_population(c["path"], code=c.get("code"), column=c.get("column"))
+        vl = cfg["geography"].get("vintage_lookup")
+        if vl and not lookup.index.isin(counts.index).all():
+            # counts on the other OA vintage (Census 2021 on 2011 boundaries): carry them over
+            links = read_crosswalk(
+                vl["path"], source=vl["source"], target=vl["target"], change=vl.get("change")
+            )
+            on_source = counts.index.isin(links["source"]).mean()
+            if on_source > counts.index.isin(links["target"]).mean():
+                counts = counts_across_vintages(counts, links)
+    spread = spread_to_oas(pop, lookup["lsoa_code"], counts)
+    logger.info("      population: %s", spread.attrs["measure"])
+    return spread
 
 
 def population_join(cfg: Config, oa: gpd.GeoDataFrame, population: pd.Series) -> Join:
@@ -331,19 +520,44 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
     oa = read_area_boundaries(cfg, "oa")
     lsoa = read_area_boundaries(cfg, "lsoa")
     ward = read_area_boundaries(cfg, "ward")
+    rows: list[tuple[str, int, int]] = []
+    n_oa_file = len(oa)
+    if not cfg["geography"].get("lookup"):
+        pre = study_area_oas(cfg, oa)  # by the OA boundaries' LAD column, before deriving
+        if pre is not None:
+            oa = _keep(oa, "oa_code", pre)
     lookup, report = read_area_lookup(cfg, oa, lsoa, ward)
+    inside = study_area_oas(cfg, oa, lookup)
+    if inside is not None:
+        oa = _keep(oa, "oa_code", inside)
+        rows.append(("OA boundaries", len(oa), n_oa_file))
+        rows.append(("lookup", *rows_inside(lookup.index, inside)))
+        logger.info("      study area: %s", study_area(cfg["area"]).describe())
     checks = [join() for join in geography_joins(cfg, oa, lsoa, ward, lookup)]
+    checks.append(missing_oas_join(cfg, oa, lookup, inside)())
     lookup = lookup.loc[oa["oa_code"]]
     # the study area is what the OAs cover; LSOA and ward files may hold more
-    # (isin against the unique codes: far faster on pandas' text columns)
-    lsoa = lsoa[lsoa["lsoa_code"].isin(lookup["lsoa_code"].unique())].reset_index(drop=True)
-    ward = ward[ward["ward_code"].isin(lookup["ward_code"].unique())].reset_index(drop=True)
+    n_lsoa_file, n_ward_file = len(lsoa), len(ward)
+    lsoa = _keep(lsoa, "lsoa_code", lookup["lsoa_code"].unique())
+    ward = wards_in_area(ward, oa, lookup)
+    if inside is not None:
+        rows += [("LSOA boundaries", len(lsoa), n_lsoa_file), ("ward boundaries", len(ward),
+                 n_ward_file)]  # fmt: skip
+    fit = oa_ward_fit(oa, ward, lookup)
+    report["ward_fit"] = fit
 
-    population = read_config_population(cfg)
+    population = read_config_population(cfg, lookup)
     if population is not None:
+        if inside is not None and cfg["geography"]["population"]["level"] == "oa":
+            rows.append(("population", *rows_inside(population.index, inside)))
         checks.append(population_join(cfg, oa, population)())
     survey, survey_info = read_config_survey(cfg)
+    synthetic = is_synthetic_survey(cfg["survey"]["path"])
+    if synthetic:
+        warnings.warn(SYNTHETIC_NOTICE, ResilienceWarning, stacklevel=2)
     classification = read_classification(cfg, survey_info.levels)
+    if inside is not None:
+        rows.append(("classification", *rows_inside(classification.index, inside)))
     crosswalk = read_config_crosswalk(cfg, oa, classification, population)
     if crosswalk is None:
         if cfg["classification"] is not None:
@@ -354,7 +568,13 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
             "      vintage lookup: %s", ", ".join(f"{k} {v}" for k, v in crosswalk.counts.items())
         )
     hard = read_config_hard(cfg, lsoa)
+    if inside is not None:
+        rows += [(f"hard data {Path(src.path).name}", src.match.n_matched if src.match else 0,
+                  src.n_rows) for src in hard.sources]  # fmt: skip
+    for what, n_in, n_all in rows:
+        logger.info("      %s: %s of %s rows inside the study area", what, f"{n_in:,}",
+                    f"{n_all:,}")  # fmt: skip
     return Inputs(
         cfg, oa, lsoa, ward, lookup, report, population, classification, crosswalk, survey,
-        survey_info, hard, checks,
+        survey_info, hard, checks, rows, synthetic,
     )  # fmt: skip

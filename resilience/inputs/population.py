@@ -11,9 +11,15 @@ allows it). It reads
 * the same tables with columns re-coded as ``ts0010001`` … when the ``_dictionary.csv``
   that names them (columns ``column``, ``Table_Name``, ``Variable_Name``) sits beside the
   file;
-* Census 2011 key statistics with plain headers (``All usual residents``, ``Age 0 to 4``).
+* Census 2011 key statistics with plain headers (``All usual residents``, ``Age 0 to 4``);
+* the ONS mid-year small-area population estimates as published, one row per LSOA with
+  ``All Ages`` and single years ``0`` … ``90+``, or the broad bands ``Persons_All-Ages``,
+  ``Persons_0-15`` … ``Persons_65+`` (the male and female columns are left aside).
 
-Headers are compared after :func:`normalise_header`, case-insensitively.
+:func:`spread_to_oas` spreads LSOA figures to their OAs, in proportion to an OA count
+(such as the Census 2021 TS001 usual residents) or equally.
+
+Headers are compared after :func:`census_label`, case-insensitively.
 """
 
 from __future__ import annotations
@@ -28,11 +34,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataQualityWarning, InputDataError, format_examples
-from ._areacodes import LEVEL_LABELS, resolve_column, squash
+from ._areacodes import LEVEL_LABELS, detect_code_column, resolve_column, squash
 from ._io import file_label, read_table, to_numeric
-from .codes import GEOGRAPHY_PREFIXES, detect_geography, find_code_column, normalise_codes
+from .codes import GEOGRAPHY_PREFIXES, detect_geography, normalise_codes
 
-__all__ = ["ADULT_AGE", "DICTIONARY_NAME", "normalise_header", "read_population"]
+__all__ = [
+    "ADULT_AGE",
+    "DICTIONARY_NAME",
+    "census_label",
+    "counts_across_vintages",
+    "read_population",
+    "spread_to_oas",
+]
 
 #: File name of the variable dictionary of re-coded Census tables (``ts0010001`` …).
 DICTIONARY_NAME = "_dictionary.csv"
@@ -60,14 +73,16 @@ _BANDS = (
 )
 
 
-def normalise_header(header: str) -> str:
-    """A Census header without its ``; measures: Value`` suffix and with tidy spacing.
+def census_label(header: str) -> str:
+    """The label of a Census column: its header without ``; measures: Value``, tidily spaced.
+
+    Labels keep their case (they are shown in messages); compare them with ``.lower()``.
 
     Examples
     --------
-    >>> normalise_header("Age: Total; measures: Value")
+    >>> census_label("Age: Total; measures: Value")
     'Age: Total'
-    >>> normalise_header("Country of birth:  British Overseas ; measures: Value")
+    >>> census_label("Country of birth:  British Overseas ; measures: Value")
     'Country of birth: British Overseas'
     """
     text = _MEASURES.sub("", str(header))
@@ -169,7 +184,16 @@ def read_population(
     codes = _codes(df[code_col], path=path, column=code_col)
     values = _value_columns(df.columns, labels, code_col)
 
-    if column is not None:
+    if (
+        column is not None
+        and column.strip().lower() == "adults"
+        and not any(v.key == "adults" for v in values)
+    ):
+        # adults asked for and not a column: computed from the age columns
+        result, measure, used = _default_figure(df, values, codes, path=path, layout=layout)
+        if not measure.startswith("adults"):
+            _match_column(values, column, path=path, layout=layout)  # raises, listing columns
+    elif column is not None:
         chosen = _match_column(values, column, path=path, layout=layout)
         num = to_numeric(df, [chosen.raw], path=path, role=_ROLE)
         result, measure, used = num[chosen.raw].to_numpy(), chosen.label, [chosen.raw]
@@ -197,9 +221,39 @@ def read_population(
 # ---- headers ---------------------------------------------------------------------------
 
 
+_MYE_BAND = re.compile(r"^(?:persons[_ ]?)?(\d+)\s*[-_]\s*(\d+)$", re.IGNORECASE)
+_MYE_OPEN = re.compile(r"^(?:persons[_ ]?)?(\d+)\s*\+$", re.IGNORECASE)
+_MYE_YEAR = re.compile(r"^(?:persons[_ ]?)?(\d+)$", re.IGNORECASE)
+_MYE_TOTAL = re.compile(r"^(?:persons[_ ]?)?all[ _-]?ages$", re.IGNORECASE)
+
+
+def _mid_year_label(column: str) -> str | None:
+    """The Census-style label of a mid-year estimates column (``Persons_0-15``, ``90+``).
+
+    Examples
+    --------
+    >>> _mid_year_label("Persons_0-15"), _mid_year_label("90+"), _mid_year_label("All Ages")
+    ('Age: Aged 0 to 15', 'Age: Aged 90 and over', 'Age: Total')
+    """
+    c = squash(str(column))
+    if _MYE_TOTAL.match(c):
+        return "Age: Total"
+    if m := _MYE_BAND.match(c):
+        return f"Age: Aged {m.group(1)} to {m.group(2)}"
+    if m := _MYE_OPEN.match(c):
+        return f"Age: Aged {m.group(1)} and over"
+    if m := _MYE_YEAR.match(c):
+        return f"Age: Aged {m.group(1)}"
+    return None
+
+
 def _labels(columns: pd.Index, path: Path) -> tuple[dict[str, str], str]:
     """Normalised label of every column, translating re-coded ``ts…`` names if possible."""
-    labels = {str(c): normalise_header(c) for c in columns}
+    labels = {str(c): census_label(c) for c in columns}
+    mid_year = {c: _mid_year_label(c) for c in labels}
+    if any(v == "Age: Total" for v in mid_year.values()):
+        labels.update({c: v for c, v in mid_year.items() if v is not None})
+        return labels, "mid-year"
     coded = [c for c in labels if _TS_CODED.match(c)]
     layout = "census" if any(": " in v for v in labels.values()) else "plain"
     if not coded:
@@ -217,30 +271,20 @@ def _labels(columns: pd.Index, path: Path) -> tuple[dict[str, str], str]:
     meaning = dict(zip(names, d[table].astype(str) + ": " + d[var].astype(str), strict=True))
     for c in coded:
         if c.lower() in meaning:
-            labels[c] = normalise_header(meaning[c.lower()])
+            labels[c] = census_label(meaning[c.lower()])
     return labels, "census-coded"
 
 
 def _code_column(columns: list[str], code: str | None, path: str | Path) -> str:
     if code is not None:
         return resolve_column(columns, code, path=path, role=_ROLE, setting=f"code in {_ENTRY}")
-    nomis = [c for c in columns if squash(c).lower() == "geography code"]
-    if len(nomis) == 1:
-        return nomis[0]
-    for level in ("oa", "lsoa", "msoa", "ward", "lad"):
-        found = find_code_column(columns, level)
-        if len(found) == 1:
-            return found[0]
-        if found:
-            raise InputDataError(
-                f"The {_ROLE} file {file_label(path)} has {len(found)} candidate "
-                f"{LEVEL_LABELS[level]} code columns: {format_examples(found)}. Say which one "
-                f'to use: set code = "{found[0]}" in {_ENTRY}.'
-            )
-    raise InputDataError(
-        f"The {_ROLE} file {file_label(path)} has no area code column (such as 'geography "
-        f"code', OA21CD or LSOA21CD). Its columns are: {format_examples(columns, 30)}. Name "
-        f'it: set code = "<column>" in {_ENTRY}.'
+    return detect_code_column(
+        columns,
+        ("oa", "lsoa", "msoa", "ward", "lad"),
+        path=path,
+        role=_ROLE,
+        setting=f'code = "..." in {_ENTRY}',
+        also=("geography code",),
     )
 
 
@@ -307,7 +351,7 @@ def _listing(values: list[_Column], layout: str) -> str:
 
 
 def _match_column(values: list[_Column], column: str, *, path: str | Path, layout: str) -> _Column:
-    key = normalise_header(column).lower()
+    key = census_label(column).lower()
     for test in (
         lambda v: v.raw == column,
         lambda v: v.key == key,
@@ -484,3 +528,109 @@ def _check_values(values: np.ndarray, codes: pd.Series, *, path: str | Path, col
             f"({format_examples(values[negative].tolist())}). Populations cannot be negative: "
             "is this the right column?"
         )
+
+
+# ---- spreading LSOA figures to OAs -------------------------------------------------------
+
+
+def spread_to_oas(
+    lsoa_population: pd.Series, oa_lsoa: pd.Series, oa_counts: pd.Series | None = None
+) -> pd.Series:
+    """Spread LSOA populations to their OAs; each LSOA's total is kept exactly.
+
+    Each OA gets its LSOA's figure times its share of the LSOA's ``oa_counts`` (such as
+    Census 2021 usual residents, TS001), or an equal share without counts. OAs missing
+    from ``oa_counts`` (2011 OAs whose code changed in 2021, when the counts are on 2021
+    OAs) take the mean count of the counted OAs of their LSOA (an equal share when none
+    is counted), with a :class:`DataQualityWarning` giving how many.
+
+    Parameters
+    ----------
+    lsoa_population : Series
+        Population by LSOA code (from :func:`read_population`).
+    oa_lsoa : Series
+        LSOA code of each OA, indexed by OA code (the study area's OAs).
+    oa_counts : Series, optional
+        A count by OA code used as the spreading weight.
+
+    Returns
+    -------
+    Series
+        Population by OA code (NaN for OAs whose LSOA has no figure); ``attrs["measure"]``
+        says how it was made.
+
+    Examples
+    --------
+    >>> lsoa = pd.Series({"E01000001": 300.0})
+    >>> oas = pd.Series("E01000001", index=["E00000001", "E00000002"])
+    >>> spread_to_oas(lsoa, oas, pd.Series({"E00000001": 10.0, "E00000002": 20.0})).tolist()
+    [100.0, 200.0]
+    >>> spread_to_oas(lsoa, oas).tolist()
+    [150.0, 150.0]
+    """
+    lsoa_of = oa_lsoa.astype(str)
+    what = lsoa_population.attrs.get("measure", "population")
+    if oa_counts is None:
+        weight = pd.Series(1.0, index=lsoa_of.index)
+        how = "equally"
+    else:
+        weight = oa_counts.reindex(lsoa_of.index).astype(float)
+        missing = weight.isna()
+        mean = weight.groupby(lsoa_of).transform("mean")
+        weight = weight.fillna(mean).fillna(1.0)
+        label = oa_counts.attrs.get("path", "the OA counts")
+        how = f"in proportion to {oa_counts.attrs.get('measure', 'the OA counts')} ({label})"
+        if missing.any():
+            warnings.warn(
+                f"{int(missing.sum())} of {len(weight)} OAs have no count in the OA counts file "
+                f"{file_label(label)} (their codes are not in it: OAs whose code changed "
+                "between censuses, or a file of another area); they take the mean count of "
+                "their LSOA's other OAs. Give counts on the boundaries' OA vintage for exact "
+                "shares.",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+    weight = weight.clip(lower=0)
+    total = weight.groupby(lsoa_of).transform("sum")
+    n = weight.groupby(lsoa_of).transform("size")
+    share = (weight / total).where(total > 0, 1.0 / n)
+    out = (lsoa_of.map(lsoa_population.astype(float)) * share).rename("population")
+    out.index.name = "oa_code"
+    out.attrs = dict(lsoa_population.attrs)
+    out.attrs["measure"] = f"{what}, per LSOA, spread to OAs {how}"
+    out.attrs["geography"] = "oa"
+    return out
+
+
+def counts_across_vintages(counts: pd.Series, links: pd.DataFrame) -> pd.Series:
+    """OA counts of one OA vintage carried to another through the ONS OA lookup.
+
+    Each OA of ``counts`` shares its count equally among the OAs it links to (a 2021 OA
+    made by merging two 2011 OAs gives each half); an OA adds up the shares it receives
+    (a 2011 OA split in two in 2021 gets both halves' counts). Used only as spreading
+    weights, so the LSOA totals stay exact whatever the approximation.
+
+    Parameters
+    ----------
+    counts : Series
+        Counts by OA code of the ``links["source"]`` vintage.
+    links : DataFrame
+        ``source`` and ``target`` OA codes, one row per link (as from
+        :func:`resilience.inputs.crosswalk.read_crosswalk`).
+
+    Examples
+    --------
+    >>> links = pd.DataFrame({"source": ["A", "B", "C"], "target": ["X", "X", "Y"]})
+    >>> counts_across_vintages(pd.Series({"A": 10.0, "B": 5.0, "C": 7.0}), links).to_dict()
+    {'X': 15.0, 'Y': 7.0}
+    """
+    lk = links[["source", "target"]].drop_duplicates()
+    n_targets = lk.groupby("source")["target"].transform("size")
+    part = lk["source"].map(counts.astype(float)) / n_targets
+    out = part.groupby(lk["target"]).sum(min_count=1).dropna().rename("population")
+    out.index.name = "oa_code"
+    out.attrs = dict(counts.attrs)
+    out.attrs["measure"] = (
+        f"{counts.attrs.get('measure', 'OA counts')} carried across OA vintages by the lookup"
+    )
+    return out

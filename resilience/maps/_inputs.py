@@ -12,13 +12,14 @@ import pandas as pd
 
 from ..clusters import share_columns
 from ..errors import CodeMatchError, ConfigError, InputDataError, format_examples
+from ..schema import AGREE, HARD_WORSE, PREDICTED_WORSE
 
 __all__ = ["FLAGS", "MapInputs", "check_inputs"]
 
 CRS = "EPSG:27700"
 
 #: Flag values in map order (the diverging palette runs hard_worse ... predicted_worse).
-FLAGS = ("hard_worse", "agree", "predicted_worse")
+FLAGS = (HARD_WORSE, AGREE, PREDICTED_WORSE)
 
 _OA_REQUIRED = ["oa_code", "lsoa_code", "ward_code", *share_columns(), "resilience_score"]
 _OA_NUMERIC = [
@@ -85,7 +86,7 @@ def _frame(gdf: object, role: str, required: list[str]) -> gpd.GeoDataFrame:
         raise InputDataError(
             f"The {role} frame has no column {format_examples(missing)}. Its columns are: "
             f"{format_examples(list(gdf.columns), 15)}. Pass the {role} layer of the "
-            "pipeline's result (SPEC section 4 columns)."
+            "pipeline's result (the output columns)."
         )
     if gdf.crs is None:
         raise InputDataError(

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..clusters import CLUSTERS
 from ..errors import DataQualityWarning
+from ..schema import AGREE, HARD_WORSE, PREDICTED_WORSE
 from ._classify import Classes, category_classes, quantile_classes
 from ._inputs import FLAGS, MapInputs
 from ._palettes import PALETTES
@@ -23,9 +24,9 @@ from ._palettes import PALETTES
 __all__ = ["FLAG_LABELS", "LayerSpec", "build_layers", "class_index", "tooltip_fields"]
 
 FLAG_LABELS = {
-    "hard_worse": "Hard data show more need than predicted",
-    "agree": "Prediction and hard data agree",
-    "predicted_worse": "Prediction shows more need than hard data",
+    HARD_WORSE: "Hard data show more need than predicted",
+    AGREE: "Prediction and hard data agree",
+    PREDICTED_WORSE: "Prediction shows more need than hard data",
 }
 _MAX_CATEGORIES = len(PALETTES["tol_muted"])
 

@@ -12,6 +12,7 @@ import numpy as np
 import shapely
 
 from ..errors import ConfigError, DataQualityWarning, ResilienceWarning, format_examples
+from ..schema import DISAGREE
 from ._geometry import MapGeometry, coverage_warning, prepare_geometry
 from ._inputs import MapInputs, check_inputs
 from ._layers import build_layers, tooltip_fields
@@ -131,6 +132,7 @@ def write_maps(
     simplify: float | Mapping[str, float] | None = None,
     tiles: str = TILES,
     tiles_attribution: str | None = None,
+    notice: str | None = None,
 ) -> dict:
     """Write the borough map ``index.html`` and one map per ward under ``wards/``.
 
@@ -146,7 +148,7 @@ def write_maps(
     out_dir : str or Path
         Folder to write into (created if needed; files of the same names are replaced).
     oa, lsoa, ward : GeoDataFrame
-        The pipeline's OA, LSOA and ward layers (SPEC section 4 columns), any CRS.
+        The pipeline's OA, LSOA and ward layers (the output columns), any CRS.
         OA shares may be missing (suppressed); they are drawn grey.
     mode : {"tiles", "tileless", "offline"}, default="tiles"
         ``tiles``: a web base map, Leaflet from its CDN. ``tileless``: no base map.
@@ -170,6 +172,9 @@ def write_maps(
         provider (e.g. one with your organisation's key).
     tiles_attribution : str, optional
         Attribution of a URL template (HTML allowed, shown as given).
+    notice : str, optional
+        A warning shown as a banner across the top of every page (plain text), such as
+        "TRIAL RUN on a SYNTHETIC survey".
 
     Returns
     -------
@@ -211,12 +216,24 @@ def write_maps(
         tiles=tiles,
         tiles_attribution=tiles_attribution,
     )
+    if notice:
+        run.legend = _notice_html(notice) + run.legend  # the boxes of every page
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sizes: dict[Path, int] = {}
     index = run.write_borough(out / "index.html", title, ward_pages, sizes)
     wards = run.write_wards(out / "wards", title, sizes) if ward_pages else {}
     return {"index": index, "wards": wards, "bytes": sizes}
+
+
+def _notice_html(text: str) -> str:
+    """A banner across the top of the page, above the map."""
+    return (
+        '<div class="rz-notice" role="alert" style="position:fixed;top:8px;left:50%;'
+        "transform:translateX(-50%);z-index:2000;max-width:60%;background:#fde8e8;"
+        "border:2px solid #b00020;color:#600010;font:bold 14px sans-serif;padding:6px 10px;"
+        f'border-radius:4px">{esc(text)}</div>'
+    )
 
 
 class _Run:
@@ -280,7 +297,7 @@ class _Run:
         inputs, geometry = self.inputs, self.geometry
         pages = _WardPages(inputs, geometry["ward"])
         figures = AreaFigures.from_wards(inputs.ward)
-        flagged = inputs.lsoa[inputs.lsoa["flag"].isin(["hard_worse", "predicted_worse"])]
+        flagged = inputs.lsoa[inputs.lsoa["flag"].isin(DISAGREE)]
         flagged_by_ward = dict(list(flagged.groupby("ward_code", sort=False)))
         paths: dict[str, Path] = {}
         for w in range(len(inputs.ward)):

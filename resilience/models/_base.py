@@ -3,16 +3,151 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from ..errors import DataQualityWarning, InputDataError
+from ..errors import ConfigError, DataQualityWarning, InputDataError
 from ..inputs.survey import WEIGHT
 
-__all__ = ["forget_fit", "int_seed", "survey_weights"]
+__all__ = [
+    "Constraint",
+    "at_least",
+    "between",
+    "check_params",
+    "fixed",
+    "forget_fit",
+    "int_seed",
+    "one_of",
+    "survey_weights",
+]
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """The legal values of one estimator parameter, declared once.
+
+    An estimator lists them in its ``_parameter_constraints`` (parameter name →
+    :class:`Constraint`), in the spirit of scikit-learn's; :func:`check_params` checks an
+    estimator against them when it is fitted and :mod:`resilience.config` checks the
+    config keys that set those parameters against the same declarations, so the two
+    cannot drift apart.
+
+    Attributes
+    ----------
+    what : str
+        What the value must be, completing "must be ..." (``"at least 1"``).
+    ok : callable
+        True for a legal value.
+    kind : str
+        The type in words (``"a whole number"``), for messages about Python arguments;
+        the config checks types itself, so its messages use :attr:`what` alone.
+
+    Examples
+    --------
+    >>> c = at_least(1)
+    >>> c.ok(3), c.ok(0), c.ok(2.5), c.what
+    (True, False, False, 'at least 1')
+    """
+
+    what: str
+    ok: Callable[[Any], bool]
+    kind: str = ""
+
+    def describe(self) -> str:
+        """The rule with its type, e.g. ``'a whole number, at least 1'``."""
+        return f"{self.kind}, {self.what}" if self.kind else self.what
+
+
+def _whole(v: Any) -> bool:
+    return isinstance(v, Integral) and not isinstance(v, bool)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, Real) and not isinstance(v, bool)
+
+
+def at_least(low: int, note: str = "") -> Constraint:
+    """A whole number of at least ``low`` (``note`` says what the smallest value means).
+
+    Examples
+    --------
+    >>> at_least(0, "0 skips it").what
+    '0 or more (0 skips it)'
+    """
+    what = f"at least {low}" if low else "0 or more"
+    return Constraint(
+        what + (f" ({note})" if note else ""), lambda v: _whole(v) and v >= low, "a whole number"
+    )
+
+
+def between(low: float, high: float, example: str = "") -> Constraint:
+    """A number strictly between ``low`` and ``high``.
+
+    Examples
+    --------
+    >>> c = between(0, 1, "e.g. 0.9")
+    >>> c.ok(0.5), c.ok(1), c.what
+    (True, False, 'between 0 and 1 (e.g. 0.9)')
+    """
+    what = f"between {low:g} and {high:g}" + (f" ({example})" if example else "")
+    return Constraint(what, lambda v: _number(v) and low < v < high, "a number")
+
+
+def one_of(values: tuple[Any, ...], what: str = "") -> Constraint:
+    """One of ``values`` (``what`` words them when the default listing does not suit).
+
+    Examples
+    --------
+    >>> one_of(("ml", "minres")).what
+    'one of ml, minres'
+    """
+    words = what or "one of " + ", ".join(str(v) for v in values if v is not None)
+    return Constraint(words, lambda v: isinstance(v, (str, type(None))) and v in values)
+
+
+def fixed(value: Any, reason: str) -> Constraint:
+    """A parameter with a single legal value, kept because callers pass it (``reason``).
+
+    Examples
+    --------
+    >>> fixed(6, "one cluster per profile").what
+    '6 (one cluster per profile)'
+    """
+    return Constraint(f"{value!r} ({reason})", lambda v: _whole(v) and v == value)
+
+
+def check_params(estimator: Any) -> None:
+    """Check an estimator's parameters against its ``_parameter_constraints``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the parameter, what it must be and the value given.
+
+    Examples
+    --------
+    >>> class Toy:
+    ...     _parameter_constraints = {"n": at_least(1)}
+    ...     n = 0
+    >>> check_params(Toy())
+    Traceback (most recent call last):
+    ...
+    resilience.errors.ConfigError: n must be a whole number, at least 1; got 0 (a parameter of Toy).
+    """
+    constraints: Mapping[str, Constraint] = type(estimator)._parameter_constraints
+    for name, c in constraints.items():
+        value = getattr(estimator, name)
+        if not c.ok(value):
+            raise ConfigError(
+                f"{name} must be {c.describe()}; got {value!r} (a parameter of "
+                f"{type(estimator).__name__})."
+            )
 
 
 def int_seed(random_state: int | np.random.RandomState | None) -> int | None:
@@ -31,9 +166,26 @@ def int_seed(random_state: int | np.random.RandomState | None) -> int | None:
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-def forget_fit(estimator: object) -> None:
-    """Remove every fitted attribute, so a failed fit leaves an unfitted estimator."""
-    for name in [k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")]:
+def forget_fit(estimator: Any) -> None:
+    """Remove all fitted state, so a failed fit leaves an unfitted estimator.
+
+    Everything in the instance that is not a constructor parameter is fitted state (the
+    public ``…_`` attributes and the private ones kept for ``predict``).
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator
+    >>> class Toy(BaseEstimator):
+    ...     def __init__(self, n=1):
+    ...         self.n = n
+    >>> toy = Toy()
+    >>> toy.mean_, toy._table = 1.0, "kept for predict"
+    >>> forget_fit(toy)
+    >>> sorted(vars(toy))
+    ['n']
+    """
+    params = set(estimator._get_param_names())
+    for name in [k for k in vars(estimator) if k not in params]:
         delattr(estimator, name)
 
 

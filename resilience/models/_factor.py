@@ -168,7 +168,7 @@ def parallel_analysis(
     *,
     n_iter: int = 20,
     quantile: float = 0.95,
-    seed: int = 0,
+    random_state: int = 0,
 ) -> ParallelAnalysis:
     """Parallel analysis of a weighted correlation matrix, in both of its usual variants.
 
@@ -191,7 +191,7 @@ def parallel_analysis(
     >>> pa.n_components, pa.n_factors
     (1, 1)
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     p = corr.shape[0]
     sims = np.empty((n_iter, p))
     reduced_sims = np.empty((n_iter, p))

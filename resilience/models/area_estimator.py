@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -54,7 +54,7 @@ from ..errors import (
     NotFittedError,
     format_examples,
 )
-from ._base import forget_fit, int_seed, survey_weights
+from ._base import Constraint, at_least, between, check_params, forget_fit, int_seed, survey_weights
 from ._intervals import summary_columns
 
 __all__ = ["AreaEstimator", "n_band", "normalise_category"]
@@ -126,6 +126,13 @@ def _unknown_areas_error(
     )
 
 
+def _shrinkage_ok(s: object) -> bool:
+    """``"empirical_bayes"``, a fixed prior strength of 0 or more, or None (no shrinkage)."""
+    if s is None or s == "empirical_bayes":
+        return True
+    return isinstance(s, (int, float)) and not isinstance(s, bool) and s >= 0
+
+
 class AreaEstimator(BaseEstimator):
     """Cluster shares per classification category, shrunk, protected and bootstrapped.
 
@@ -176,6 +183,17 @@ class AreaEstimator(BaseEstimator):
     ['g', 'sg']
     """
 
+    #: Legal values of the parameters; the config's [estimates] keys and [survey]
+    #: min_respondents are checked against them.
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "min_respondents": at_least(1),
+        "n_boot": at_least(0, "0 gives no intervals"),
+        "interval": between(0, 1, "e.g. 0.9"),
+        "shrinkage": Constraint(
+            "'empirical_bayes' or a number of pseudo-respondents, 0 or more", _shrinkage_ok
+        ),
+    }
+
     def __init__(
         self,
         levels: Sequence[str],
@@ -210,19 +228,7 @@ class AreaEstimator(BaseEstimator):
             raise ConfigError(
                 f"levels must be a non-empty list of distinct columns; got {levels!r}."
             )
-        if not isinstance(self.min_respondents, int) or self.min_respondents < 1:
-            raise ConfigError(
-                f"min_respondents must be a positive integer; got {self.min_respondents!r}."
-            )
-        if not 0 < self.interval < 1:
-            raise ConfigError(f"interval must be between 0 and 1; got {self.interval!r}.")
-        if not isinstance(self.n_boot, int) or self.n_boot < 0:
-            raise ConfigError(f"n_boot must be a non-negative integer; got {self.n_boot!r}.")
-        s = self.shrinkage
-        if not (s is None or s == "empirical_bayes" or (isinstance(s, (int, float)) and s >= 0)):
-            raise ConfigError(
-                f"shrinkage must be 'empirical_bayes', a non-negative number or None; got {s!r}."
-            )
+        check_params(self)
         return levels
 
     def _check_fitted(self) -> None:
@@ -516,10 +522,18 @@ class AreaEstimator(BaseEstimator):
         levels = self._levels
         missing_cols = [lv for lv in levels if lv not in areas.columns]
         if missing_cols:
+            found = list(areas.columns)
+            rename = (
+                f"areas.columns = {levels!r} (these {len(found)} columns, coarse to fine)"
+                if len(found) == len(levels)
+                else f"areas = areas[[<{len(levels)} columns, coarse to fine>]].set_axis("
+                f"{levels!r}, axis=1)"
+            )
             raise InputDataError(
                 f"The area classification has no column(s) {format_examples(missing_cols)}; "
-                f"expected one column per level {levels} (columns found: "
-                f"{format_examples(list(areas.columns), 10)})."
+                f"expected one column per level {levels}, named as in the survey (columns "
+                f"found: {format_examples(found, 10)}). Name them: {rename}; and index the "
+                "frame by OA code: areas = areas.set_index('OA21CD')."
             )
         table = self._table
         key = {(r.level, r.code): i for i, r in enumerate(table.itertuples())}

@@ -38,7 +38,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -47,14 +47,21 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
-from sklearn.utils._param_validation import Interval, InvalidParameterError
 from threadpoolctl import threadpool_limits
 
 from ..clusters import CLUSTER_KEYS, share_columns
-from ..errors import ConfigError, InputDataError, NotFittedError, format_examples
+from ..errors import InputDataError, NotFittedError, format_examples
 from ..inputs.census import Margins
 from ..inputs.concepts import CONCEPTS, DEFAULT_VARIABLES
-from ._base import forget_fit, int_seed, survey_weights
+from ._base import (
+    Constraint,
+    at_least,
+    between,
+    check_params,
+    forget_fit,
+    int_seed,
+    survey_weights,
+)
 from ._intervals import summary_columns
 from .area_estimator import n_band, normalise_category
 from .ipf import cell_codes, ipf
@@ -63,6 +70,12 @@ from .oa_estimates import OaEstimates
 __all__ = ["MRPEstimator", "mrp_oa_estimates"]
 
 K = len(CLUSTER_KEYS)
+
+
+def _whole(v: Any) -> bool:
+    return isinstance(v, Integral) and not isinstance(v, bool)
+
+
 _CHUNK = 2000  # OAs post-stratified at once
 
 
@@ -139,18 +152,36 @@ class MRPEstimator(BaseEstimator):
     ((40, 6), True)
     """
 
-    _parameter_constraints: dict = {  # noqa: RUF012 (scikit-learn's declaration)
-        "variables": ["array-like"],
-        "area_predictor": [str, None],
-        "region": [Interval(Integral, 1, 12, closed="both"), None],
-        "urban": [Interval(Integral, 1, 2, closed="both"), None],
-        "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "cv": [Interval(Integral, 2, None, closed="left")],
-        "n_boot": [Interval(Integral, 0, None, closed="left")],
-        "interval": [Interval(Real, 0, 1, closed="neither")],
-        "seed_prior": [Interval(Real, 0, None, closed="neither")],
-        "min_region": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "variables": Constraint(
+            "a list of distinct concepts among " + ", ".join(CONCEPTS),
+            lambda v: (
+                not isinstance(v, str)
+                and len(list(v)) > 0
+                and all(x in CONCEPTS for x in v)
+                and len(set(v)) == len(list(v))
+            ),
+        ),
+        "area_predictor": Constraint(
+            "a column name or None", lambda v: v is None or isinstance(v, str)
+        ),
+        "region": Constraint(
+            "a gor_dv code 1 to 12, or None", lambda v: v is None or (_whole(v) and 1 <= v <= 12)
+        ),
+        "urban": Constraint("1 (urban), 2 (rural) or None", lambda v: v in (None, 1, 2)),
+        "Cs": Constraint(
+            "a number of penalty strengths (1 or more) or a list of them",
+            lambda v: (_whole(v) and v >= 1) or (not isinstance(v, str) and len(list(v)) > 0),
+        ),
+        "cv": at_least(2),
+        "n_boot": at_least(0, "0 gives no intervals"),
+        "interval": between(0, 1, "e.g. 0.9"),
+        "seed_prior": Constraint(
+            "a positive number",
+            lambda v: isinstance(v, Real) and not isinstance(v, bool) and v > 0,
+            "a number",
+        ),
+        "min_region": at_least(1),
     }
 
     def __init__(
@@ -189,17 +220,8 @@ class MRPEstimator(BaseEstimator):
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> list[str]:
+        check_params(self)
         variables = list(self.variables)
-        unknown = [v for v in variables if v not in CONCEPTS]
-        if not variables or unknown or len(set(variables)) != len(variables):
-            raise ConfigError(
-                f"variables must be distinct concepts among {', '.join(CONCEPTS)}; got "
-                f"{variables!r}."
-            )
-        try:
-            self._validate_params()
-        except InvalidParameterError as err:
-            raise ConfigError(f"MRPEstimator: {err}") from err
         return variables
 
     def _predictors(self) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,13 +24,26 @@ from ..errors import (
     format_examples,
 )
 from ..items import Item, items_by_construct, parse_items
-from ._base import forget_fit, int_seed, survey_weights
+from ._base import (
+    Constraint,
+    at_least,
+    between,
+    check_params,
+    fixed,
+    forget_fit,
+    int_seed,
+    one_of,
+    survey_weights,
+)
 from ._factor import FactorFit, adequacy, fit_factors, kish_n, parallel_analysis
 
 __all__ = ["SurveyModel"]
 
 #: A matched cluster whose centroid has a cosine similarity below this with its profile warns.
 POOR_MATCH = 0.5
+#: Rotations ``factor_analyzer`` offers ("none" or None: unrotated).
+ROTATIONS = ("oblimin", "promax", "varimax", "quartimax", "quartimin", "oblimax", "equamax",
+             "geomin_obl", "geomin_ort", "none", None)  # fmt: skip
 
 
 def _single_thread() -> threadpool_limits:
@@ -76,7 +89,7 @@ class _Screened(NamedTuple):
 class SurveyModel(BaseEstimator):
     """Factor analysis and k-means clustering of survey answers into six resilience clusters.
 
-    The model follows the product specification (section 3.2):
+    The method:
 
     1. items are recoded to their construct direction (higher = better, except stress);
        respondents missing more than half of any construct's items are left out (counted)
@@ -168,6 +181,19 @@ class SurveyModel(BaseEstimator):
     True
     """
 
+    #: Legal values of the parameters; the config's [model] keys are checked against them.
+    #: ``n_clusters`` has one legal value: clusters are named by a one-to-one assignment
+    #: to the six profiles, but the parameter stays because the documented call passes it.
+    _parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "n_factors": at_least(1),
+        "n_clusters": fixed(len(CLUSTER_KEYS), "one cluster per resilience profile"),
+        "rotation": one_of(ROTATIONS),
+        "method": one_of(("minres", "ml", "principal"), "minres, ml or principal"),
+        "n_init": at_least(1),
+        "n_boot": at_least(0, "0 skips the stability check"),
+        "max_missing": between(0, 1),
+    }
+
     def __init__(
         self,
         n_factors: int = 5,
@@ -200,15 +226,7 @@ class SurveyModel(BaseEstimator):
         return f"SurveyModel({params}) [{state}]"
 
     def _check_params(self) -> tuple[Item, ...]:
-        if self.n_clusters != len(CLUSTER_KEYS):
-            raise ConfigError(
-                f"n_clusters must be {len(CLUSTER_KEYS)}: clusters are named by a one-to-one "
-                f"assignment to the six resilience profiles; got {self.n_clusters}."
-            )
-        if not isinstance(self.n_factors, int) or self.n_factors < 1:
-            raise ConfigError(f"n_factors must be a positive integer; got {self.n_factors!r}.")
-        if not 0 < self.max_missing < 1:
-            raise ConfigError(f"max_missing must be between 0 and 1; got {self.max_missing!r}.")
+        check_params(self)
         items = parse_items(self.items)
         thin = {c: [i.name for i in g] for c, g in items_by_construct(items).items() if len(g) < 2}
         if thin:
@@ -275,14 +293,14 @@ class SurveyModel(BaseEstimator):
         w: np.ndarray,
         items: Sequence[Item],
         constructs: np.ndarray,
-        seed: int | np.random.RandomState | None,
+        random_state: int | np.random.RandomState | None,
         n_init: int,
     ) -> tuple[FactorFit, KMeans, np.ndarray, pd.DataFrame, pd.DataFrame]:
         fac = fit_factors(
             z, w, items, n_factors=self.n_factors, rotation=self.rotation, method=self.method
         )
         scores = fac.scores(z)
-        km = KMeans(n_clusters=self.n_clusters, n_init=n_init, random_state=seed)
+        km = KMeans(n_clusters=self.n_clusters, n_init=n_init, random_state=random_state)
         km.fit(scores, sample_weight=w)
         raw = km.labels_
         profiles = self._profiles(constructs, w, raw)
@@ -482,7 +500,7 @@ class SurveyModel(BaseEstimator):
         self.cluster_sizes_ = sizes
 
         n_eff = kish_n(w)
-        pa = parallel_analysis(fac.corr, w, seed=0 if seed is None else seed)
+        pa = parallel_analysis(fac.corr, w, random_state=0 if seed is None else seed)
         self.communalities_ = fac.communalities
         self.variance_explained_ = fac.variance
         self.diagnostics_ = {
@@ -532,24 +550,24 @@ class SurveyModel(BaseEstimator):
         cs: np.ndarray,
         items: Sequence[Item],
         raw: np.ndarray,
-        seed: int | None,
+        random_state: int | None,
     ) -> dict[str, Any]:
         full = self.cluster_keys_[raw]
         if not self.n_boot:
             return {"n_boot": 0}
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(random_state)
         n = len(z)
         aris, agree = [], []
         relabelled = 0
         n_init = max(1, min(self.n_init, 10))
         for _ in range(self.n_boot):
             idx = rng.choice(n, size=n, replace=True)
-            seed = int(rng.integers(2**31 - 1))
+            boot_state = int(rng.integers(2**31 - 1))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", PoorLabelMatchWarning)
                 try:
                     fac, km, keys, _, match = self._fit_core(
-                        z[idx], w[idx], items, cs[idx], seed, n_init
+                        z[idx], w[idx], items, cs[idx], boot_state, n_init
                     )
                 except ModelFitError:
                     continue

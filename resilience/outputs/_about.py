@@ -1,4 +1,7 @@
-"""Run metadata, sources, attribution, caveats and the column dictionary of the deliverables.
+"""Run metadata, sources, attribution and caveats of the deliverables.
+
+The column dictionary (:func:`column_meaning`) is the output schema's
+(:mod:`resilience.schema`), re-exported here for the workbook.
 
 The table writer (About sheet) and the report (sources and caveats sections) share the
 texts here, so the workbook and the page always say the same thing.
@@ -35,7 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from ..clusters import CLUSTERS
+from ..schema import UNKNOWN_MEANING, column_meaning
 
 __all__ = [
     "ATTRIBUTION",
@@ -109,78 +112,10 @@ DEFAULT_CAVEATS: tuple[str, ...] = (
     "site visits.",
 )
 
-#: Meaning given to a column the dictionary does not know.
-UNKNOWN_MEANING = "As supplied in the input data (see the config)"
-
-_FIXED_COLUMNS: dict[str, str] = {
-    "oa_code": "Output area code (ONS GSS code)",
-    "lsoa_code": "Lower layer super output area code (ONS GSS code)",
-    "lsoa_name": "LSOA name",
-    "ward_code": "Electoral ward code (ONS GSS code)",
-    "ward_name": "Ward name",
-    "population": "Population used as the weight (adults where available)",
-    "dominant_cluster": "The cluster with the largest predicted share",
-    "resilience_score": (
-        "Asset shares minus vulnerability shares, from -1 to 1; higher = more resilient"
-    ),
-    "estimate_level": (
-        "Classification level the estimate came from ('all' = the whole survey sample)"
-    ),
-    "hard_index": (
-        "Mean of the standardised hard-data indicators (z-scores within the study area); "
-        "higher = more need, 0 = study-area average"
-    ),
-    "predicted_quintile": (
-        "Quintile of predicted vulnerability (-resilience_score) within the study area; "
-        "1 = least need, 5 = most need"
-    ),
-    "hard_quintile": "Quintile of hard_index within the study area; 1 = least need, 5 = most need",
-    "gap": "predicted_quintile minus hard_quintile",
-    "flag": (
-        "agree; predicted_worse (prediction shows more need than the hard data); "
-        "hard_worse (hard data show more need than the prediction)"
-    ),
-    "flag_confidence": "Share of bootstrap replicates that give the same flag",
-    "flag_reason": "Hard indicators that pull the prediction and the hard data apart most",
-    "n_lsoa": "Number of LSOAs in the ward",
-    "n_flagged": "Number of the ward's LSOAs flagged as predicted_worse or hard_worse",
-    "n_oa": "Number of output areas",
-}
-
-
-def column_meaning(
-    column: str, extra: Mapping[str, str] | None = None, *, interval: float = 0.9
-) -> str:
-    """Meaning of an output column in one line, for data dictionaries.
-
-    Parameters
-    ----------
-    column : str
-        Column name (``share_isolation``, ``hard_index`` …).
-    extra : mapping, optional
-        Meanings that add to or override the built-in ones.
-    interval : float, default=0.9
-        Coverage of the bootstrap intervals, used in ``_lo``/``_hi`` columns.
-
-    Examples
-    --------
-    >>> column_meaning("share_isolation")
-    'Predicted share of residents in the Isolation cluster (0-1)'
-    >>> column_meaning("share_isolation_lo")
-    'Lower end of the 90% bootstrap interval of share_isolation'
-    """
-    if extra and column in extra:
-        return str(extra[column])
-    if column in _FIXED_COLUMNS:
-        return _FIXED_COLUMNS[column]
-    match = re.fullmatch(r"share_(\w+?)(_lo|_hi)?", column)
-    labels = {c.key: c.label for c in CLUSTERS}
-    if match and match.group(1) in labels:
-        if match.group(2):
-            end = "Lower" if match.group(2) == "_lo" else "Upper"
-            return f"{end} end of the {_pct(interval)} bootstrap interval of share_{match.group(1)}"
-        return f"Predicted share of residents in the {labels[match.group(1)]} cluster (0-1)"
-    return UNKNOWN_MEANING
+_SURVEY_NAMED = "a national survey (Understanding Society)"
+_SYNTHETIC_NAMED = (
+    "a SYNTHETIC survey made by resilience synth-survey for a trial run (not Understanding Society)"
+)
 
 
 @dataclass(frozen=True)
@@ -236,6 +171,9 @@ def normalise_about(about: Mapping[str, object] | None, *, title: str | None = N
         caveats = [
             c.format(interval_pct=_pct(interval), min_respondents=min_resp) for c in DEFAULT_CAVEATS
         ]
+        if about.get("synthetic_survey"):
+            # a trial run must not claim the survey it does not use
+            caveats = [c.replace(_SURVEY_NAMED, _SYNTHETIC_NAMED) for c in caveats]
     return About(
         title=str(title if title is not None else about.get("title", "Community resilience")),
         metadata=metadata,

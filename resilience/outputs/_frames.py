@@ -1,4 +1,5 @@
-"""Preparing result frames for flat exports: no geometry, codes as text, named columns."""
+"""Preparing result frames for flat exports: no geometry, codes as text, counts as integers,
+named columns, and text that a spreadsheet would run as a formula neutralised."""
 
 from __future__ import annotations
 
@@ -10,9 +11,29 @@ import pandas as pd
 
 from ..errors import InputDataError, format_examples
 
-__all__ = ["code_columns", "is_code_column", "plain_table", "require"]
+__all__ = [
+    "COUNT_COLUMNS",
+    "code_columns",
+    "formula_like",
+    "integer_counts",
+    "is_code_column",
+    "neutralise_formula",
+    "neutralise_text",
+    "plain_table",
+    "require",
+]
 
 _CODE = re.compile(r"(^|_)code$|^[a-z]+\d*cd$", re.IGNORECASE)
+
+#: Columns holding counts: written as integers (``Int64``, empty where missing).
+COUNT_COLUMNS = frozenset(
+    {"population", "n_lsoa", "n_flagged", "n_oa", "n_respondents", "respondents"}
+)
+
+#: First characters that make Excel, LibreOffice or Google Sheets read a cell as a formula
+#: (OWASP, "CSV Injection": ``=``, ``+``, ``-``, ``@``, tab and carriage return).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def is_code_column(name: str) -> bool:
@@ -31,6 +52,94 @@ def code_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if is_code_column(c)]
 
 
+def formula_like(text: object) -> bool:
+    """True when ``text`` is a string a spreadsheet would read as a formula.
+
+    A string starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return, unless it
+    is a plain number such as ``-0.3`` (which a spreadsheet reads as that number).
+
+    Examples
+    --------
+    >>> [formula_like(t) for t in ["=1+1", "@SUM(A1)", "-2+3", "-0.3", "E01000001", 0]]
+    [True, True, True, False, False, False]
+    """
+    return (
+        isinstance(text, str)
+        and text.startswith(_FORMULA_START)
+        and _NUMBER.fullmatch(text) is None
+    )
+
+
+def neutralise_formula(value: object) -> object:
+    """``value`` with a leading apostrophe if it is :func:`formula_like`; else unchanged.
+
+    The single neutraliser of every CSV the package writes (the workbook stores the same
+    texts as text cells with Excel's quote prefix, the stored form of that apostrophe).
+
+    Examples
+    --------
+    >>> print(neutralise_formula('=HYPERLINK("http://x")'), neutralise_formula("-0.3"))
+    '=HYPERLINK("http://x") -0.3
+    >>> neutralise_formula(-0.3)
+    -0.3
+    """
+    return "'" + value if formula_like(value) else value  # type: ignore[operator]
+
+
+def neutralise_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` ready for a CSV: :func:`neutralise_formula` applied to every text
+    cell and column name, and carriage returns inside text made line feeds (a CSV with
+    ``\\n`` line ends does not quote a lone ``\\r``, which readers take for the end of the
+    row). Numeric columns are untouched.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"name": ["+cmd", "Ash"], "x": [-0.3, 1.0]})
+    >>> neutralise_text(df).to_dict("list")
+    {'name': ["'+cmd", 'Ash'], 'x': [-0.3, 1.0]}
+    """
+    df = frame.copy()
+    for i in range(df.shape[1]):
+        column = df.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+            continue
+        if any(formula_like(v) or (isinstance(v, str) and "\r" in v) for v in column):
+            df.isetitem(i, column.map(_csv_text))
+    df.columns = [_csv_text(str(c)) for c in df.columns]
+    return df
+
+
+def _csv_text(value: object) -> object:
+    value = neutralise_formula(value)
+    if isinstance(value, str) and "\r" in value:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+def integer_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its :data:`COUNT_COLUMNS` as ``Int64`` when every value is a whole
+    number (a column of fractions, e.g. weighted counts, stays as it is).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"population": [2068.0, None], "n_oa": [5.0, 6.0]})
+    >>> integer_counts(df).dtypes.astype(str).tolist()
+    ['Int64', 'Int64']
+    >>> integer_counts(pd.DataFrame({"population": [10.5]}))["population"].tolist()
+    [10.5]
+    """
+    df = frame.copy()
+    for col in [c for c in df.columns if c in COUNT_COLUMNS]:
+        series = df[col]
+        if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            continue
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        known = values[~np.isnan(values)]
+        if np.isfinite(known).all() and (known == np.round(known)).all():
+            df[col] = series.astype("Int64")
+    return df
+
+
 def require(frame: pd.DataFrame, columns: Iterable[str], *, table: str) -> None:
     """Raise :class:`InputDataError` if ``frame`` lacks any of ``columns``."""
     missing = [c for c in columns if c not in frame.columns]
@@ -38,7 +147,7 @@ def require(frame: pd.DataFrame, columns: Iterable[str], *, table: str) -> None:
         raise InputDataError(
             f"The {table} table has no column {format_examples(missing)}. Its columns are: "
             f"{format_examples(list(frame.columns), 15)}. Pass the {table} results with the "
-            "columns named in the specification (section 4)."
+            "columns of the output schema."
         )
 
 
@@ -48,7 +157,7 @@ def plain_table(frame: pd.DataFrame, *, table: str) -> pd.DataFrame:
     Geometry columns are dropped; a named index that is not already a column becomes the
     first column (so codes are never only an index), and so does an unnamed index of
     labels (as ``index``), while an integer index is dropped; code columns hold text
-    (``None`` where missing), never numbers.
+    (``None`` where missing), never numbers; counts are integers (:func:`integer_counts`).
 
     Raises
     ------
@@ -85,7 +194,7 @@ def plain_table(frame: pd.DataFrame, *, table: str) -> pd.DataFrame:
     df = pd.DataFrame(df.drop(columns=geometry))
     for col in code_columns(df):
         df[col] = _as_text(df[col])
-    return df
+    return integer_counts(df)
 
 
 def _is_geometry(series: pd.Series) -> bool:

@@ -28,19 +28,20 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MplPath
 
 from ..clusters import CONSTRUCTS, label
+from ..schema import AGREE, DISAGREE, HARD_WORSE, PREDICTED_WORSE
 
 __all__ = ["FLAG_STYLE", "map_figure", "png_data_uri", "profile_figure", "scatter_figure"]
 
 #: Colour, marker, line style and legend text of each flag value.
 FLAG_STYLE: dict[str, dict[str, str]] = {
-    "agree": {"color": "#999999", "marker": "o", "linestyle": "-", "text": "Agree"},
-    "predicted_worse": {
+    AGREE: {"color": "#999999", "marker": "o", "linestyle": "-", "text": "Agree"},
+    PREDICTED_WORSE: {
         "color": "#E69F00",
         "marker": "^",
         "linestyle": "-",
         "text": "Prediction shows more need",
     },
-    "hard_worse": {
+    HARD_WORSE: {
         "color": "#0072B2",
         "marker": "s",
         "linestyle": "--",
@@ -107,7 +108,7 @@ def scatter_figure(lsoa: pd.DataFrame) -> Figure | None:
         {
             "hard": pd.to_numeric(lsoa["hard_index"], errors="coerce"),
             "predicted": -pd.to_numeric(lsoa["resilience_score"], errors="coerce"),
-            "flag": lsoa["flag"].astype("string") if "flag" in lsoa.columns else "agree",
+            "flag": lsoa["flag"].astype("string") if "flag" in lsoa.columns else AGREE,
         }
     ).dropna(subset=["hard", "predicted"])
     if data.empty:
@@ -121,14 +122,14 @@ def scatter_figure(lsoa: pd.DataFrame) -> Figure | None:
         ax.scatter(
             part["hard"],
             part["predicted"],
-            s=30 if flag == "agree" else 46,
+            s=30 if flag == AGREE else 46,
             c=style["color"],
             marker=style["marker"],
-            edgecolors="black" if flag != "agree" else "none",
+            edgecolors="black" if flag != AGREE else "none",
             linewidths=0.5,
-            alpha=0.75 if flag == "agree" else 1.0,
+            alpha=0.75 if flag == AGREE else 1.0,
             label=f"{style['text']} ({len(part)})",
-            zorder=2 if flag == "agree" else 3,
+            zorder=2 if flag == AGREE else 3,
         )
     ax.set_xlabel("Hard-data need index (higher = more need)", fontsize=10)
     ax.set_ylabel("Predicted vulnerability\n(−resilience score; higher = more need)", fontsize=10)
@@ -161,7 +162,7 @@ def map_figure(lsoa: pd.DataFrame, ward: pd.DataFrame | None) -> Figure | None:
     ax.add_collection(fills)
     handles = []
     if "flag" in lsoa.columns:
-        for flag in ("predicted_worse", "hard_worse"):
+        for flag in DISAGREE:
             mask = (lsoa["flag"].astype("string") == flag).fillna(False).to_numpy(dtype=bool)
             if not mask.any():
                 continue

@@ -10,12 +10,13 @@ import pandas as pd
 
 from ..clusters import ASSETS, CLUSTER_KEYS, VULNERABILITIES, share_columns
 from ..errors import DataQualityWarning
+from ..schema import AGREE, DISAGREE
 from ._frames import require
 
 __all__ = ["FLAG_VALUES", "Summary", "rank_wards", "summarise"]
 
-#: The flag values of the specification, in display order.
-FLAG_VALUES: tuple[str, ...] = ("predicted_worse", "hard_worse", "agree")
+#: The flag values, in display order: disagreements first.
+FLAG_VALUES: tuple[str, ...] = (*DISAGREE, AGREE)
 
 
 @dataclass(frozen=True)

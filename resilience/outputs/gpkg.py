@@ -51,8 +51,8 @@ import pandas as pd
 import pyogrio
 
 from ..errors import InputDataError, OutputExistsError, format_examples
+from ..schema import default_aliases
 from ._about import about_record
-from .aliases import default_aliases
 from .qml import default_styles
 
 __all__ = [

@@ -19,11 +19,9 @@ from ..compare.hard_index import group_hard_index
 from ..inputs.lookup import best_fit_parent
 from ..models.aggregate import AreaSummaries
 from ..models.oa_estimates import OaEstimates
+from ..schema import DISAGREE
 
 __all__ = ["Layers", "area_names", "build_layers", "geo_frame"]
-
-#: Flag values that put an LSOA on the shortlist.
-_FLAGGED = ("predicted_worse", "hard_worse")
 
 
 @dataclass
@@ -125,6 +123,10 @@ def build_layers(
     lsoa_out.index.name = "lsoa_code"
 
     ward_out = summaries.ward.frame.drop(columns=["dominant_cluster", "n_oa"]).copy()
+    # wards of the area without OAs stay in the layer, with no figures ("no data")
+    ward_out = ward_out.reindex(
+        ward_out.index.union(pd.Index(ward_shapes["ward_code"]), sort=False)
+    )
     ward_out.insert(0, "ward_name", area_names(ward_shapes, lookup, "ward", ward_out.index))
     lsoa_pop = summaries.weights.groupby(lk["lsoa_code"]).sum().reindex(lsoa_out.index)
     ward_of = lsoa_out["ward_code"]
@@ -132,7 +134,7 @@ def build_layers(
         ward_out.index
     )
     ward_out["n_lsoa"] = ward_of.value_counts().reindex(ward_out.index).fillna(0).astype(int)
-    flagged = lsoa_out["flag"].isin(_FLAGGED)
+    flagged = lsoa_out["flag"].isin(DISAGREE)
     ward_out["n_flagged"] = (
         flagged.groupby(ward_of).sum().reindex(ward_out.index).fillna(0).astype(int)
     )

@@ -64,6 +64,7 @@ DEPENDENCIES: tuple[str, ...] = (
     "esda",
     "libpysal",
     "openpyxl",
+    "xlsxwriter",
     "matplotlib",
     "pyreadstat",
     "xstatic-leaflet",

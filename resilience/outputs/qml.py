@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..clusters import CLUSTERS
-from .aliases import default_aliases
+from ..schema import AGREE, HARD_WORSE, PREDICTED_WORSE, default_aliases
 
 __all__ = [
     "CLUSTER_COLOURS",
@@ -81,9 +81,9 @@ CLUSTER_COLOURS: dict[str, str] = {
 #: Disagreement flag categories: value, legend label, colour (ColorBrewer PuOr ends and
 #: its light neutral middle).
 FLAG_CATEGORIES: tuple[tuple[str, str, str], ...] = (
-    ("agree", "Agree", "#f7f7f7"),
-    ("predicted_worse", "Prediction worse than hard data", "#e66101"),
-    ("hard_worse", "Hard data worse than prediction", "#5e3c99"),
+    (AGREE, "Agree", "#f7f7f7"),
+    (PREDICTED_WORSE, "Prediction worse than hard data", "#e66101"),
+    (HARD_WORSE, "Hard data worse than prediction", "#5e3c99"),
 )
 
 #: ColorBrewer RdBu, 5 classes, red (less resilient) to blue (more resilient).
@@ -346,7 +346,7 @@ def default_styles(
         The layer's data; styles whose column is absent or entirely missing are skipped
         and graduated classes are quantiles of the layer's own values.
     aliases : mapping of str to str, optional
-        Field aliases; default :func:`resilience.outputs.aliases.default_aliases` of the
+        Field aliases; default :func:`resilience.schema.default_aliases` of the
         frame's columns.
 
     Returns

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..clusters import CLUSTERS
+from ..schema import DISAGREE, HARD_WORSE, PREDICTED_WORSE
 from ._about import ATTRIBUTION, OGL_URL, About, normalise_about
 from ._frames import plain_table, require
 from ._plots import FLAG_STYLE, map_figure, png_data_uri, profile_figure, scatter_figure
@@ -148,8 +149,13 @@ def _header(info: About) -> str:
     meta = " · ".join(
         _e(f"{k}: {v}") for k, v in info.metadata.items() if k in ("Created (UTC)", "Run id")
     )
+    notices = "".join(
+        f'<p class="notice" role="alert">{_e(v)}</p>'
+        for k, v in info.metadata.items()
+        if k.startswith("Notice")
+    )
     return (
-        f"<header><h1>{_e(info.title)}</h1>"
+        f"{notices}<header><h1>{_e(info.title)}</h1>"
         f'<p class="sub">Community resilience: one-page summary{" · " + meta if meta else ""}'
         "</p></header>"
     )
@@ -205,11 +211,11 @@ def _headlines(s: Summary, diagnostics: Mapping[str, object] | None) -> str:
             f"<b>{fmt_pct(shares.iloc[-1])}</b>."
         )
     if s.flag_counts:
-        n_flag = s.flag_counts["predicted_worse"] + s.flag_counts["hard_worse"]
+        n_flag = sum(s.flag_counts[f] for f in DISAGREE)
         items.append(
             f"<b>{n_flag}</b> of {s.n_lsoa} LSOAs are flagged for a closer look: "
-            f"<b>{s.flag_counts['predicted_worse']}</b> where the prediction shows more need "
-            f"than the hard data, <b>{s.flag_counts['hard_worse']}</b> where the hard data "
+            f"<b>{s.flag_counts[PREDICTED_WORSE]}</b> where the prediction shows more need "
+            f"than the hard data, <b>{s.flag_counts[HARD_WORSE]}</b> where the hard data "
             "show more need than the prediction."
         )
     if s.correlation is not None:
@@ -366,7 +372,7 @@ def _ward_table(w: pd.DataFrame, caption: str) -> str:
 def _flagged(flags: pd.DataFrame, lsoa: pd.DataFrame, ward: pd.DataFrame, info: About) -> str:
     f = plain_table(flags, table="flags")
     if "flag" in f.columns:
-        f = f[f["flag"].astype("string").isin(["predicted_worse", "hard_worse"]).fillna(False)]
+        f = f[f["flag"].astype("string").isin(DISAGREE).fillna(False)]
     f = _with_names(f, lsoa, ward)
     heading = "<h2>Flagged LSOAs: the shortlist for review</h2>"
     if f.empty:
@@ -549,6 +555,8 @@ figcaption { font-size: 0.82em; color: var(--muted); }
 .flag-hard_worse { border-left: 4px dashed #0072B2; }
 .checks th { width: 70%; font-weight: normal; }
 .caveats li, .sources li { margin-bottom: 0.15rem; }
+.notice { background: #fde8e8; border: 2px solid #b00020; color: #600010; padding: 0.5rem;
+  font-weight: bold; }
 .attribution { font-size: 0.9em; }
 .meta { width: auto; font-size: 0.8em; color: var(--muted); }
 .meta th { font-weight: normal; }

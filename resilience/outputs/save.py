@@ -1,4 +1,4 @@
-"""Writing every deliverable of a run into one folder (SPEC section 4)."""
+"""Writing every deliverable of a run into one folder."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pandas as pd
 
 from .._progress import Progress, logger
 from ..models.area_estimator import n_band
-from .aliases import default_aliases
+from ..schema import default_aliases
+from ._frames import integer_counts, neutralise_text
 from .gpkg import write_geopackage
 from .manifest import build_manifest, config_hash, write_manifest
 from .mrp_tables import route_description, write_mrp_tables
@@ -46,7 +47,10 @@ def about_for(result: Result) -> dict[str, Any]:
             ind.slug: f"{ind.column} (as given; higher is {ind.higher_is})"
             for ind in result.hard.indicators
         },
-    }
+        "synthetic_survey": result.synthetic_survey,
+        **{("notice" if i == 0 else f"notice_{i + 1}"): text
+           for i, text in enumerate(result.notices)},
+    }  # fmt: skip
 
 
 def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
@@ -82,10 +86,10 @@ def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) 
     paths = {}
     for name, frame in tables.items():
         p = folder / f"{name}.csv"
-        frame.to_csv(p, index=False, encoding="utf-8")
+        neutralise_text(integer_counts(frame)).to_csv(p, index=False, encoding="utf-8")
         paths[f"model_{name}"] = p
     p = folder / "summary.csv"
-    model.summary().to_csv(p, index=False)
+    neutralise_text(model.summary()).to_csv(p, index=False)
     paths["model_summary"] = p
     diag = {
         **dict(model.diagnostics_.items()),
@@ -158,6 +162,7 @@ def save_result(
         paths.update({f"table_{k}": v for k, v in written.items()})
 
         if maps:
+            from ..inputs.trial import SYNTHETIC_NOTICE, map_title
             from ..maps import write_maps
 
             mode = map_mode or result.config["maps"]["mode"]
@@ -167,11 +172,12 @@ def save_result(
                 result.lsoa,
                 result.ward,
                 mode=mode,
-                title=result.config["title"],
+                title=map_title(result.config["title"], result.synthetic_survey),
                 indicator_labels=labels,
                 ward_pages=result.config["maps"]["ward_pages"],
                 tiles=result.config["maps"]["tiles"],
                 tiles_attribution=result.config["maps"]["tiles_attribution"],
+                notice=SYNTHETIC_NOTICE if result.synthetic_survey else None,
             )
             paths["map_index"] = folder / "maps" / "index.html"
             paths.update(
@@ -216,6 +222,8 @@ def save_result(
         "compare": result.config["compare"],
         "min_respondents": result.config["survey"]["min_respondents"],
     }
+    manifest["synthetic_survey"] = result.synthetic_survey
+    manifest["notices"] = list(result.notices)
     paths["manifest"] = write_manifest(folder / "manifest.json", _relative(manifest, folder))
     return paths
 

@@ -22,6 +22,11 @@ CSV conventions
 * Dates and times in ISO 8601 (``2025-03-31``, ``2025-03-31T14:05:00``).
 * Area codes are written as text (never ``1.0``); read them back with ``dtype=str``.
   GSS codes start with a letter, so Excel keeps them as text too.
+* Counts (``population``, ``n_lsoa``, ``n_flagged`` ...) are whole numbers (``2068``,
+  never ``2068.0``).
+* A text cell that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+  ``@``, a tab or a carriage return, and not a plain number such as ``-0.3``) is written
+  with a leading apostrophe: ``'=HYPERLINK(...)``. Numbers are never changed.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import pandas as pd
 
 from ..errors import InputDataError
 from ._about import normalise_about
-from ._frames import plain_table, require
+from ._frames import neutralise_text, plain_table, require
 from ._xlsx import write_workbook
 
 __all__ = ["CSV_ENCODING", "write_csv", "write_tables"]
@@ -124,7 +129,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     b'\\xef\\xbb\\xbf'
     """
     path = Path(path)
-    df = plain_table(frame, table=path.stem)
+    df = neutralise_text(plain_table(frame, table=path.stem))
     for col in df.columns:
         if pd.api.types.is_datetime64_any_dtype(df[col]):
             df[col] = _iso(df[col])

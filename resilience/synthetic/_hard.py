@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from ..schema import HARD_WORSE, PREDICTED_WORSE
+
 __all__ = ["DOMAINS", "PLANTABLE", "file7_columns", "make_hard_data"]
 
 _RANK = "Rank (where 1 is most deprived)"
@@ -147,8 +149,8 @@ def make_hard_data(
         hard_worse = rng.choice(low, size=min(n_hw, len(low)), replace=False)
         pred_worse = rng.choice(high, size=min(n_planted - n_hw, len(high)), replace=False)
         for idx, sign, name in (
-            (hard_worse, 1.0, "hard_worse"),
-            (pred_worse, -1.0, "predicted_worse"),
+            (hard_worse, 1.0, HARD_WORSE),
+            (pred_worse, -1.0, PREDICTED_WORSE),
         ):
             for i in idx:
                 doms = sorted(rng.choice(PLANTABLE, size=int(rng.integers(3, 5)), replace=False))

@@ -33,7 +33,7 @@ def column_names(vintage: int) -> dict[str, str]:
 
 
 def config_text(b: SyntheticBorough, files: dict[str, str]) -> str:
-    """The SPEC section 6 config for the written borough (paths relative to it)."""
+    """The config for the written borough (paths relative to it)."""
     c = column_names(b.vintage)
     hard_code = file7_columns(b.vintage)["code"]
     lines = [
