@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ._frames import neutralise_text
+
 __all__ = ["ROUTES", "route_description", "write_mrp_tables"]
 
 #: How each ``[estimates] method`` makes the published OA estimates, in words.
@@ -32,11 +34,14 @@ def write_mrp_tables(folder: Path, mrp: Any) -> dict[str, Path]:
     """Write ``calibration.csv`` (cross-validated) and, when both routes ran, ``routes.csv``.
 
     Only OA-level figures and respondent counts in bands are written, never a
-    post-stratification cell.
+    post-stratification cell; text cells are neutralised against formula injection like
+    every CSV.
     """
     paths = {"model_calibration": folder / "calibration.csv"}
-    mrp.estimator.calibration_.to_csv(paths["model_calibration"], index=False)
+    calibration = neutralise_text(mrp.estimator.calibration_)
+    calibration.to_csv(paths["model_calibration"], index=False, encoding="utf-8")
     if mrp.routes is not None:
         paths["model_routes"] = folder / "routes.csv"
-        mrp.routes.round(6).to_csv(paths["model_routes"])
+        routes = neutralise_text(mrp.routes.round(6).reset_index())
+        routes.to_csv(paths["model_routes"], index=False, encoding="utf-8")
     return paths

@@ -98,9 +98,10 @@ def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) 
         "alpha": result.estimator.alpha_ if result.estimator else None,
         "suppressed_categories": result.estimator.suppressed_ if result.estimator else None,
     }
-    if result.mrp is not None:
-        diag["mrp"] = result.mrp.diagnostics()
-        paths.update(write_mrp_tables(folder, result.mrp))
+    mrp = getattr(result, "mrp", None)  # the MRP route, when it ran
+    if mrp is not None:
+        diag["mrp"] = mrp.diagnostics()
+        paths.update(write_mrp_tables(folder, mrp))
     p = folder / "diagnostics.json"
     p.write_text(json.dumps(diag, indent=2, default=float), encoding="utf-8")
     paths["model_diagnostics"] = p
