@@ -73,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="survey waves (2-4: change over time, with a known change; default 1)",
     )
+    demo.add_argument(
+        "--method",
+        choices=("classification", "mrp", "both"),
+        default="classification",
+        help="estimation route: the classification lookup, MRP (census post-stratification) "
+        "or both compared",
+    )
     _add_common(demo)
 
     run = sub.add_parser("run", help="the whole pipeline on your data")
@@ -166,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 maps=not args.no_maps,
                 map_mode=args.map_mode,
                 waves=args.waves,
+                method=args.method,
             )
             return 0
         if args.command == "run":

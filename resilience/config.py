@@ -19,19 +19,25 @@ top level
     ``lad`` (a list of local authority codes, or ``"all"``, the default) and ``wards``
     (a list of ward codes): national or regional files are cut to these areas.
 ``[classification]``
-    ``path``, ``code``, ``levels`` (coarse to fine), optional ``sheet``/``layer``.
+    ``path``, ``code``, ``levels`` (coarse to fine), optional ``sheet``/``layer``. May be
+    left out, with ``[survey] levels``, when ``[estimates] method = "mrp"``.
 ``[survey]``
     ``path``, ``prefix``, ``weight``, ``levels``, ``min_respondents``, optional ``items``
     (a list of ``{name, construct, low, high, better}`` tables); for change over time
     ``waves`` (a list of ``{path, prefix, weight, label}`` tables, or ``{wave, weight,
     label}`` with ``wave_column`` for one long file), ``wave_model`` (``pooled`` or
     ``per_wave``) and ``classification_vintage`` (``same`` or ``own``); see
-    :mod:`resilience.inputs.waves`.
+    :mod:`resilience.inputs.waves`; and ``household`` (the
+    ``w_hhresp`` file, ``{ path = ... }``, for the MRP route's household variables).
 ``[model]`` (optional)
     ``n_factors``, ``n_clusters``, ``rotation``, ``method``, ``n_init``, ``n_boot``,
     ``max_missing``.
 ``[estimates]`` (optional)
-    ``n_boot``, ``interval``, ``shrinkage``.
+    ``n_boot``, ``interval``, ``shrinkage``, ``method`` (``classification``, ``mrp`` or
+    ``both``).
+``[poststratification]`` (optional; for ``[estimates] method = "mrp"`` or ``"both"``)
+    ``tables`` (a folder of Census 2021 tables), ``variables`` (concepts), ``region``
+    (``gor_dv`` of the study area), ``urban`` (``urban_dv``), ``area_predictor``.
 ``[hard]``
     ``path``, ``code``, ``sheet``/``layer``, ``indicators`` (``{column, higher_is,
     weight, domain, label}``), or ``tables`` (a list of such tables); ``max_unmatched``,
@@ -67,6 +73,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, DisclosureWarning, check_entry, format_examples
+from .inputs.concepts import DEFAULT_VARIABLES
 from .inputs.hard import HIGHER_IS, INDICATOR_EXAMPLE, INDICATOR_KEYS, METHODS, TABLE_KEYS
 from .inputs.waves import check_waves, wave_files
 
@@ -152,6 +159,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "wave_column": ((str,), None, ""),
         "wave_model": ((str,), "pooled", ""),
         "classification_vintage": ((str,), "same", ""),
+        "household": ((dict,), None, {"path": ((str,), _REQ, "path")}),
     },
     "model": {
         "n_factors": ((int,), 5, ""),
@@ -166,6 +174,14 @@ SCHEMA: dict[str, dict[str, Any]] = {
         "n_boot": ((int,), 200, ""),
         "interval": ((float,), 0.9, ""),
         "shrinkage": ((str, float, int), "empirical_bayes", ""),
+        "method": ((str,), "classification", ""),
+    },
+    "poststratification": {
+        "tables": ((str,), None, "path"),
+        "variables": ((list,), list(DEFAULT_VARIABLES), "strings"),
+        "region": ((int,), None, ""),
+        "urban": ((int,), None, ""),
+        "area_predictor": ((bool,), True, ""),
     },
     "hard": {
         "path": ((str,), None, "path"),
@@ -210,6 +226,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
     },
 }
 _REQUIRED_SECTIONS = ("geography", "classification", "survey", "hard")
+#: [survey] without a classification (``method = "mrp"`` and no [classification]): no levels.
+_EUL_SURVEY = {**SCHEMA["survey"], "levels": ((list,), [], "")}
 _TABLE_EXAMPLE = (
     f'{{ path = "imd.csv", code = "LSOA code (2011)", indicators = [{INDICATOR_EXAMPLE}] }}'
 )
@@ -304,7 +322,7 @@ class Config:
         """Parameters of :class:`~resilience.AreaEstimator` (all but ``levels``) from
         ``[estimates]``, ``[survey]`` and the seed."""
         return {
-            **self.data["estimates"],
+            **{k: v for k, v in self.data["estimates"].items() if k != "method"},
             "min_respondents": self.data["survey"]["min_respondents"],
             "random_state": int(self.data["seed"]),
         }
@@ -319,10 +337,15 @@ class Config:
         counts = (d["geography"].get("population") or {}).get("oa_counts")
         if counts:
             files["geography.population.oa_counts"] = Path(counts["path"])
-        files["classification"] = Path(d["classification"]["path"])
+        if d["classification"]:
+            files["classification"] = Path(d["classification"]["path"])
         if d["survey"]["path"]:
             files["survey"] = Path(d["survey"]["path"])
         files.update(wave_files(d["survey"]))
+        if d["survey"].get("household"):
+            files["survey.household"] = Path(d["survey"]["household"]["path"])
+        if d["poststratification"]["tables"]:
+            files["poststratification.tables"] = Path(d["poststratification"]["tables"])
         for i, t in enumerate(d["hard"]["tables"]):
             files[f"hard.{i + 1}" if len(d["hard"]["tables"]) > 1 else "hard"] = Path(t["path"])
         for i, a in enumerate(d.get("assets") or []):
@@ -457,8 +480,15 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
             f"Unknown key or section {format_examples(unknown)} in the config. Allowed: "
             f"{', '.join(known)}."
         )
+    # the MRP route alone needs no area classification (end-user-licence survey + Census)
+    estimates = sections.get("estimates")
+    eul = (
+        isinstance(estimates, dict)
+        and estimates.get("method") == "mrp"
+        and "classification" not in sections
+    )
     for name in _REQUIRED_SECTIONS:
-        if name not in sections:
+        if name not in sections and not (eul and name == "classification"):
             raise ConfigError(f"The config has no [{name}] section; it is required.")
     out = _validate_table(top, SCHEMA[""], "", base, check_files)
     for name, schema in SCHEMA.items():
@@ -477,9 +507,14 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
                 False,
             )
             out[name] = _validate_hard(merged, base, check_files)
+        elif eul and name == "classification":
+            out[name] = None
+        elif eul and name == "survey":
+            out[name] = _validate_table(value, _EUL_SURVEY, name, base, check_files)
         else:
             out[name] = _validate_table(value, schema, name, base, check_files)
-    levels_a, levels_s = out["classification"]["levels"], out["survey"]["levels"]
+    levels_a = out["classification"]["levels"] if out["classification"] else []
+    levels_s = out["survey"]["levels"]
     if len(levels_a) != len(levels_s):
         raise ConfigError(
             f"[classification] levels ({len(levels_a)}: {levels_a}) and [survey] levels "
@@ -499,6 +534,11 @@ def validate(raw: Mapping[str, Any], base: Path, *, check_files: bool = True) ->
     _check_disclosure(out)
     out["assets"] = _check_assets(assets, base, check_files)
     _check_validation(out["validation"])
+    if out["estimates"]["method"] != "classification" and not out["poststratification"]["tables"]:
+        raise ConfigError(
+            f"[estimates] method = {out['estimates']['method']!r} needs the Census 2021 tables: "
+            'add [poststratification] tables = "census/" (a folder of Nomis bulk CSVs).'
+        )
     if out["survey"]["items"] is not None:
         out["survey"]["items"] = _check_items(out["survey"]["items"])
     out["survey"] = check_waves(out["survey"], base, check_files=check_files)
@@ -531,6 +571,12 @@ def _check_area(out: dict[str, Any]) -> None:
 #: Ranges of the keys that set no estimator parameter: section, key, test, what it must be.
 _RANGES: list[tuple[str, str, Any, str]] = [
     ("", "seed", lambda v: 0 <= v < 2**32, "0 or more and below 2**32 = 4294967296"),
+    (
+        "estimates",
+        "method",
+        lambda v: v in ("classification", "mrp", "both"),
+        "'classification', 'mrp' or 'both'",
+    ),
     ("compare", "quintile_gap", lambda v: 1 <= v <= 4, "1, 2, 3 or 4"),
     ("compare", "permutations", lambda v: v >= 99, "at least 99"),
     ("compare", "alpha", lambda v: 0 < v < 1, "between 0 and 1 (e.g. 0.05)"),
@@ -546,18 +592,27 @@ def _estimator_constraints() -> list[tuple[str, str, Any]]:
 
     The legal values are the estimators' own declarations (``_parameter_constraints``):
     [model] keys are :class:`~resilience.SurveyModel` parameters, [estimates] keys and
-    [survey] ``min_respondents`` are :class:`~resilience.AreaEstimator` parameters.
+    [survey] ``min_respondents`` are :class:`~resilience.AreaEstimator` parameters,
+    [poststratification] ``variables``, ``region`` and ``urban`` are
+    :class:`~resilience.models.mrp.MRPEstimator` parameters.
     Imported here, not at the top, so reading a config does not load scikit-learn.
     """
     from .models.area_estimator import AreaEstimator
+    from .models.mrp import MRPEstimator
     from .models.survey_model import SurveyModel
 
-    owners = (("model", SurveyModel), ("estimates", AreaEstimator), ("survey", AreaEstimator))
+    owners = (
+        ("model", SurveyModel),
+        ("estimates", AreaEstimator),
+        ("survey", AreaEstimator),
+        ("poststratification", MRPEstimator),
+    )
     return [
         (section, key, constraint)
         for section, owner in owners
         for key, constraint in owner._parameter_constraints.items()
-        if key in SCHEMA[section]
+        # [poststratification] area_predictor is a switch; the estimator's names a column
+        if key in SCHEMA[section] and (section, key) != ("poststratification", "area_predictor")
     ]
 
 

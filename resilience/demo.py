@@ -21,6 +21,7 @@ def run_demo(
     maps: bool = True,
     map_mode: str | None = None,
     waves: int = 1,
+    method: str = "classification",
 ) -> Result:
     """Write the synthetic borough's files under ``out/input`` and run the pipeline on them.
 
@@ -30,6 +31,9 @@ def run_demo(
     no internet; ``map_mode="offline"`` makes one self-contained file per page.
     With ``waves`` of 2 or more the borough is surveyed in that many waves with a known
     change (:func:`resilience.synthetic.make_waves`; true change in ``out/input/truth``).
+    ``method`` (``classification``, ``mrp`` or ``both``) is the config's ``[estimates]
+    method``; for the MRP route the borough also gets respondent characteristics, a
+    household file and Census tables consistent with its OAs' residents.
     """
     progress = Progress(STAGES + 3)  # building and writing the borough, the run, the outputs
 
@@ -44,6 +48,10 @@ def run_demo(
                 paths = make_waves(borough, n_waves=waves).write(tmp / "input")
             else:
                 paths = borough.write(tmp / "input")
+            if method != "classification":
+                from .synthetic._mrp import write_mrp_inputs
+
+                write_mrp_inputs(borough, tmp / "input", method)
         return load_config(paths["config"])
 
     return run_to_folder(

@@ -84,7 +84,7 @@ class Result:
     area: pd.DataFrame
     flags: pd.DataFrame
     model: SurveyModel
-    estimator: AreaEstimator
+    estimator: AreaEstimator | None  # None for the MRP route without a classification
     hard: HardData
     config: Config
     timings: dict[str, float]
@@ -100,6 +100,7 @@ class Result:
     evidence: dict[str, Any] = field(default_factory=dict)
     #: With ``[survey] waves``: every wave's estimates and the change (``OverTime``).
     change: Any = None
+    mrp: Any = None  # the MRP route (models.mrp_route.MrpRoute) when it ran
 
     def __repr__(self) -> str:
         flags = self.lsoa["flag"].value_counts().to_dict() if "flag" in self.lsoa else {}
@@ -196,9 +197,10 @@ def run(
         model, est = over.labelling.model, over.latest.estimator
         oa, summaries = over.latest.oa, over.latest.summaries
         value: dict[str, Any] = {}
+        mrp = None
     else:
-        model, est, oa, summaries, value = _single_wave(cfg, inp, progress)
-    national = survey_shares(est.estimates_)
+        model, est, oa, summaries, value, mrp = _single_wave(cfg, inp, progress)
+    national = national_shares(model, est)
     oa.table = add_benchmarks(oa.table, summaries, national)
     with progress.stage("Building the hard-data index", key="hard_index"):
         hard = hard_index(inp.hard, method=cfg["hard"]["method"])
@@ -260,13 +262,33 @@ def run(
         chance=comparison.chance,
         change=over,
         local=local,
+        mrp=mrp,
         evidence={
-            "interval_method": est.interval_method_,
+            "interval_method": interval_method(cfg, est, mrp),
             "gap_moran": comparison.moran,
             "classification_value": value,
             "benchmark": national,
         },
     )
+
+
+def national_shares(model: SurveyModel, est: AreaEstimator | None) -> dict[str, float]:
+    """The benchmark of the national index: the whole survey's weighted cluster shares
+    (those the area estimator starts from; the survey model's without one)."""
+    if est is not None:
+        return survey_shares(est.estimates_)
+    shares = model.cluster_sizes_["weighted_share"]
+    return {k: float(v) for k, v in shares.items()}
+
+
+def interval_method(cfg: Config, est: AreaEstimator | None, mrp: Any) -> str | None:
+    """How the published intervals were made, in words (by the route that made them)."""
+    if mrp is not None and cfg["estimates"]["method"] == "mrp":
+        return (
+            f"percentile intervals of {mrp.replicates.shape[0]} bootstrap refits of the MRP "
+            "model (respondents resampled; census margins and the IPF seed fixed)"
+        )
+    return est.interval_method_ if est is not None else None
 
 
 def _single_wave(cfg: Config, inp: Inputs, progress: Progress) -> tuple:
@@ -277,38 +299,73 @@ def _single_wave(cfg: Config, inp: Inputs, progress: Progress) -> tuple:
         model = SurveyModel(**cfg.survey_model_params()).fit(inp.survey)
         logger.info("      %s", model.fit_summary())
     with progress.stage(f"Estimating cluster shares for {len(inp.oa):,} OAs", key="area_estimates"):
-        est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
-        est.fit(inp.survey, model.labels_, label_proba=model.predict_proba(inp.survey))
-        value = classification_value(
-            inp.survey,
-            model.labels_,
-            inp.levels,
-            random_state=int(cfg["seed"]),
-            min_respondents=cfg["survey"]["min_respondents"],
-            shrinkage=cfg["estimates"]["shrinkage"],
-        )
-        oa = estimate_oas(
-            est,
-            inp.classification,
-            pd.Index(inp.oa["oa_code"]),
-            crosswalk=inp.crosswalk,
-            level_names=inp.level_names,
-        )
-        _log_counts("estimate levels", oa.table["estimate_level"].value_counts())
+        est, oa, value = _classification_stage(cfg, inp, model)
+        reps = est.replicates_ if est is not None else None
+        oa, replicates, mrp = _estimator_stage(cfg, inp, model, oa, reps)
     with progress.stage("Aggregating to LSOAs, wards and the whole area", key="aggregation"):
         summaries = aggregate_areas(
             oa.table,
             inp.lookup,
             inp.population,
             membership=oa.membership,
-            category_replicates=est.replicates_,
+            category_replicates=replicates,
             interval=cfg["estimates"]["interval"],
         )
-    return model, est, oa, summaries, value
+    return model, est, oa, summaries, value, mrp
+
+
+def _classification_stage(cfg: Config, inp: Inputs, model: SurveyModel) -> Any:
+    """The classification route's estimator and OA estimates (None, None without a
+    classification: the MRP route alone)."""
+    if not inp.levels:
+        return None, None, {}
+    est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
+    est.fit(inp.survey, model.labels_, label_proba=model.predict_proba(inp.survey))
+    value = classification_value(
+        inp.survey,
+        model.labels_,
+        inp.levels,
+        random_state=int(cfg["seed"]),
+        min_respondents=cfg["survey"]["min_respondents"],
+        shrinkage=cfg["estimates"]["shrinkage"],
+    )
+    oa = estimate_oas(
+        est,
+        inp.classification,
+        pd.Index(inp.oa["oa_code"]),
+        crosswalk=inp.crosswalk,
+        level_names=inp.level_names,
+    )
+    _log_counts("estimate levels", oa.table["estimate_level"].value_counts())
+    return est, oa, value
+
+
+def _estimator_stage(cfg: Config, inp: Inputs, model: SurveyModel, oa: Any, reps: Any) -> Any:
+    """The OA estimates to publish: the classification route's, or the MRP route's
+    (``[estimates] method``); with ``both`` the classification's, compared with MRP's."""
+    method = cfg["estimates"]["method"]
+    if method == "classification":
+        return oa, reps, None
+    from .models.mrp_route import compare_routes, run_mrp_route
+
+    mrp = run_mrp_route(cfg, inp, model.labels_, oa)
+    logger.info("      MRP: C %.3g, CV %s", mrp.estimator.C_, mrp.estimator.cv_)
+    if method == "mrp":
+        logger.info("      published: MRP estimates for %d OAs", len(mrp.oa.table))
+        return mrp.oa, mrp.replicates, mrp
+    mrp.routes = compare_routes(oa.table, mrp.oa.table)
+    logger.info(
+        "      routes disagree on %d of %d OAs (score intervals apart); dominant cluster "
+        "differs on %d",
+        int(mrp.routes["disagree"].sum()),
+        len(mrp.routes),
+        int(mrp.routes["dominant_differs"].sum()),
+    )
+    return oa, reps, mrp
 
 
 def run_counts(
-    layers: Layers, model: SurveyModel, est: AreaEstimator, moran: Mapping[str, Any]
+    layers: Layers, model: SurveyModel, est: AreaEstimator | None, moran: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Sizes of a run's inputs and outputs, for the manifest and the report."""
     flags = layers.lsoa["flag"].value_counts()
@@ -319,7 +376,7 @@ def run_counts(
         "ward": len(layers.ward),
         "respondents": int(model.diagnostics_["n_respondents"]),
         "respondents_used": int(model.diagnostics_["n_used"]),
-        "categories_with_estimates": int(len(est.estimates_) - 1),
+        "categories_with_estimates": int(len(est.estimates_) - 1) if est is not None else 0,
         "flagged": len(layers.flags),
         PREDICTED_WORSE: int(flags.get(PREDICTED_WORSE, 0)),
         HARD_WORSE: int(flags.get(HARD_WORSE, 0)),

@@ -21,6 +21,7 @@ from ..errors import ResilienceError, format_examples
 from . import load as inputs
 from .area import rows_inside, study_area
 from .codes import detect_geography
+from .mrp_check import check_mrp_inputs
 from .survey import WEIGHT, SurveyInfo
 
 __all__ = ["CheckReport", "check"]
@@ -158,6 +159,8 @@ def _model_inputs(
     report.add(
         section, "ok", f"{len(used):,} respondents have a positive weight and enough answers"
     )
+    if not info.levels:  # the MRP route without a classification
+        return
     est = AreaEstimator(info.levels, **cfg.area_estimator_params())
     _attempt(
         report, "Area estimates", lambda: est.check_input(survey, respondents=used, areas=areas)
@@ -316,9 +319,9 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
         if survey is not None:
             report.add(section, "ok", _survey_line(survey, info))
 
-    section = f"Classification: {cfg['classification']['path']}"
+    section = f"Classification: {(cfg['classification'] or {}).get('path')}"
     classification = area = None
-    if survey is not None:
+    if survey is not None and cfg["classification"] is not None:
         levels = info.levels
         classification = _attempt(report, section, lambda: inputs.read_classification(cfg, levels))
     if classification is not None:
@@ -348,6 +351,8 @@ def check(config: Config | str | Path | Mapping[str, Any]) -> CheckReport:
         _coverage(report, section, cfg, survey, area)
     if survey is not None:
         _model_inputs(report, cfg, survey, info, area)
+
+    check_mrp_inputs(report, _attempt, cfg, lookup)
 
     section = "Hard data: " + ", ".join(Path(t["path"]).name for t in cfg["hard"]["tables"])
     if lsoa is not None and lookup is not None:

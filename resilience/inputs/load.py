@@ -100,6 +100,8 @@ class Inputs:
 
 def level_names(cfg: Config, info: SurveyInfo) -> dict[str, str]:
     """The survey's level columns → the ``[classification] levels`` names, coarse to fine."""
+    if cfg["classification"] is None:  # the MRP route without a classification
+        return {}
     return dict(zip(info.levels, cfg["classification"]["levels"], strict=True))
 
 
@@ -412,6 +414,8 @@ def read_config_survey(cfg: Config) -> tuple[pd.DataFrame, SurveyInfo]:
 def read_classification(cfg: Config, survey_levels: list[str]) -> pd.DataFrame:
     """The OA classification, indexed by OA code, columns renamed to the survey's levels."""
     c = cfg["classification"]
+    if c is None:  # the MRP route without a classification: no codes
+        return pd.DataFrame(index=pd.Index([], name="oa_code"))
     df = read_table(c["path"], role="classification", sheet=c.get("sheet"), layer=c.get("layer"))
     lower = {col.lower(): col for col in df.columns}
     if c["code"].lower() not in lower:
@@ -465,7 +469,7 @@ def read_config_crosswalk(
 ) -> Crosswalk | None:
     """Weights from the classification's OAs to the boundaries' OAs (None without a lookup)."""
     vl = cfg["geography"].get("vintage_lookup")
-    if not vl:
+    if not vl or cfg["classification"] is None:
         return None
     links = read_crosswalk(
         vl["path"], source=vl["source"], target=vl["target"], change=vl.get("change")
@@ -568,7 +572,8 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
         rows.append(("classification", *rows_inside(classification.index, inside)))
     crosswalk = read_config_crosswalk(cfg, oa, classification, population)
     if crosswalk is None:
-        checks.append(classification_join(cfg, oa, classification)())
+        if cfg["classification"] is not None:
+            checks.append(classification_join(cfg, oa, classification)())
     else:
         classification = classification.loc[crosswalk.sources]
         logger.info(

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from .aggregate import Aggregate, AreaSummaries, aggregate, aggregate_areas, population_weights
 from .area_estimator import AreaEstimator
+from .mrp import MRPEstimator
 from .survey_model import SurveyModel
 
 __all__ = [
     "Aggregate",
     "AreaEstimator",
     "AreaSummaries",
+    "MRPEstimator",
     "SurveyModel",
     "aggregate",
     "aggregate_areas",

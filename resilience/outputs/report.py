@@ -179,8 +179,13 @@ def _header(info: About) -> str:
 def _howto(info: About, ev: Mapping[str, object]) -> str:
     items = [
         "Each area gets a <b>predicted</b> share of adults in six resilience clusters, "
-        "estimated from a national survey through the area's classification. "
-        "<b>Predicted, not measured.</b>",
+        + (
+            "estimated from a national survey by who lives there (a model of respondents' "
+            "characteristics applied to the area's Census 2021 population). "
+            if info.metadata.get("Estimation route", "").startswith("mrp")
+            else "estimated from a national survey through the area's classification. "
+        )
+        + "<b>Predicted, not measured.</b>",
         "<b>Resilience score</b> = share in the three asset clusters minus share in the "
         "three vulnerability clusters. It runs from -1 to 1; <b>higher = more resilient</b>; "
         "0 means assets and vulnerabilities balance.",

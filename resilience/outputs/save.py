@@ -17,6 +17,7 @@ from .change import change_outputs
 from .gpkg import write_geopackage
 from .local import local_column_meanings
 from .manifest import build_manifest, config_hash, write_manifest
+from .mrp_tables import route_description, write_mrp_tables
 from .report import write_report
 from .tables import write_csv, write_tables
 
@@ -39,6 +40,7 @@ def about_for(result: Result) -> dict[str, Any]:
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "config_hash": config_hash(cfg.raw),
         "seed": cfg["seed"],
+        "estimation_route": route_description(cfg["estimates"]["method"]),
         "sources": sources,
         "interval": cfg["estimates"]["interval"],
         "quintile_gap": cfg["compare"]["quintile_gap"],
@@ -64,9 +66,11 @@ def _asset_categories(result: Result) -> list[str]:
 
 def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
     model = result.model
-    est = result.estimator.estimates_.reset_index()
-    est = est[est["level"] != "all"].rename(columns={"code": "category"})
-    est["level"] = est["level"].map(lambda v: result.level_names.get(v, v))
+    est = None
+    if result.estimator is not None:  # None: the MRP route without a classification
+        est = result.estimator.estimates_.reset_index()
+        est = est[est["level"] != "all"].rename(columns={"code": "category"})
+        est["level"] = est["level"].map(lambda v: result.level_names.get(v, v))
     loadings = model.loadings_.reset_index()
     factor_corr = model.factor_correlations_.reset_index()
     profiles = model.profiles_.reset_index()
@@ -78,12 +82,13 @@ def _model_tables(result: Result) -> dict[str, pd.DataFrame]:
         left_on="cluster",
         right_index=True,
     )
-    return {
+    tables = {
         "cluster_profiles": profiles,
         "factor_loadings": loadings,
         "factor_correlations": factor_corr,
         "area_estimates": est,
     }
+    return {k: v for k, v in tables.items() if v is not None}
 
 
 def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) -> dict[str, Path]:
@@ -101,14 +106,18 @@ def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) 
         **dict(model.diagnostics_.items()),
         "stability": model.stability_,
         "label_match": model.match_.reset_index().to_dict(orient="records"),
-        "alpha": result.estimator.alpha_,
-        "suppressed_categories": result.estimator.suppressed_,
+        "alpha": result.estimator.alpha_ if result.estimator else None,
+        "suppressed_categories": result.estimator.suppressed_ if result.estimator else None,
         **result.evidence.get("classification_value", {}),
         "interval_method": result.evidence.get("interval_method"),
         "gap_moran": result.evidence.get("gap_moran"),
         "benchmark_shares": result.evidence.get("benchmark"),
     }
     diag = {k: v for k, v in diag.items() if v is not None}
+    mrp = getattr(result, "mrp", None)  # the MRP route, when it ran
+    if mrp is not None:
+        diag["mrp"] = mrp.diagnostics()
+        paths.update(write_mrp_tables(folder, mrp))
     p = folder / "diagnostics.json"
     p.write_text(json.dumps(diag, indent=2, default=float), encoding="utf-8")
     paths["model_diagnostics"] = p
@@ -215,9 +224,10 @@ def save_result(
         extra = {
             "Cluster profiles": model_tables["cluster_profiles"],
             "Factor loadings": model_tables["factor_loadings"],
-            "Area estimates": model_tables["area_estimates"],
+            "Area estimates": model_tables.get("area_estimates"),
             **change.sheets,
         }
+        extra = {k: v for k, v in extra.items() if v is not None}
         written = write_tables(
             folder,
             lsoa=result.lsoa,
@@ -288,7 +298,7 @@ def save_result(
         "model": result.config["model"],
         "estimates": {
             **result.config["estimates"],
-            "alpha": result.estimator.alpha_,
+            "alpha": result.estimator.alpha_ if result.estimator else None,
             "interval_method": result.evidence.get("interval_method"),
         },
         "hard_method": result.config["hard"]["method"],

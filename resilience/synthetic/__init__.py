@@ -30,17 +30,20 @@ from ..errors import ConfigError
 from ._classification import LEVELS, assign_areas, classification_from_tree, make_classification
 from ._geometry import GeographySpec, dissolve_groups, make_geography
 from ._hard import PLANTABLE, file7_columns, make_hard_data
+from ._mrp import MRPWorld, make_mrp_world
 from ._names import lsoa_names, ward_names
 from ._survey import make_survey as _make_survey
 from ._waves import SyntheticWaves, long_survey, make_waves
 from ._write import write_borough
 
 __all__ = [
+    "MRPWorld",
     "SyntheticBorough",
     "SyntheticWaves",
     "Truth",
     "long_survey",
     "make_borough",
+    "make_mrp_world",
     "make_survey",
     "make_waves",
 ]
