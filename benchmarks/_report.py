@@ -16,6 +16,7 @@ ANALYSIS = (
     "read_inputs",
     "survey_model",
     "area_estimates",
+    "oa_estimates",
     "aggregation",
     "hard_index",
     "comparison",
@@ -184,7 +185,7 @@ def derived(stages: dict, variants: dict[str, dict], read_floor: dict) -> dict:
             stages.get("floor.write_xlsxwriter", {}).get("cpu_s"),
         ),
     }
-    resample = ("area_estimates", "aggregation", "comparison")
+    resample = ("area_estimates", "oa_estimates", "aggregation", "comparison")
     if "model_n_boot_0" in variants:
         v = variants["model_n_boot_0"]
         out["model_refits_s"] = round(

@@ -33,10 +33,10 @@ from .models.oa_estimates import estimate_oas
 from .outputs.layers import Layers, build_layers
 from .schema import HARD_WORSE, PREDICTED_WORSE
 
-__all__ = ["Inputs", "Result", "load_inputs", "run"]
+__all__ = ["Inputs", "Result", "analyse_area", "fit_models", "load_inputs", "run"]
 
 #: Stages of a run, for progress messages.
-STAGES = 6
+STAGES = 7
 
 
 @dataclass
@@ -166,19 +166,49 @@ def run(
     """
     cfg = config if isinstance(config, Config) else load_config(config)
     progress = progress or Progress(STAGES)
-    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-
     with progress.stage("Reading and checking inputs", key="read_inputs"):
         inp = inputs or load_inputs(cfg)
         logger.info("      %s", inp.summary())
+    model, est = fit_models(cfg, inp, progress)
+    return analyse_area(cfg, inp, model, est, progress)
+
+
+def fit_models(cfg: Config, inp: Inputs, progress: Progress) -> tuple[SurveyModel, AreaEstimator]:
+    """Fit the survey model and the small-area estimator (two stages).
+
+    Both depend on the survey and the classification only, never on the study area's
+    OAs, so a run over many authorities fits them once
+    (:func:`resilience.national.run_per_authority`).
+    """
     with progress.stage(
         f"Fitting the survey model to {len(inp.survey):,} respondents", key="survey_model"
     ):
         model = SurveyModel(**cfg.survey_model_params()).fit(inp.survey)
         logger.info("      %s", model.fit_summary())
-    with progress.stage(f"Estimating cluster shares for {len(inp.oa):,} OAs", key="area_estimates"):
+    with progress.stage(
+        f"Estimating cluster shares for {len(inp.levels)} classification levels",
+        key="area_estimates",
+    ):
         est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
         est.fit(inp.survey, model.labels_)
+    return model, est
+
+
+def analyse_area(
+    cfg: Config,
+    inp: Inputs,
+    model: SurveyModel,
+    est: AreaEstimator,
+    progress: Progress,
+) -> Result:
+    """The stages after the fits, on the study area of ``inp`` (four stages).
+
+    OA estimates, aggregation to LSOAs and wards, the hard-data index and the comparison
+    (quintiles, flags and the local Moran's I of the gap) are all computed within the
+    area's own OAs and LSOAs, as its council would compute them.
+    """
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    with progress.stage(f"Estimating cluster shares for {len(inp.oa):,} OAs", key="oa_estimates"):
         oa = estimate_oas(
             est,
             inp.classification,

@@ -24,12 +24,14 @@ def run_to_folder(
     extra_stages: int = 0,
     progress: Progress | None = None,
     prepare=None,
+    analyse=None,
 ) -> Result:
     """Run every stage and write every output into ``out``, all or nothing.
 
     ``run.log`` (everything, with times) is written beside the outputs. ``prepare`` is an
     optional callable given the temporary folder before the run (the demo writes its
-    input files there).
+    input files there); ``analyse`` replaces :func:`~resilience.pipeline.run` (called
+    with the config and ``progress=``; a per-authority run passes the fitted models).
     """
     out = Path(out)
     protect = list(cfg.input_files().values()) + ([cfg.path] if cfg.path else []) if cfg else []
@@ -42,7 +44,7 @@ def run_to_folder(
         try:
             if prepare is not None:
                 cfg = prepare(tmp, progress) or cfg
-            result = run(cfg, progress=progress)
+            result = (analyse or run)(cfg, progress=progress)
             from .outputs.save import save_result
 
             save_result(result, tmp, maps=maps, map_mode=map_mode, progress=progress, label=out)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..clusters import resilience_score, share_columns
 from ..errors import ConfigError
+from ._authorities import split_authorities
 from ._classification import LEVELS, assign_areas, classification_from_tree, make_classification
 from ._geometry import GeographySpec, dissolve_groups, make_geography
 from ._hard import PLANTABLE, file7_columns, make_hard_data
@@ -34,7 +35,7 @@ from ._names import lsoa_names, ward_names
 from ._survey import make_survey as _make_survey
 from ._write import write_borough
 
-__all__ = ["SyntheticBorough", "Truth", "make_borough", "make_survey"]
+__all__ = ["SyntheticBorough", "Truth", "make_borough", "make_survey", "split_authorities"]
 
 CRS = "EPSG:27700"
 OA_BASE, LSOA_BASE, WARD_BASE = 170_001, 40_001, 20_001
