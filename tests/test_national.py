@@ -5,6 +5,8 @@ and one failing authority does not stop the others."""
 from __future__ import annotations
 
 import json
+import runpy
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -16,29 +18,36 @@ from resilience.cli import main
 from resilience.config import load_config
 from resilience.errors import InputDataError
 from resilience.runner import run_to_folder
-from resilience.synthetic import make_borough, split_authorities
 
 LADS = ["E06000001", "E06000002", "E06000003"]
 TABLES = ["lsoa.csv", "ward.csv", "flags.csv"]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("world") / "input"
-    b = split_authorities(make_borough(seed=3), 3)
-    paths = b.write(folder)
-    # fewer permutations and replicates keep three authorities quick; the same in both runs
-    text = paths["config"].read_text(encoding="utf-8")
-    text = text.replace("[compare]\n", "[compare]\npermutations = 199\n")
-    paths["config"].write_text(text + "\n[model]\nn_boot = 5\n", encoding="utf-8")
-    return paths["config"]
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "every_authority.py"
 
 
 @pytest.fixture(scope="module")
-def per_authority(world, tmp_path_factory):
-    out = tmp_path_factory.mktemp("national") / "out"
-    code = main(["run", str(world), "--out", str(out), "--per-authority", "--no-maps", "-q"])
-    return code, out
+def example(tmp_path_factory):
+    """examples/every_authority.py run as a user would, in a fresh folder."""
+    work = tmp_path_factory.mktemp("every")
+    argv = sys.argv
+    sys.argv = [str(EXAMPLE), str(work)]
+    try:
+        with pytest.raises(SystemExit) as done:
+            runpy.run_path(str(EXAMPLE), run_name="__main__")
+    finally:
+        sys.argv = argv
+    return done.value.code, work
+
+
+@pytest.fixture(scope="module")
+def world(example):
+    return example[1] / "input" / "resilience.toml"
+
+
+@pytest.fixture(scope="module")
+def per_authority(example):
+    return example[0], example[1] / "out"
 
 
 def _folder(out: Path, lad: str) -> Path:
@@ -65,6 +74,8 @@ def test_one_folder_per_authority_index_and_national_geopackage(per_authority):
     page = (out / "index.html").read_text()
     for lad in LADS:
         assert f'href="{_folder(out, lad).name}/report.html"' in page
+        assert f'href="{_folder(out, lad).name}/maps/index.html"' in page
+        assert (_folder(out, lad) / "maps" / "index.html").is_file()
     gpkg = out / "national.gpkg"
     for layer, key in [("oa", "oa_code"), ("lsoa", "lsoa_code"), ("ward", "ward_code")]:
         df = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False)
@@ -85,7 +96,7 @@ def test_an_authority_equals_a_plain_run_of_it(per_authority, world, lad, tmp_pa
     cfg_path = world.with_name(f"plain_{lad}.toml")
     cfg_path.write_text(text, encoding="utf-8")
     plain = tmp_path / "plain"
-    run_to_folder(load_config(cfg_path), plain, maps=False)
+    run_to_folder(load_config(cfg_path), plain, map_mode="offline")
     mine = _folder(out, lad)
     for name in TABLES:
         a = pd.read_csv(mine / "tables" / name, dtype=str, keep_default_na=False)

@@ -166,3 +166,43 @@ def test_quantile_breaks_same_as_quantiles_class_on_outputs(runs):
 )
 def test_quantile_breaks_same_as_quantiles_class(values, k):
     assert qml.quantile_breaks(values, k) == _breaks_before(values, k)
+
+
+# ------------------------------------------------------------------ concurrent tables
+def test_tables_written_by_a_second_process_are_the_same_files(runs, tmp_path, monkeypatch):
+    import zipfile
+
+    from resilience.outputs import save
+
+    result = runs[1]
+    about = save.about_for(result)
+    monkeypatch.setattr(save, "about_for", lambda _: about)  # one creation time for both
+    folders = {}
+    for concurrent in (False, True):
+        monkeypatch.setattr(save, "CONCURRENT_TABLES_MIN_OAS", 0 if concurrent else 10**9)
+        assert save._concurrent(len(result.oa)) is concurrent
+        folders[concurrent] = tmp_path / f"concurrent_{concurrent}"
+        paths = save.save_result(result, folders[concurrent], maps=False)
+        assert paths["table_xlsx"].is_file() and paths["table_lsoa"].is_file()
+    a, b = (folders[k] / "tables" for k in (False, True))
+    assert sorted(p.name for p in a.iterdir()) == sorted(p.name for p in b.iterdir())
+    for name in ("lsoa.csv", "ward.csv", "flags.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    with zipfile.ZipFile(a / "resilience.xlsx") as za, zipfile.ZipFile(b / "resilience.xlsx") as zb:
+        assert za.namelist() == zb.namelist()
+        for member in za.namelist():
+            if member != "docProps/core.xml":  # the workbook's own creation time
+                assert za.read(member) == zb.read(member), member
+    assert (folders[False] / "report.html").is_file() and (folders[True] / "report.html").is_file()
+
+
+def test_a_failing_tables_process_fails_the_save(runs, tmp_path, monkeypatch):
+    from resilience.outputs import save
+
+    def broken(**kwargs):
+        raise ValueError("cannot write the workbook (test)")
+
+    monkeypatch.setattr(save, "CONCURRENT_TABLES_MIN_OAS", 0)
+    monkeypatch.setattr(save, "write_tables", broken)
+    with pytest.raises(ValueError, match="cannot write the workbook"):
+        save.save_result(runs[1], tmp_path / "out", maps=False)
