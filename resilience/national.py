@@ -190,6 +190,18 @@ def authority_config(cfg: Config, lad: str) -> Config:
     return replace(cfg, data=data, raw=raw)
 
 
+_CODE_SETS: dict[int, tuple[pd.Index, frozenset]] = {}
+
+
+def _among(available: pd.Index, codes) -> list:
+    """The ``codes`` found in ``available`` (a national index, made a set once)."""
+    key = id(available)
+    if key not in _CODE_SETS or _CODE_SETS[key][0] is not available:
+        _CODE_SETS[key] = (available, frozenset(available.tolist()))
+    found = _CODE_SETS[key][1]
+    return [c for c in codes if c in found]
+
+
 def authority_inputs(inp: Inputs, cfg: Config, oas: tuple[str, ...]) -> Inputs:
     """The inputs a plain run of one authority reads, cut from the national ones.
 
@@ -203,13 +215,18 @@ def authority_inputs(inp: Inputs, cfg: Config, oas: tuple[str, ...]) -> Inputs:
     lookup = inp.lookup.loc[oa["oa_code"]]
     lsoa = _keep(inp.lsoa, "lsoa_code", lookup["lsoa_code"].unique())
     ward = wards_in_area(inp.ward, oa, lookup)
-    checks = [join() for join in geography_joins(cfg, oa, inp.lsoa, inp.ward, lookup)]
-    checks.append(missing_oas_join(cfg, oa, inp.lookup, pd.Index(oa["oa_code"]))())
+    # the checks of a plain run, against the national codes the authority's could match
+    # (the same codes found missing; the national tables are matched once per process)
+    codes = oa["oa_code"].to_numpy()
+    checks = [join() for join in geography_joins(cfg, oa, lsoa, ward, lookup)]
+    checks.append(missing_oas_join(cfg, oa, inp.lookup, pd.Index(codes))())
     if inp.population is not None:
-        checks.append(population_join(cfg, oa, inp.population)())
+        population = inp.population.loc[_among(inp.population.index, codes)]
+        checks.append(population_join(cfg, oa, population)())
     classification, crosswalk = inp.classification, None
     if inp.crosswalk is None:
-        checks.append(classification_join(cfg, oa, classification)())
+        found = classification.loc[_among(classification.index, codes)]
+        checks.append(classification_join(cfg, oa, found)())
     else:
         crosswalk = read_config_crosswalk(cfg, oa, inp.classification, inp.population)
         classification = classification.loc[crosswalk.sources]
@@ -377,7 +394,19 @@ def run_per_authority(
         logger.info("      %s", inp.summary())
         authorities = authorities_of(cfg, inp)
         logger.info("      %d local authorities", len(authorities))
-    model, est = fit_models(cfg, inp, progress)
+    outcomes: dict[str, AuthorityOutcome] = {}
+    todo = []
+    for auth in authorities:
+        if _complete(out / auth.folder, authority_config(cfg, auth.code)):
+            outcomes[auth.code] = AuthorityOutcome(auth.code, auth.name, auth.folder, "skipped")
+        else:
+            todo.append(auth)
+    if todo:
+        model, est = fit_models(cfg, inp, progress)
+    else:
+        model = est = None
+        progress.done += 2
+        logger.info("      every authority is complete: nothing to fit")
 
     out.mkdir(parents=True, exist_ok=True)
     _write_json(out / MARKER, _marker(cfg, authorities, {}))
@@ -386,14 +415,6 @@ def run_per_authority(
     for path in cfg.input_files().values():  # hashed once, before the workers start
         if Path(path).is_file():
             file_sha256(path)
-
-    outcomes: dict[str, AuthorityOutcome] = {}
-    todo = []
-    for auth in authorities:
-        if _complete(out / auth.folder, authority_config(cfg, auth.code)):
-            outcomes[auth.code] = AuthorityOutcome(auth.code, auth.name, auth.folder, "skipped")
-        else:
-            todo.append(auth)
     n_workers = max(1, min(workers or min(2, os.cpu_count() or 1), len(todo) or 1))
     state = _State(cfg, inp, model, est, out, overwrite, maps, map_mode)
     with progress.stage(
@@ -408,7 +429,7 @@ def run_per_authority(
             o.counts = _counts(out / o.folder)
     paths: dict[str, Path] = {}
     with progress.stage("Writing the national GeoPackage and index", key="national"):
-        paths["geopackage"] = _national_geopackage(out, ordered, model, est, cfg)
+        paths["geopackage"] = _national_geopackage(out, ordered, cfg)
         paths["index"] = _index_page(out, cfg, ordered)
     _write_json(out / MARKER, _marker(cfg, authorities, {o.code: o for o in ordered}))
     paths["marker"] = out / MARKER
@@ -487,7 +508,7 @@ def _marker(cfg: Config, authorities: list[Authority], outcomes: dict) -> dict[s
 
 
 # ------------------------------------------------------------------ national files
-def _national_geopackage(out: Path, outcomes, model, est, cfg: Config) -> Path:
+def _national_geopackage(out: Path, outcomes, cfg: Config) -> Path:
     """The oa, lsoa and ward layers of every complete authority, with ``lad_code``."""
     import geopandas as gpd
     import pyogrio
