@@ -521,7 +521,9 @@ def _national_geopackage(out: Path, outcomes, cfg: Config) -> Path:
         if o.status == "failed" or not path.is_file():
             continue
         for name, frames in layers.items():
-            gdf = pyogrio.read_dataframe(path, layer=name, use_arrow=_arrow())
+            # not through Arrow: each frame read so keeps its batch buffers (about 16 MB a
+            # layer), 16 GB for 330 authorities against 0.45 GB read plainly
+            gdf = pyogrio.read_dataframe(path, layer=name)
             gdf.insert(1, "lad_code", o.code)
             frames.append(gdf)
     merged = {
@@ -540,14 +542,6 @@ def _national_geopackage(out: Path, outcomes, cfg: Config) -> Path:
         "within that authority; compare authorities' flags with care.",
     }
     return write_geopackage(path, merged, about=about)
-
-
-def _arrow() -> bool:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:  # pragma: no cover
-        return False
-    return True
 
 
 _PAGE = """<!DOCTYPE html>
