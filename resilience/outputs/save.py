@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,11 +22,6 @@ if TYPE_CHECKING:
     from ..pipeline import Result
 
 __all__ = ["about_for", "save_result"]
-
-#: OAs from which the workbook is written by a second process while the GeoPackage, maps
-#: and report are written (where processes can be forked): London's million cells take
-#: about 5 s of CPU, and nothing else waits for them.
-CONCURRENT_TABLES_MIN_OAS = 5_000
 
 
 def about_for(result: Result) -> dict[str, Any]:
@@ -106,54 +99,6 @@ def _write_model(folder: Path, result: Result, tables: dict[str, pd.DataFrame]) 
     return paths
 
 
-class _Forked:
-    """``fn(**kwargs)`` run in a forked process; :meth:`result` waits for its return value.
-
-    The arguments are inherited by the fork, not copied through a pipe; only the (small)
-    return value or the exception comes back.
-    """
-
-    def __init__(self, fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
-        ctx = multiprocessing.get_context("fork")
-        self._recv, send = ctx.Pipe(duplex=False)
-
-        def target() -> None:
-            try:
-                send.send((True, fn(**kwargs)))
-            except BaseException as err:  # re-raised in the parent
-                send.send((False, err))
-
-        self._proc = ctx.Process(target=target, daemon=True)
-        self._proc.start()
-        send.close()
-
-    def result(self) -> Any:
-        try:
-            ok, value = self._recv.recv()
-        except EOFError:
-            ok, value = False, RuntimeError("the process writing the tables died")
-        finally:
-            self._proc.join()
-            self._recv.close()
-        if not ok:
-            raise value
-        return value
-
-    def cancel(self) -> None:
-        """Stop the process (another output failed; the folder is being removed)."""
-        self._proc.terminate()
-        self._proc.join()
-        self._recv.close()
-
-
-def _concurrent(n_oa: int) -> bool:
-    return (
-        n_oa >= CONCURRENT_TABLES_MIN_OAS
-        and "fork" in multiprocessing.get_all_start_methods()
-        and not multiprocessing.current_process().daemon
-    )
-
-
 def save_result(
     result: Result,
     folder: Path,
@@ -179,90 +124,75 @@ def save_result(
             list(dict.fromkeys([*result.oa.columns, *result.lsoa.columns, *result.ward.columns])),
             indicator_labels=labels,
         )
+        gpkg_about = {k: v for k, v in about.items() if k != "columns"}
+        paths["geopackage"] = write_geopackage(
+            folder / "resilience.gpkg",
+            {"oa": result.oa, "lsoa": result.lsoa, "ward": result.ward},
+            model_tables,
+            about=gpkg_about,
+            aliases=aliases,
+            sidecar_dir=folder / "styles",
+        )
+        logger.info("      resilience.gpkg: %.1f MB", paths["geopackage"].stat().st_size / 1e6)
+        paths.update(_write_model(folder / "model", result, model_tables))
+
         extra = {
             "Cluster profiles": model_tables["cluster_profiles"],
             "Factor loadings": model_tables["factor_loadings"],
             "Area estimates": model_tables["area_estimates"],
         }
-        table_args = {
-            "out_dir": folder,
-            "lsoa": result.lsoa,
-            "ward": result.ward,
-            "flags": result.flags,
-            "oa": result.oa if len(result.oa) <= 50_000 else None,
-            "about": about,
-            "extra_sheets": extra,
+        written = write_tables(
+            folder,
+            lsoa=result.lsoa,
+            ward=result.ward,
+            flags=result.flags,
+            oa=result.oa if len(result.oa) <= 50_000 else None,
+            about=about,
+            extra_sheets=extra,
+        )
+        paths.update({f"table_{k}": v for k, v in written.items()})
+
+        if maps:
+            from ..inputs.trial import SYNTHETIC_NOTICE, map_title
+            from ..maps import write_maps
+
+            mode = map_mode or result.config["maps"]["mode"]
+            written_maps = write_maps(
+                folder / "maps",
+                result.oa,
+                result.lsoa,
+                result.ward,
+                mode=mode,
+                title=map_title(result.config["title"], result.synthetic_survey),
+                indicator_labels=labels,
+                ward_pages=result.config["maps"]["ward_pages"],
+                tiles=result.config["maps"]["tiles"],
+                tiles_attribution=result.config["maps"]["tiles_attribution"],
+                notice=SYNTHETIC_NOTICE if result.synthetic_survey else None,
+            )
+            paths["map_index"] = folder / "maps" / "index.html"
+            paths.update(
+                {f"map_{k}": Path(v) for k, v in written_maps.items() if isinstance(v, (str, Path))}
+            )
+
+        d = result.model.diagnostics_
+        diagnostics = {
+            "n_respondents": d["n_used"],
+            "kmo": d["kmo"],
+            "stability_ari": result.model.stability_.get("ari_mean"),
+            "label_match": d["min_match_similarity"],
         }
-        # the same function on the same arguments: the same files, written meanwhile
-        tables = _Forked(write_tables, table_args) if _concurrent(len(result.oa)) else None
-        try:
-            gpkg_about = {k: v for k, v in about.items() if k != "columns"}
-            paths["geopackage"] = write_geopackage(
-                folder / "resilience.gpkg",
-                {"oa": result.oa, "lsoa": result.lsoa, "ward": result.ward},
-                model_tables,
-                about=gpkg_about,
-                aliases=aliases,
-                sidecar_dir=folder / "styles",
-            )
-            logger.info("      resilience.gpkg: %.1f MB", paths["geopackage"].stat().st_size / 1e6)
-            paths.update(_write_model(folder / "model", result, model_tables))
-
-            if tables is None:
-                written = write_tables(**table_args)
-                paths.update({f"table_{k}": v for k, v in written.items()})
-
-            if maps:
-                from ..inputs.trial import SYNTHETIC_NOTICE, map_title
-                from ..maps import write_maps
-
-                mode = map_mode or result.config["maps"]["mode"]
-                written_maps = write_maps(
-                    folder / "maps",
-                    result.oa,
-                    result.lsoa,
-                    result.ward,
-                    mode=mode,
-                    title=map_title(result.config["title"], result.synthetic_survey),
-                    indicator_labels=labels,
-                    ward_pages=result.config["maps"]["ward_pages"],
-                    tiles=result.config["maps"]["tiles"],
-                    tiles_attribution=result.config["maps"]["tiles_attribution"],
-                    notice=SYNTHETIC_NOTICE if result.synthetic_survey else None,
-                )
-                paths["map_index"] = folder / "maps" / "index.html"
-                paths.update(
-                    {
-                        f"map_{k}": Path(v)
-                        for k, v in written_maps.items()
-                        if isinstance(v, (str, Path))
-                    }
-                )
-
-            d = result.model.diagnostics_
-            diagnostics = {
-                "n_respondents": d["n_used"],
-                "kmo": d["kmo"],
-                "stability_ari": result.model.stability_.get("ari_mean"),
-                "label_match": d["min_match_similarity"],
-            }
-            paths["report"] = write_report(
-                folder / "report.html",
-                title=result.config["title"],
-                oa=result.oa,
-                lsoa=result.lsoa,
-                ward=result.ward,
-                flags=result.flags,
-                profiles=result.model.profiles_,
-                diagnostics=diagnostics,
-                about=about,
-            )
-        except BaseException:
-            if tables is not None:
-                tables.cancel()
-            raise
-        if tables is not None:
-            paths.update({f"table_{k}": v for k, v in tables.result().items()})
+        paths["report"] = write_report(
+            folder / "report.html",
+            title=result.config["title"],
+            oa=result.oa,
+            lsoa=result.lsoa,
+            ward=result.ward,
+            flags=result.flags,
+            profiles=result.model.profiles_,
+            diagnostics=diagnostics,
+            about=about,
+        )
     manifest = build_manifest(
         config=result.config.raw,
         config_path=result.config.path,
