@@ -134,17 +134,14 @@ def check_targets(scale: str, report: dict) -> list[dict]:
         value = report["end_to_end_s"] if report["maps"] == "measured" else None
         out.append(_target("whole run incl. maps", value, 120, "s", note))
         out.append(_target("end to end", report["end_to_end_s"], 15, "s", note))
-        tables = s.get("outputs.tables", {}).get("wall_s")
         out.append(
             _target(
                 "tables (CSVs and workbook)",
-                tables,
+                s.get("outputs.tables", {}).get("wall_s"),
                 3,
                 "s",
                 f"{d['tables_vs_xlsxwriter']} x (CPU {d['tables_vs_xlsxwriter_cpu']} x) a bare "
-                "xlsxwriter write of the same cells"
-                if tables is not None
-                else "written by a second process during the other outputs: see tables.py",
+                "xlsxwriter write of the same cells",
             )
         )
         if value is None:

@@ -167,13 +167,12 @@ def main(argv: list[str] | None = None) -> dict:
     cmd = [*cli, str(config), "--out", str(national), "--per-authority", *workers, *extra]
     res["per_authority"] = _spawn(cmd, log)
     res["load_after_run"] = _load()
+    rows = json.loads((national / "authorities.json").read_text(encoding="utf-8"))["authorities"]
+    res["authorities"] = len(rows)
+    res["statuses"] = {s: sum(r["status"] == s for r in rows) for s in {r["status"] for r in rows}}
     print("rerun (every authority complete) ...", flush=True)
     res["rerun"] = _spawn(cmd, log)
     res["load_after"] = _load()
-    marker = json.loads((national / "authorities.json").read_text(encoding="utf-8"))
-    rows = marker["authorities"]
-    res["authorities"] = len(rows)
-    res["statuses"] = {s: sum(r["status"] == s for r in rows) for s in {r["status"] for r in rows}}
     timings = []
     for r in rows:
         m = json.loads((national / r["folder"] / "manifest.json").read_text(encoding="utf-8"))
