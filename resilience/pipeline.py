@@ -252,7 +252,7 @@ def analyse_area(
         )
         notices = [SYNTHETIC_NOTICE] if inp.synthetic else []
         if chance["no_better"]:
-            warnings.warn(chance["message"], ResilienceWarning, stacklevel=2)
+            warnings.warn(chance["message"], ResilienceWarning, stacklevel=3)  # run()'s caller
             notices.append(chance["message"])
     layers = build_layers(
         oa_shapes=inp.oa,
