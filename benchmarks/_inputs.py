@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["SCALES", "VARIANTS", "build_inputs", "variant_configs", "vertex_stats"]
+__all__ = ["AUTHORITIES", "SCALES", "VARIANTS", "build_inputs", "variant_configs", "vertex_stats"]
 
 #: Sizes per scale. The survey is a national UKHLS-like file at every scale but the
 #: borough, where it is the demo's own (8,000 respondents).
@@ -32,6 +32,10 @@ SCALES: dict[str, dict[str, float]] = {
         "area_per_oa_m2": 800_000,
     },
 }  # fmt: skip
+
+#: Local authorities the wards are grouped into (``resilience.synthetic.split_authorities``):
+#: London's 33 and about the 330 of England and Wales; the borough is one.
+AUTHORITIES = {"borough": 1, "london": 33, "national": 330}
 
 #: Config variants measured besides the defaults: the cost of the resampling steps.
 VARIANTS = {
@@ -83,13 +87,15 @@ def build_inputs(scale: str, seed: int, folder: Path, vertices: str = "ons") -> 
     Returns a description (sizes, vertex counts, paths) that is also written to
     ``folder/bench_inputs.json``.
     """
-    from resilience.synthetic import make_borough
+    from resilience.synthetic import make_borough, split_authorities
 
     sizes = SCALES[scale]
     b = make_borough(
         seed=seed, **{k: (int(v) if k != "area_per_oa_m2" else v) for k, v in sizes.items()}
     )
     tol = _ons_like(b, sizes["area_per_oa_m2"]) if vertices == "ons" else None
+    if AUTHORITIES[scale] > 1:
+        split_authorities(b, AUTHORITIES[scale])
     paths = b.write(folder, overwrite=True)
     info = {
         "scale": scale,
@@ -99,6 +105,7 @@ def build_inputs(scale: str, seed: int, folder: Path, vertices: str = "ons") -> 
             "lsoa": len(b.lsoa),
             "ward": len(b.ward),
             "respondents": len(b.survey),
+            "authorities": AUTHORITIES[scale],
         },
         "area_km2": round(float(b.oa.geometry.area.sum()) / 1e6, 1),
         "vertices_mode": vertices,

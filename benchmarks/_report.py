@@ -16,6 +16,7 @@ ANALYSIS = (
     "read_inputs",
     "survey_model",
     "area_estimates",
+    "oa_estimates",
     "aggregation",
     "hard_index",
     "comparison",
@@ -113,6 +114,10 @@ def _target(name: str, value, limit, unit: str, note: str = "") -> dict:
     }
 
 
+def _pair(cli: dict | None, name: str) -> str | None:
+    return None if not cli else f"{cli[name + '_wall_s']} / {cli[name + '_cpu_s']}"
+
+
 def check_targets(scale: str, report: dict) -> list[dict]:
     """The issue's targets for this scale, each met or missed and by how much."""
     s, d = report["stages"], report["derived"]
@@ -128,6 +133,7 @@ def check_targets(scale: str, report: dict) -> list[dict]:
         note = "" if report["maps"] == "measured" else "maps not available: run without maps"
         value = report["end_to_end_s"] if report["maps"] == "measured" else None
         out.append(_target("whole run incl. maps", value, 120, "s", note))
+        out.append(_target("end to end", report["end_to_end_s"], 15, "s", note))
         out.append(
             _target(
                 "tables (CSVs and workbook)",
@@ -140,6 +146,17 @@ def check_targets(scale: str, report: dict) -> list[dict]:
         )
         if value is None:
             out.append(_target("whole run without maps", report["end_to_end_s"], 120, "s"))
+    cli = report.get("cli")
+    if cli:
+        out.append(
+            _target(
+                "resilience --help",
+                cli["help_wall_s"],
+                0.3,
+                "s",
+                f"python -c pass {cli['python_pass_wall_s']} s in the same run",
+            )
+        )
     if scale == "borough":
         out.append(
             _target(
@@ -184,7 +201,7 @@ def derived(stages: dict, variants: dict[str, dict], read_floor: dict) -> dict:
             stages.get("floor.write_xlsxwriter", {}).get("cpu_s"),
         ),
     }
-    resample = ("area_estimates", "aggregation", "comparison")
+    resample = ("area_estimates", "oa_estimates", "aggregation", "comparison")
     if "model_n_boot_0" in variants:
         v = variants["model_n_boot_0"]
         out["model_refits_s"] = round(
@@ -239,6 +256,8 @@ def markdown(report: dict) -> str:
         "end to end (process start to exit) s": report["end_to_end_s"],
         "resilience demo end to end s": report.get("demo_s"),
         "peak memory of the run MiB": report["peak_mib"],
+        "resilience --help s (wall, CPU)": _pair(report.get("cli"), "help"),
+        "floor: python -c pass s (wall, CPU)": _pair(report.get("cli"), "python_pass"),
         **{k.replace("_", " "): v for k, v in d.items()},
         **{f"bytes {k}": v for k, v in report.get("floor_bytes", {}).items()},
         **{f"bytes {k}": v for k, v in report.get("output_bytes", {}).items()},

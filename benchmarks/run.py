@@ -95,6 +95,25 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def _cli_floor(log: Path, threads: int | None, repeat: int) -> dict:
+    """``resilience --help`` and its floor ``python -c pass``, alternately, medians."""
+    cmds = {
+        "help": [sys.executable, "-m", "resilience.cli", "--help"],
+        "python_pass": [sys.executable, "-c", "pass"],
+    }
+    runs: dict[str, list[dict]] = {k: [] for k in cmds}
+    for _ in range(repeat):
+        for name, argv in cmds.items():
+            runs[name].append(_spawn(argv, log, threads))
+    out = {
+        f"{name}_{key}": sorted(r[key] for r in rs)[len(rs) // 2]
+        for name, rs in runs.items()
+        for key in ("wall_s", "cpu_s")
+    }
+    out["runs"] = runs
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--scale", choices=list(SCALES), required=True)
@@ -190,6 +209,8 @@ def main(argv: list[str] | None = None) -> dict:
         demos = [_spawn(cli, log, a.threads) for _ in range(a.repeat)]
         report["demo_s"] = sorted(d["wall_s"] for d in demos)[len(demos) // 2]
         report["demo_runs"] = demos
+    print("resilience --help against python -c pass ...", flush=True)
+    report["cli"] = _cli_floor(log, a.threads, max(a.repeat, 5))
     report["derived"] = derived(report["stages"], variants, report["read_floor"])
     report["targets"] = check_targets(a.scale, report)
     report["load_after"] = _load()

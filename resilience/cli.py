@@ -90,6 +90,16 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also refit with other choices and report what changes (model/sensitivity.csv)",
     )
+    run.add_argument(
+        "--per-authority",
+        action="store_true",
+        help='one output folder per local authority of [area] lad ("all": every one in the '
+        "files), an index page and a national GeoPackage; the models are fitted once, and a "
+        "rerun skips the authorities already complete",
+    )
+    run.add_argument(
+        "--workers", type=int, default=None, help="processes for --per-authority (default 2)"
+    )
     _add_common(run)
 
     chk = sub.add_parser("check", help="validate inputs only; report what would fail")
@@ -122,6 +132,17 @@ def _run(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config)
     out = args.out if args.out is not None else cfg.base / cfg["output"]
+    if args.per_authority:
+        from .national import run_per_authority
+
+        national = run_per_authority(
+            cfg, out, overwrite=args.overwrite, maps=not args.no_maps, map_mode=args.map_mode,
+            workers=args.workers,
+        )  # fmt: skip
+        if national.failed:
+            names = ", ".join(f"{o.code} ({o.name})" for o in national.failed)
+            logger.error("error: %d authorities failed: %s", len(national.failed), names)
+        return national.exit_status
     run_to_folder(
         cfg,
         out,

@@ -35,10 +35,10 @@ from .outputs.layers import Layers, build_layers
 from .outputs.local import LocalEvidence, add_local_evidence
 from .schema import HARD_WORSE, PREDICTED_WORSE
 
-__all__ = ["Inputs", "Result", "load_inputs", "run"]
+__all__ = ["Inputs", "Result", "analyse_area", "fit_models", "load_inputs", "run"]
 
 #: Stages of a run, for progress messages.
-STAGES = 6
+STAGES = 7
 
 
 @dataclass
@@ -184,22 +184,85 @@ def run(
     """
     cfg = config if isinstance(config, Config) else load_config(config)
     progress = progress or Progress(STAGES)
-    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-
     with progress.stage("Reading and checking inputs", key="read_inputs"):
         inp = inputs or load_inputs(cfg)
         logger.info("      %s", inp.summary())
-    over = None
     if inp.waves:  # several waves: one model, per-wave estimates, change (over_time.py)
         from .over_time import estimate_waves
 
         over = estimate_waves(cfg, inp, progress)
-        model, est = over.labelling.model, over.latest.estimator
+        fitted = Fitted(over.labelling.model, over.latest.estimator)
+        return analyse_area(cfg, inp, fitted, progress, over=over)
+    return analyse_area(cfg, inp, fit_models(cfg, inp, progress), progress)
+
+
+@dataclass
+class Fitted:
+    """What is fitted once, whatever the study area: the survey model, the small-area
+    estimator (None on the MRP route alone) and what the classification tells."""
+
+    model: SurveyModel
+    estimator: AreaEstimator | None
+    classification_value: dict[str, Any] = field(default_factory=dict)
+
+
+def fit_models(cfg: Config, inp: Inputs, progress: Progress) -> Fitted:
+    """Fit the survey model and the small-area estimator (two stages).
+
+    Both depend on the survey and the classification only, never on the study area's
+    OAs, so a run over many authorities fits them once
+    (:func:`resilience.national.run_per_authority`).
+    """
+    with progress.stage(
+        f"Fitting the survey model to {len(inp.survey):,} respondents", key="survey_model"
+    ):
+        model = SurveyModel(**cfg.survey_model_params()).fit(inp.survey)
+        logger.info("      %s", model.fit_summary())
+    with progress.stage(
+        f"Estimating cluster shares for {len(inp.levels)} classification levels",
+        key="area_estimates",
+    ):
+        est, value = _classification_fit(cfg, inp, model)
+    return Fitted(model, est, value)
+
+
+def analyse_area(
+    cfg: Config,
+    inp: Inputs,
+    fitted: Fitted,
+    progress: Progress,
+    *,
+    over: Any = None,
+) -> Result:
+    """The stages after the fits, on the study area of ``inp``.
+
+    OA estimates, aggregation to LSOAs and wards, the hard-data index and the comparison
+    (quintiles, flags and the local Moran's I of the gap) are all computed within the
+    area's own OAs and LSOAs, as its council would compute them. With several survey
+    waves (``over``, from :func:`resilience.over_time.estimate_waves`) the latest wave's
+    estimates are used and the change is joined on.
+    """
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    model, est = fitted.model, fitted.estimator
+    mrp = None
+    if over is not None:
         oa, summaries = over.latest.oa, over.latest.summaries
-        value: dict[str, Any] = {}
-        mrp = None
     else:
-        model, est, oa, summaries, value, mrp = _single_wave(cfg, inp, progress)
+        with progress.stage(
+            f"Estimating cluster shares for {len(inp.oa):,} OAs", key="oa_estimates"
+        ):
+            oa = _classification_oas(inp, est)
+            reps = est.replicates_ if est is not None else None
+            oa, replicates, mrp = _estimator_stage(cfg, inp, model, oa, reps)
+        with progress.stage("Aggregating to LSOAs, wards and the whole area", key="aggregation"):
+            summaries = aggregate_areas(
+                oa.table,
+                inp.lookup,
+                inp.population,
+                membership=oa.membership,
+                category_replicates=replicates,
+                interval=cfg["estimates"]["interval"],
+            )
     national = national_shares(model, est)
     oa.table = add_benchmarks(oa.table, summaries, national)
     with progress.stage("Building the hard-data index", key="hard_index"):
@@ -223,7 +286,8 @@ def run(
         _log_counts("flags", comparison.table["flag"].value_counts())
         notices = [SYNTHETIC_NOTICE] if inp.synthetic else []
         if comparison.chance["no_better"]:
-            warnings.warn(comparison.chance["message"], ResilienceWarning, stacklevel=2)
+            # stacklevel: the caller of run()
+            warnings.warn(comparison.chance["message"], ResilienceWarning, stacklevel=3)
             notices.append(comparison.chance["message"])
     layers = build_layers(
         oa_shapes=inp.oa,
@@ -266,7 +330,7 @@ def run(
         evidence={
             "interval_method": interval_method(cfg, est, mrp),
             "gap_moran": comparison.moran,
-            "classification_value": value,
+            "classification_value": fitted.classification_value,
             "benchmark": national,
         },
     )
@@ -291,34 +355,13 @@ def interval_method(cfg: Config, est: AreaEstimator | None, mrp: Any) -> str | N
     return est.interval_method_ if est is not None else None
 
 
-def _single_wave(cfg: Config, inp: Inputs, progress: Progress) -> tuple:
-    """The survey model, estimate and aggregation stages of a run on one survey wave."""
-    with progress.stage(
-        f"Fitting the survey model to {len(inp.survey):,} respondents", key="survey_model"
-    ):
-        model = SurveyModel(**cfg.survey_model_params()).fit(inp.survey)
-        logger.info("      %s", model.fit_summary())
-    with progress.stage(f"Estimating cluster shares for {len(inp.oa):,} OAs", key="area_estimates"):
-        est, oa, value = _classification_stage(cfg, inp, model)
-        reps = est.replicates_ if est is not None else None
-        oa, replicates, mrp = _estimator_stage(cfg, inp, model, oa, reps)
-    with progress.stage("Aggregating to LSOAs, wards and the whole area", key="aggregation"):
-        summaries = aggregate_areas(
-            oa.table,
-            inp.lookup,
-            inp.population,
-            membership=oa.membership,
-            category_replicates=replicates,
-            interval=cfg["estimates"]["interval"],
-        )
-    return model, est, oa, summaries, value, mrp
-
-
-def _classification_stage(cfg: Config, inp: Inputs, model: SurveyModel) -> Any:
-    """The classification route's estimator and OA estimates (None, None without a
-    classification: the MRP route alone)."""
+def _classification_fit(
+    cfg: Config, inp: Inputs, model: SurveyModel
+) -> tuple[AreaEstimator | None, dict[str, Any]]:
+    """The classification route's estimator and what the classification tells (None and
+    nothing without a classification: the MRP route alone)."""
     if not inp.levels:
-        return None, None, {}
+        return None, {}
     est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
     est.fit(inp.survey, model.labels_, label_proba=model.predict_proba(inp.survey))
     value = classification_value(
@@ -329,6 +372,13 @@ def _classification_stage(cfg: Config, inp: Inputs, model: SurveyModel) -> Any:
         min_respondents=cfg["survey"]["min_respondents"],
         shrinkage=cfg["estimates"]["shrinkage"],
     )
+    return est, value
+
+
+def _classification_oas(inp: Inputs, est: AreaEstimator | None) -> Any:
+    """The classification route's OA estimates (None on the MRP route alone)."""
+    if est is None:
+        return None
     oa = estimate_oas(
         est,
         inp.classification,
@@ -337,7 +387,7 @@ def _classification_stage(cfg: Config, inp: Inputs, model: SurveyModel) -> Any:
         level_names=inp.level_names,
     )
     _log_counts("estimate levels", oa.table["estimate_level"].value_counts())
-    return est, oa, value
+    return oa
 
 
 def _estimator_stage(cfg: Config, inp: Inputs, model: SurveyModel, oa: Any, reps: Any) -> Any:

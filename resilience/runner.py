@@ -25,13 +25,16 @@ def run_to_folder(
     progress: Progress | None = None,
     prepare=None,
     sensitivity: bool = False,
+    analyse=None,
 ) -> Result:
     """Run every stage and write every output into ``out``, all or nothing.
 
     ``run.log`` (everything, with times) is written beside the outputs. ``prepare`` is an
     optional callable given the temporary folder before the run (the demo writes its
     input files there). With ``sensitivity`` (or ``[compare] sensitivity = true``) the
-    model is refitted under other choices (:mod:`resilience.compare.sensitivity`).
+    model is refitted under other choices (:mod:`resilience.compare.sensitivity`);
+    ``analyse`` replaces :func:`~resilience.pipeline.run` (called
+    with the config and ``progress=``; a per-authority run passes the fitted models).
     """
     out = Path(out)
     protect = list(cfg.input_files().values()) + ([cfg.path] if cfg.path else []) if cfg else []
@@ -43,7 +46,7 @@ def run_to_folder(
         try:
             if prepare is not None:
                 cfg = prepare(tmp, progress) or cfg
-            result = run(cfg, progress=progress)
+            result = (analyse or run)(cfg, progress=progress)
             if sensitivity or result.config["compare"]["sensitivity"]:
                 from .compare.sensitivity import VARIANTS
                 from .compare.sensitivity import sensitivity as refit

@@ -44,8 +44,8 @@ def _edit_config(folder, old, new):
 def test_run_writes_the_outputs_and_refuses_an_existing_folder(case, capsys):
     code, err, out = _run(case, capsys)
     assert code == 0, err
-    assert "[1/7] Reading and checking inputs" in err
-    assert "[7/7] Writing outputs" in err
+    assert "[1/8] Reading and checking inputs" in err
+    assert "[8/8] Writing outputs" in err
     assert (out / "resilience.gpkg").is_file() and (out / "run.log").is_file()
     assert "Fitting the survey model" in (out / "run.log").read_text()
     before = sorted(p.name for p in out.iterdir())
@@ -54,7 +54,7 @@ def test_run_writes_the_outputs_and_refuses_an_existing_folder(case, capsys):
     assert "already exists" in err and "--overwrite" in err
     assert sorted(p.name for p in out.iterdir()) == before
     code, err, _ = _run(case, capsys, "--overwrite", "--quiet")
-    assert code == 0 and "[1/7]" not in err
+    assert code == 0 and "[1/8]" not in err
 
 
 def test_check_passes_and_run_output_default_comes_from_config(case, capsys):

@@ -166,3 +166,31 @@ def test_quantile_breaks_same_as_quantiles_class_on_outputs(runs):
 )
 def test_quantile_breaks_same_as_quantiles_class(values, k):
     assert qml.quantile_breaks(values, k) == _breaks_before(values, k)
+
+
+# ------------------------------------------------------------------ stability on integer labels
+def test_stability_on_integer_labels_same_as_on_the_key_texts(borough, monkeypatch):
+    from sklearn.metrics import adjusted_rand_score
+
+    from resilience.clusters import CLUSTER_KEYS
+
+    keys = np.array(CLUSTER_KEYS)
+    compared = []
+
+    def checked(full, boot):
+        value = adjusted_rand_score(full, boot)
+        assert value == adjusted_rand_score(keys[full], keys[boot])  # the texts it replaced
+        compared.append(value)
+        return value
+
+    monkeypatch.setattr(survey_model, "adjusted_rand_score", checked)
+    survey = borough.survey.set_index("pidp").rename(columns=lambda c: c.removeprefix("f_"))
+    survey = survey.rename(columns={"indscui_xw": "weight"})
+    model = survey_model.SurveyModel(n_boot=5, random_state=0).fit(survey)
+    assert len(compared) == 5
+    # as computed on the key texts before the change (commit c1a81d5)
+    assert model.stability_["ari"] == [0.9911, 0.9907, 0.9904, 0.9888, 0.9897]
+    assert model.stability_["label_agreement"] == {
+        "low_wellbeing": 0.9957, "high_wellbeing": 0.9932, "neighbourhood_support": 0.9964,
+        "isolation": 0.9981, "competence": 0.9945, "emotional_fragility": 0.9974,
+    }  # fmt: skip

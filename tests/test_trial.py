@@ -3,14 +3,13 @@
 import itertools
 import json
 import re
-import runpy
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+from example_script import run_example
 
 import resilience as rs
 from resilience.compare.chance import chance_check, chance_flag_rate
@@ -25,14 +24,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "trial_run.py"
 def trial(tmp_path_factory):
     """examples/trial_run.py run as a user would, in a fresh folder."""
     work = tmp_path_factory.mktemp("trial")
-    argv = sys.argv
-    sys.argv = [str(EXAMPLE), str(work)]
-    try:
-        with pytest.raises(SystemExit) as done:
-            runpy.run_path(str(EXAMPLE), run_name="__main__")
-    finally:
-        sys.argv = argv
-    assert done.value.code == 0
+    assert run_example(EXAMPLE, work) == 0
     return work
 
 

@@ -88,7 +88,9 @@ def lad_of_oas(
     Returns
     -------
     Series
-        LAD codes indexed by OA code; ``attrs["column"]`` names the column used.
+        LAD codes indexed by OA code; ``attrs["column"]`` names the column used and
+        ``attrs["names"]`` maps each LAD code to its name (from ``LAD21NM`` beside
+        ``LAD21CD``; empty without a name column).
 
     Raises
     ------
@@ -126,7 +128,11 @@ def lad_of_oas(
             f"{format_examples(have, 8)}. Use codes of the same LAD vintage as the file (LAD "
             "codes change when authorities merge)."
         )
-    out.attrs = {"column": column, "path": str(path)}
+    names = [c for c in cols if c.upper() == column.upper()[:-2] + "NM"]
+    if names:  # LAD21NM beside LAD21CD: the authorities' names, by code
+        by_code = pd.Series(df[names[0]].to_numpy(), index=normalise_codes(df[column]).to_numpy())
+        names = by_code[~by_code.index.duplicated()].to_dict()
+    out.attrs = {"column": column, "path": str(path), "names": names or {}}
     return out
 
 

@@ -74,6 +74,8 @@ DEPENDENCIES: tuple[str, ...] = (
 )
 
 _CHUNK = 1 << 20
+#: sha256 of files already hashed, by (path, size, modification time in ns)
+_HASHES: dict[tuple[str, int, int], str] = {}
 
 
 def file_sha256(path: str | Path, *, chunk_size: int = _CHUNK) -> str:
@@ -97,11 +99,15 @@ def file_sha256(path: str | Path, *, chunk_size: int = _CHUNK) -> str:
         raise InputDataError(
             f"Cannot hash {str(p)!r}: it does not exist or is not a file. Check the path."
         )
-    digest = hashlib.sha256()
-    with p.open("rb") as fh:
-        while chunk := fh.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
+    st = p.stat()
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _HASHES:  # a run over many authorities hashes the same inputs each time
+        digest = hashlib.sha256()
+        with p.open("rb") as fh:
+            while chunk := fh.read(chunk_size):
+                digest.update(chunk)
+        _HASHES[key] = digest.hexdigest()
+    return _HASHES[key]
 
 
 def config_hash(config: Mapping[str, object]) -> str:

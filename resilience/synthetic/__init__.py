@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..clusters import resilience_score, share_columns
 from ..errors import ConfigError
+from ._authorities import split_authorities
 from ._classification import LEVELS, assign_areas, classification_from_tree, make_classification
 from ._geometry import GeographySpec, dissolve_groups, make_geography
 from ._hard import PLANTABLE, file7_columns, make_hard_data
@@ -46,6 +47,7 @@ __all__ = [
     "make_mrp_world",
     "make_survey",
     "make_waves",
+    "split_authorities",
 ]
 
 CRS = "EPSG:27700"

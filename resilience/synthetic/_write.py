@@ -108,15 +108,21 @@ def write_borough(b: SyntheticBorough, folder: Path, *, overwrite: bool = False)
         ward = b.ward[["ward_code", "ward_name", "geometry"]].rename(
             columns={"ward_code": c["ward"], "ward_name": c["ward_name"]}
         )
-        ward[c["lad"]] = b.lad_code
-        ward[c["lad_name"]] = b.name
+        # one authority, or those of split_authorities (a LAD per ward)
+        lad = (
+            b.ward.set_index("ward_code")[["lad_code", "lad_name"]]
+            if "lad_code" in b.ward
+            else None
+        )
+        ward[c["lad"]] = b.lad_code if lad is None else b.ward["lad_code"].to_numpy()
+        ward[c["lad_name"]] = b.name if lad is None else b.ward["lad_name"].to_numpy()
         pyogrio.write_dataframe(ward, tmp / rel["ward"], layer="wards")
 
         lookup = b.oa[["oa_code", "lsoa_code", "ward_code"]].copy()
         lookup["lsoa_name"] = lookup["lsoa_code"].map(lsoa_names)
         lookup["ward_name"] = lookup["ward_code"].map(ward_names)
-        lookup["lad"] = b.lad_code
-        lookup["lad_name"] = b.name
+        lookup["lad"] = b.lad_code if lad is None else lookup["ward_code"].map(lad["lad_code"])
+        lookup["lad_name"] = b.name if lad is None else lookup["ward_code"].map(lad["lad_name"])
         lookup = lookup.rename(
             columns={
                 "oa_code": c["oa"],
