@@ -185,7 +185,12 @@ def run(
         logger.info("      %s", model.fit_summary())
     with progress.stage(f"Estimating cluster shares for {len(inp.oa):,} OAs", key="area_estimates"):
         est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
-        est.fit(inp.survey, model.labels_, label_proba=model.predict_proba(inp.survey))
+        est.fit(
+            inp.survey,
+            model.labels_,
+            label_proba=model.predict_proba(inp.survey),
+            label_proba_replicates=model.predict_proba_refits(inp.survey) or None,
+        )
         value = classification_value(
             inp.survey,
             model.labels_,
