@@ -363,7 +363,12 @@ def _classification_fit(
     if not inp.levels:
         return None, {}
     est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
-    est.fit(inp.survey, model.labels_, label_proba=model.predict_proba(inp.survey))
+    est.fit(
+        inp.survey,
+        model.labels_,
+        label_proba=model.predict_proba(inp.survey),
+        label_proba_replicates=model.predict_proba_refits(inp.survey) or None,
+    )
     value = classification_value(
         inp.survey,
         model.labels_,

@@ -277,3 +277,35 @@ def test_a_saved_model_labels_another_wave_without_refitting(model, survey, tmp_
     other_wave = survey.sample(frac=0.5, random_state=1)
     pd.testing.assert_series_equal(loaded.predict(other_wave), model.predict(other_wave))
     pd.testing.assert_frame_equal(loaded.predict_proba(other_wave), model.predict_proba(other_wave))
+
+
+def test_predict_proba_is_the_pooled_spherical_mixture_by_hand(model, survey):
+    """exp(−d²/(2σ²)) π_k, normalised: the k-means reading with one pooled variance."""
+    scores = model.transform(survey).dropna()
+    centres = model.kmeans_.cluster_centers_
+    d2 = ((scores.to_numpy()[:, None, :] - centres[None]) ** 2).sum(axis=2)
+    p = np.exp(-d2 / (2 * model.within_var_)) * model.cluster_prior_
+    p /= p.sum(axis=1, keepdims=True)
+    order = [list(model.cluster_keys_).index(k) for k in CLUSTER_KEYS]
+    np.testing.assert_allclose(model.predict_proba(survey).loc[scores.index], p[:, order])
+
+
+def test_refits_give_membership_probabilities_with_each_clusters_own_spread(model, survey):
+    refits = model.predict_proba_refits(survey)
+    assert model.n_refits_ == len(refits) == model.stability_["n_boot"] == 10
+    full = model.predict_proba(survey)
+    labels = model.labels_
+    for p in refits:
+        assert list(p.columns) == list(CLUSTER_KEYS)
+        pd.testing.assert_index_equal(p.index, survey.index)
+        ok = p.notna().all(axis=1)
+        assert (ok == full.notna().all(axis=1)).all()
+        np.testing.assert_allclose(p[ok].sum(axis=1), 1.0)
+        # a refit labels nearly everyone as the full fit does, with other probabilities
+        assert (p.loc[labels.index].idxmax(axis=1) == labels).mean() > 0.85
+        assert np.abs(p[ok].to_numpy() - full[ok].to_numpy()).max() > 0.05
+    # the spreads differ between clusters: not the pooled spherical reading
+    spread = model._refits[0].spread
+    assert spread.shape == (6, model.n_factors)
+    assert spread.max() / spread.min() > 1.5
+    assert SurveyModel(random_state=0, n_boot=0).fit(survey).predict_proba_refits(survey) == []

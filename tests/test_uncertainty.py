@@ -8,79 +8,51 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from coverage_data import LEVELS, coverage_of_seed, survey_frame
 from outputs_data import make_results
 
 from resilience.clusters import CLUSTER_KEYS, share_columns
 from resilience.compare.benchmark import BANDS, band, benchmark_columns, bivariate
 from resilience.config import load_config
 from resilience.errors import ConfigError, DataQualityWarning, InputDataError
-from resilience.models import SurveyModel
 from resilience.models._bootstrap import Design, design_multipliers, draw_labels
-from resilience.models.aggregate import aggregate
 from resilience.models.area_estimator import AreaEstimator
 from resilience.models.validation import classification_value
 from resilience.outputs.qml import BIVARIATE_CATEGORIES, default_styles
 from resilience.outputs.report import write_report
 from resilience.synthetic import make_borough
 
-LEVELS = ["oac_supergroup", "oac_group", "oac_subgroup"]
+_survey = survey_frame
 SHARES = share_columns()
-
-
-def _survey(borough):
-    survey = borough.survey.set_index("pidp").rename(columns=lambda c: c.removeprefix("f_"))
-    survey = survey.rename(columns={"indscui_xw": "weight"})
-    return survey
-
-
-def _coverage(frame, truth):
-    t = truth.loc[frame.index, SHARES].to_numpy()
-    lo = frame[share_columns("_lo")].to_numpy()
-    hi = frame[share_columns("_hi")].to_numpy()
-    return float(((t >= lo - 1e-9) & (t <= hi + 1e-9)).mean())
-
-
-def _coverage_of_seed(seed: int) -> dict[str, float]:
-    b = make_borough(seed=seed)
-    survey = _survey(b)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = SurveyModel(random_state=seed, n_boot=0).fit(survey)
-        est = AreaEstimator(LEVELS, n_boot=200, random_state=seed).fit(
-            survey, model.labels_, label_proba=model.predict_proba(survey)
-        )
-        areas = b.classification.rename(columns=lambda c: f"oac_{c}")
-        M, _ = est.membership(areas)
-    oa = est.shares_from_membership(M, areas.index)
-    lk = b.oa.set_index("oa_code").reindex(areas.index)
-    pop = lk["population"].astype(float)
-    reps = {"membership": M, "category_replicates": est.replicates_, "interval": 0.9}
-    lsoa = aggregate(oa, lk["lsoa_code"], pop, **reps).frame
-    ward = aggregate(oa, lk["ward_code"], pop, **reps).frame
-    return {
-        "oa": _coverage(oa, b.truth.oa_shares),
-        "lsoa": _coverage(lsoa, b.truth.lsoa_shares),
-        "ward": _coverage(ward, b.truth.ward_shares),
-    }
 
 
 # ------------------------------------------------------------------------- coverage
 
 
 def test_ninety_percent_intervals_cover_the_synthetic_truth():
-    """Coverage of the true OA, LSOA and ward shares by the 90 % intervals.
+    """Coverage of the true OA, LSOA and ward shares by the 90 % intervals, seeds 0-2.
 
-    Measured over seeds 0-7 of the default borough (labels and membership probabilities
-    from the fitted SurveyModel): OA 0.893, LSOA 0.889, ward 0.841; seed by seed the ward
-    figure runs from 0.51 (seed 4, where k-means misplaces the competence / high-wellbeing
-    boundary: 88 % of labels right) to 0.98. Before this change (fixed labels, fixed α,
-    no posterior draw) the same seeds gave about 0.82, 0.80 and 0.76. Here seeds 0-2
-    (measured: OA 0.930, LSOA 0.922, ward 0.880).
+    Labels from the fitted SurveyModel, replicates drawing labels from its 20 bootstrap
+    refits (each cluster with its own spread). Measured over seeds 0-7
+    (benchmarks/coverage.py): OA 0.917, LSOA 0.911, ward 0.884; with label draws from
+    the one full fit instead, 0.887, 0.884 and 0.838. Here seeds 0-2 (measured: OA 0.950,
+    LSOA 0.940, ward 0.928; from the one fit 0.923, 0.917, 0.881).
     """
-    got = pd.DataFrame([_coverage_of_seed(s) for s in (0, 1, 2)]).mean()
-    assert got["oa"] == pytest.approx(0.930, abs=0.02)
-    assert got["lsoa"] == pytest.approx(0.922, abs=0.02)
-    assert got["ward"] == pytest.approx(0.880, abs=0.03)
+    got = pd.DataFrame([coverage_of_seed(s) for s in (0, 1, 2)]).mean()
+    assert got["oa"] == pytest.approx(0.950, abs=0.02)
+    assert got["lsoa"] == pytest.approx(0.940, abs=0.02)
+    assert got["ward"] == pytest.approx(0.928, abs=0.03)
+
+
+@pytest.mark.slow
+def test_coverage_is_within_87_to_93_percent_at_every_level_over_seeds_0_to_7():
+    """The issue's target, on the mean over seeds 0-7; and the refits widen the ward
+    intervals where the one fit's label draws fall short."""
+    got = pd.DataFrame([coverage_of_seed(s) for s in range(8)]).mean()
+    for level in ("oa", "lsoa", "ward"):
+        assert 0.87 <= got[level] <= 0.93, (level, got[level])
+    one_fit = pd.DataFrame([coverage_of_seed(s, refits=0) for s in range(8)]).mean()
+    assert one_fit["ward"] < 0.87 <= got["ward"]
 
 
 def test_interval_method_is_named(borough):
@@ -212,6 +184,49 @@ def test_label_proba_is_checked(borough):
         est.fit(survey, labels, label_proba=bad)
     with pytest.raises(InputDataError, match="must be a DataFrame"):
         est.fit(survey, labels, label_proba=bad.to_numpy())
+
+
+def _one_hot(index, key):
+    return pd.DataFrame({k: float(k == key) for k in CLUSTER_KEYS}, index=index)
+
+
+def test_replicate_b_draws_labels_from_refit_b_mod_r(borough):
+    """Refit 0 puts everyone in the first cluster, refit 1 in the second: replicates
+    alternate, whatever label_proba says."""
+    survey = _survey(borough)
+    labels = borough.truth.respondent_cluster
+    refits = [_one_hot(survey.index, CLUSTER_KEYS[0]), _one_hot(survey.index, CLUSTER_KEYS[1])]
+    est = AreaEstimator(LEVELS, n_boot=6, random_state=0).fit(
+        survey,
+        labels,
+        label_proba=_one_hot(survey.index, CLUSTER_KEYS[5]),
+        label_proba_replicates=refits,
+    )
+    whole = est.replicates_[:, 0, :]  # the ("all", "all") row
+    np.testing.assert_allclose(whole[0::2, 0], 1.0)
+    np.testing.assert_allclose(whole[1::2, 1], 1.0)
+    assert est.interval_method_ == (
+        "percentile intervals of 6 replicates: bootstrap of respondents; cluster assignment "
+        "refitted: labels drawn from the membership probabilities (each cluster with its own "
+        "spread) of 2 bootstrap refits of the survey model in turn; prior strength "
+        "re-estimated; shares drawn from the Dirichlet posterior"
+    )
+    # the point estimate still comes from the labels
+    assert est.estimates_.loc[("all", "all"), "share_low_wellbeing"] < 0.5
+
+
+def test_label_proba_replicates_are_checked(borough):
+    survey = _survey(borough)
+    labels = borough.truth.respondent_cluster
+    est = AreaEstimator(LEVELS, n_boot=2)
+    with pytest.raises(InputDataError, match="non-empty list of DataFrames"):
+        est.fit(survey, labels, label_proba_replicates=[])
+    with pytest.raises(InputDataError, match="non-empty list of DataFrames"):
+        est.fit(survey, labels, label_proba_replicates=_one_hot(survey.index, "isolation"))
+    bad = _one_hot(survey.index, "isolation")
+    bad.iloc[0] = np.nan
+    with pytest.raises(InputDataError, match=r"label_proba_replicates\[1\] has no usable"):
+        est.fit(survey, labels, label_proba_replicates=[_one_hot(survey.index, "isolation"), bad])
 
 
 def test_draw_labels_follows_the_probabilities():

@@ -31,8 +31,14 @@ Every bootstrap replicate carries each source of uncertainty the method has:
    bootstrap of PSUs within strata when the survey has ``psu``/``strata`` columns
    (UKHLS ``psu``, ``strata``), by a bootstrap of respondents otherwise
    (:mod:`resilience.models._bootstrap`);
-2. the cluster assignment: with ``label_proba`` (e.g. ``SurveyModel.predict_proba``),
-   every respondent's cluster is drawn afresh from their membership probabilities;
+2. the cluster assignment: with ``label_proba_replicates`` (the survey model's bootstrap
+   refits, ``SurveyModel.predict_proba_refits``), replicate b draws every respondent's
+   cluster from the membership probabilities of refit b mod R: factor analysis, k-means
+   and labelling refitted on a bootstrap sample, each cluster read as a Gaussian with its
+   own spread, so the draws carry where a refit, and a boundary that respects the
+   clusters' spreads, would put each respondent. With only ``label_proba`` (e.g.
+   ``SurveyModel.predict_proba``, one fit) every respondent's cluster is drawn from those
+   probabilities instead;
 3. the prior strength: α is re-estimated from the replicate (empirical Bayes);
 4. the shrinkage itself: each category's shares are drawn from its Dirichlet posterior
    Dirichlet(n_eff · p + α · π), top-down, π being the parent's draw, so a heavily shrunk
@@ -41,12 +47,12 @@ Every bootstrap replicate carries each source of uncertainty the method has:
 
 Steps 1 and 4 both contain the sampling error of a category's own respondents, so a
 category with many respondents gets an interval up to √2 wider than its sampling error
-alone. The widening is kept on purpose: the error of the k-means assignment itself (a
+alone. The widening is kept on purpose: part of the error of the k-means assignment (a
 boundary between two clusters drawn in the wrong place) is common to every category and
-cannot be carried by label draws. Measured on the synthetic borough (seeds 0–7, labels
-from the fitted survey model), 90 % intervals cover the true shares in 89 % of OA cells,
-89 % of LSOA cells and 84 % of ward cells (see the README); wards fall short when the
-k-means fit misplaces a boundary.
+is carried by the refits only in part. Measured on the synthetic borough (seeds 0–7,
+labels and refits from the fitted survey model with its default 20 refits,
+``benchmarks/coverage.py``), 90 % intervals cover the true shares in 92 % of OA cells,
+91 % of LSOA cells and 88 % of ward cells (see the README).
 
 Disclosure control
 ------------------
@@ -448,6 +454,7 @@ class AreaEstimator(BaseEstimator):
         sample_weight: Any = None,
         *,
         label_proba: pd.DataFrame | None = None,
+        label_proba_replicates: Sequence[pd.DataFrame] | None = None,
         multiplicities: np.ndarray | None = None,
     ) -> AreaEstimator:
         """Estimate cluster shares for every category at every level.
@@ -468,6 +475,12 @@ class AreaEstimator(BaseEstimator):
             ``survey``), e.g. ``SurveyModel.predict_proba(survey)``. The point estimate
             uses ``labels``; each bootstrap replicate draws every respondent's cluster
             from these probabilities.
+        label_proba_replicates : sequence of DataFrame, optional
+            Membership probabilities under each of R refits of the survey model, shaped
+            like ``label_proba``, e.g. ``SurveyModel.predict_proba_refits(survey)``.
+            Replicate b draws every respondent's cluster from refit b mod R (instead of
+            from ``label_proba``), so the intervals also carry the uncertainty of the
+            fit itself.
         multiplicities : ndarray of shape (n_boot, len(survey)), optional
             How many times each survey row is drawn in each bootstrap replicate, instead
             of resampling the respondents here; rows left out of the estimates are
@@ -555,7 +568,7 @@ class AreaEstimator(BaseEstimator):
         self._point = point
 
         # bootstrap
-        proba = self._proba(label_proba, survey.index, use)
+        probas = self._probas(label_proba, label_proba_replicates, survey.index, use)
         design = Design(
             *(
                 survey[c].to_numpy()[use] if c and c in survey.columns else None
@@ -573,13 +586,20 @@ class AreaEstimator(BaseEstimator):
                     m = design_multipliers(design, rng)
                 else:  # drawn outside, e.g. jointly for several waves
                     m = np.asarray(multiplicities[b], dtype=float)[use]
-                Yb = Y if proba is None else self._label_matrix(draw_labels(proba, rng), w)
+                Yb = (
+                    Y
+                    if not probas
+                    else self._label_matrix(draw_labels(probas[b % len(probas)], rng), w)
+                )
                 # paired replicates (change between waves) carry the sampling error in the
                 # joint resampling itself; a posterior draw on top would count it twice
                 draw = rng if multiplicities is None else None
                 reps[b], _ = self._estimate(A, Yb, w, alpha=refit, multiplicity=m, rng=draw)
         self.interval_method_ = self._describe_method(
-            design, proba is not None, paired=multiplicities is not None
+            design,
+            len(probas) if label_proba_replicates is not None else 0,
+            bool(probas),
+            paired=multiplicities is not None,
         )
         self._reps_all = reps
 
@@ -605,21 +625,44 @@ class AreaEstimator(BaseEstimator):
     def _label_matrix(self, y: np.ndarray, w: np.ndarray) -> sparse.csr_matrix:
         return sparse.csr_matrix((w, (np.arange(len(y)), y)), shape=(len(y), len(CLUSTER_KEYS)))
 
+    def _probas(
+        self,
+        label_proba: pd.DataFrame | None,
+        replicates: Sequence[pd.DataFrame] | None,
+        index: pd.Index,
+        use: np.ndarray,
+    ) -> list[np.ndarray]:
+        """The probabilities label draws come from: one per refit, or ``label_proba``."""
+        if replicates is None:
+            return [] if label_proba is None else [self._proba(label_proba, index, use)]
+        if isinstance(replicates, pd.DataFrame) or not len(replicates):
+            raise InputDataError(
+                "label_proba_replicates must be a non-empty list of DataFrames, one per refit "
+                "of the survey model, e.g. SurveyModel.predict_proba_refits(survey)."
+            )
+        return [
+            self._proba(p, index, use, name=f"label_proba_replicates[{i}]")
+            for i, p in enumerate(replicates)
+        ]
+
     def _proba(
-        self, label_proba: pd.DataFrame | None, index: pd.Index, use: np.ndarray
-    ) -> np.ndarray | None:
+        self,
+        label_proba: pd.DataFrame,
+        index: pd.Index,
+        use: np.ndarray,
+        *,
+        name: str = "label_proba",
+    ) -> np.ndarray:
         """Membership probabilities of the respondents used, rows summing to 1."""
-        if label_proba is None:
-            return None
         if not isinstance(label_proba, pd.DataFrame):
             raise InputDataError(
-                "label_proba must be a DataFrame indexed like the survey with one column per "
+                f"{name} must be a DataFrame indexed like the survey with one column per "
                 f"cluster key ({', '.join(CLUSTER_KEYS)}), e.g. SurveyModel.predict_proba(survey)."
             )
         absent = [k for k in CLUSTER_KEYS if k not in label_proba.columns]
         if absent:
             raise InputDataError(
-                f"label_proba has no column(s) {format_examples(absent)}; it needs one column "
+                f"{name} has no column(s) {format_examples(absent)}; it needs one column "
                 "per cluster key, e.g. SurveyModel.predict_proba(survey)."
             )
         p = label_proba.reindex(index=index)[list(CLUSTER_KEYS)].to_numpy(dtype=float)[use]
@@ -627,13 +670,15 @@ class AreaEstimator(BaseEstimator):
         if bad.any():
             ex = index[use][bad]
             raise InputDataError(
-                f"label_proba has no usable probabilities for {int(bad.sum())} labelled "
+                f"{name} has no usable probabilities for {int(bad.sum())} labelled "
                 f"respondent(s), e.g. {format_examples(list(ex))}: every labelled respondent "
                 "needs non-negative probabilities that do not all vanish."
             )
         return p / p.sum(axis=1, keepdims=True)
 
-    def _describe_method(self, design: Design, drawn: bool, *, paired: bool = False) -> str:
+    def _describe_method(
+        self, design: Design, n_refits: int, drawn: bool, *, paired: bool = False
+    ) -> str:
         """The interval method in words, for the manifest and the report."""
         if not self.n_boot:
             return "none (n_boot = 0)"
@@ -643,11 +688,18 @@ class AreaEstimator(BaseEstimator):
                      "drawn once for all of them)"]  # fmt: skip
         elif design.collapsed:
             parts[0] += f" ({design.collapsed} single-PSU strata collapsed)"
-        parts.append(
-            "cluster labels drawn from membership probabilities"
-            if drawn
-            else "cluster labels fixed"
-        )
+        if n_refits:
+            parts.append(
+                "cluster assignment refitted: labels drawn from the membership probabilities "
+                f"(each cluster with its own spread) of {n_refits} bootstrap "
+                f"refit{'s' if n_refits > 1 else ''} of the survey model in turn"
+            )
+        else:
+            parts.append(
+                "cluster labels drawn from membership probabilities"
+                if drawn
+                else "cluster labels fixed"
+            )
         if self.shrinkage == "empirical_bayes":
             parts.append("prior strength re-estimated")
         if not paired:

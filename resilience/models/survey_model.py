@@ -86,6 +86,66 @@ class _Screened(NamedTuple):
     used: np.ndarray
 
 
+class _Mixture(NamedTuple):
+    """What membership probabilities need from one fit (the full fit or a refit).
+
+    A Gaussian mixture reading of a k-means partition of the factor scores: cluster k is
+    normal around its centre with diagonal covariance ``spread[k]`` and has prior
+    probability ``prior[k]`` (its weighted size).
+    """
+
+    factors: FactorFit
+    centres: np.ndarray
+    keys: np.ndarray
+    spread: np.ndarray  # (n_clusters, n_factors) variances
+    prior: np.ndarray
+
+    @classmethod
+    def of(
+        cls, fac: FactorFit, km: KMeans, keys: np.ndarray, z: np.ndarray, w: np.ndarray
+    ) -> _Mixture:
+        """Each cluster's own spread: its weighted variance about its centre, per factor.
+
+        Examples
+        --------
+        >>> class Fac:
+        ...     def scores(self, z):
+        ...         return z
+        >>> class KM:  # two clusters on one factor, spreads 1 and 4
+        ...     labels_ = np.array([0, 0, 1, 1])
+        ...     cluster_centers_ = np.array([[0.0], [10.0]])
+        >>> z = np.array([[-1.0], [1.0], [8.0], [12.0]])
+        >>> m = _Mixture.of(Fac(), KM(), np.array(["a", "b"]), z, np.ones(4))
+        >>> m.spread.ravel().tolist(), m.prior.tolist()
+        ([1.0, 4.0], [0.5, 0.5])
+        """
+        scores = fac.scores(z)
+        raw = km.labels_
+        centres = km.cluster_centers_
+        k = len(keys)
+        prior = np.array([w[raw == j].sum() for j in range(k)]) / w.sum()
+        spread = np.array(
+            [
+                np.average((scores[raw == j] - centres[j]) ** 2, axis=0, weights=w[raw == j])
+                if w[raw == j].sum() > 0
+                else np.ones(scores.shape[1])
+                for j in range(k)
+            ]
+        )
+        return cls(fac, centres, keys, np.clip(spread, 1e-6, None), prior)
+
+    def proba(self, z: np.ndarray) -> np.ndarray:
+        """Membership probabilities of standardised items ``z``, clusters in key order."""
+        scores = self.factors.scores(z)
+        d2 = ((scores[:, None, :] - self.centres[None]) ** 2 / self.spread[None]).sum(axis=2)
+        with np.errstate(divide="ignore"):
+            logp = -0.5 * (d2 + np.log(self.spread).sum(axis=1)) + np.log(self.prior)
+        logp -= logp.max(axis=1, keepdims=True)
+        p = np.exp(logp)
+        p /= p.sum(axis=1, keepdims=True)
+        return p[:, [list(self.keys).index(k) for k in CLUSTER_KEYS]]
+
+
 class SurveyModel(BaseEstimator):
     """Factor analysis and k-means clustering of survey answers into six resilience clusters.
 
@@ -108,7 +168,11 @@ class SurveyModel(BaseEstimator):
        a matched similarity below 0.5 warns (:class:`~resilience.errors.PoorLabelMatchWarning`);
     5. ``n_boot`` bootstrap refits of steps 2–4; each refitted model labels every respondent
        and is compared with the full fit by the adjusted Rand index (and by the share of
-       respondents keeping their label, which needs the label matching).
+       respondents keeping their label, which needs the label matching). The refits are
+       kept: :meth:`predict_proba_refits` gives every respondent's membership
+       probabilities under each of them (each cluster with its own spread), so that the
+       area estimator's bootstrap carries the uncertainty of the fit itself (where k-means
+       draws a boundary), not only that of each respondent's label under one fit.
 
     A fitted model keeps what it needs to label another wave without refitting (item
     means and standard deviations, factor score weights, centroids): ``predict`` a later
@@ -157,6 +221,8 @@ class SurveyModel(BaseEstimator):
         components; ``parallel_analysis_factors_fa``: factor variant) with their
         eigenvalues and thresholds, missing constructs, ``communalities``,
         ``variance_explained`` (``Σ h² / p``) and ``variance_explained_by_factor``.
+    n_refits_ : int
+        Bootstrap refits kept for :meth:`predict_proba_refits` (0 when ``n_boot`` is 0).
     stability_ : dict
         Bootstrap stability: ``ari_mean``, ``ari_min``, ``ari`` (all replicates),
         ``label_agreement`` per cluster, ``n_boot``.
@@ -479,12 +545,9 @@ class SurveyModel(BaseEstimator):
         self.factor_correlations_ = fac.factor_corr
         self.labels_ = labels
         # pooled within-cluster variance of the factor scores, for predict_proba
-        scores = fac.scores(z)
-        d2 = ((scores - km.cluster_centers_[raw]) ** 2).sum(axis=1)
-        self.within_var_ = float(np.average(d2, weights=w) / scores.shape[1])
-        self.cluster_prior_ = (
-            np.array([w[raw == k].sum() for k in range(self.n_clusters)]) / w.sum()
-        )
+        mixture = _Mixture.of(fac, km, keys, z, w)
+        self.within_var_ = float(np.average(mixture.spread.mean(axis=1), weights=mixture.prior))
+        self.cluster_prior_ = mixture.prior
 
         sizes = pd.DataFrame(
             {
@@ -552,6 +615,8 @@ class SurveyModel(BaseEstimator):
         raw: np.ndarray,
         random_state: int | None,
     ) -> dict[str, Any]:
+        self._refits: list[_Mixture] = []
+        self.n_refits_ = 0
         if not self.n_boot:
             return {"n_boot": 0}
         # labels as integers (positions in CLUSTER_KEYS): the same ARI and agreement as on
@@ -574,10 +639,12 @@ class SurveyModel(BaseEstimator):
                     )
                 except ModelFitError:
                     continue
+            self._refits.append(_Mixture.of(fac, km, keys, z[idx], w[idx]))
             boot = np.array([code[k] for k in keys])[km.predict(fac.scores(z))]
             aris.append(adjusted_rand_score(full, boot))
             agree.append([float(np.mean(boot[full == i] == i)) for i in range(len(CLUSTER_KEYS))])
             relabelled += int((match["similarity"] < POOR_MATCH).any())
+        self.n_refits_ = len(self._refits)
         if not aris:
             return {"n_boot": 0}
         agree_arr = np.array(agree)
@@ -594,13 +661,23 @@ class SurveyModel(BaseEstimator):
 
     # ------------------------------------------------------------------ predict
     def _scores_for(self, survey: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        self._check_fitted()
-        x = self._item_matrix(survey, self._items)
-        prep = self._prepare(x, self._items)
+        z, ok = self._standardised(survey)
         scores = np.full((len(survey), len(self.factors_.names)), np.nan)
-        ok = prep.keep
-        scores[ok] = self.factors_.scores(prep.z[ok])
+        scores[ok] = self.factors_.scores(z[ok])
         return scores, ok
+
+    def _standardised(self, survey: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Standardised, imputed items (fitted moments) and which rows can be scored."""
+        self._check_fitted()
+        prep = self._prepare(self._item_matrix(survey, self._items), self._items)
+        return prep.z, prep.keep
+
+    def _proba_frame(self, survey: pd.DataFrame, mixture: _Mixture) -> pd.DataFrame:
+        z, ok = self._standardised(survey)
+        out = np.full((len(survey), self.n_clusters), np.nan)
+        if ok.any():
+            out[ok] = mixture.proba(z[ok])
+        return pd.DataFrame(out, index=survey.index, columns=list(CLUSTER_KEYS))
 
     def transform(self, survey: pd.DataFrame) -> pd.DataFrame:
         """Standardised factor scores (NaN for respondents who cannot be scored)."""
@@ -628,18 +705,48 @@ class SurveyModel(BaseEstimator):
         prior probabilities. Columns are the cluster keys in canonical order; rows of
         respondents who cannot be scored are missing.
         """
-        scores, ok = self._scores_for(survey)
-        out = np.full((len(survey), self.n_clusters), np.nan)
-        if ok.any():
-            centres = self.kmeans_.cluster_centers_
-            d2 = ((scores[ok][:, None, :] - centres[None]) ** 2).sum(axis=2)
-            logp = -d2 / (2 * self.within_var_) + np.log(self.cluster_prior_)
-            logp -= logp.max(axis=1, keepdims=True)
-            p = np.exp(logp)
-            p /= p.sum(axis=1, keepdims=True)
-            order = [list(self.cluster_keys_).index(k) for k in CLUSTER_KEYS]
-            out[ok] = p[:, order]
-        return pd.DataFrame(out, index=survey.index, columns=list(CLUSTER_KEYS))
+        self._check_fitted()
+        centres = self.kmeans_.cluster_centers_
+        full = _Mixture(
+            self.factors_,
+            centres,
+            self.cluster_keys_,
+            np.full(centres.shape, self.within_var_),
+            self.cluster_prior_,
+        )
+        return self._proba_frame(survey, full)
+
+    def predict_proba_refits(self, survey: pd.DataFrame) -> list[pd.DataFrame]:
+        """Membership probabilities under each bootstrap refit (step 5 of the method).
+
+        Every refit (factor analysis, k-means and labelling on a bootstrap resample) reads
+        ``survey`` with the full fit's item standardisation, its clusters named by its own
+        assignment to the six profiles. Its probabilities are those of a Gaussian mixture
+        around its k-means centres in which every cluster keeps its own spread (weighted
+        variance about its centre on each factor) and its weighted size as prior, whereas
+        :meth:`predict_proba` gives every cluster the same spherical spread, as k-means
+        assumes. So a respondent between a tight and a diffuse cluster is less sure of
+        the tight one than the k-means boundary says: the draws carry the uncertainty of
+        where k-means draws a boundary as well as that of refitting on another sample.
+        Pass them to :meth:`AreaEstimator.fit` as ``label_proba_replicates``.
+
+        Returns
+        -------
+        list of DataFrame
+            One frame per refit (:attr:`n_refits_`; empty when ``n_boot`` is 0), shaped
+            like :meth:`predict_proba`.
+
+        Examples
+        --------
+        >>> from resilience.synthetic import make_borough
+        >>> s = make_borough(seed=1, n_oa=60, n_lsoa=12, n_ward=3, n_respondents=3000).survey
+        >>> s = s.rename(columns=lambda c: c.removeprefix("f_"))
+        >>> model = SurveyModel(n_boot=3, n_init=5, random_state=0).fit(s, None, "indscui_xw")
+        >>> [p.shape for p in model.predict_proba_refits(s)] == [model.predict_proba(s).shape] * 3
+        True
+        """
+        self._check_fitted()
+        return [self._proba_frame(survey, m) for m in getattr(self, "_refits", [])]
 
     def summary(self) -> pd.DataFrame:
         """A readable table of the model's diagnostics (section, measure, value)."""
