@@ -3,7 +3,9 @@
 The frames have the output columns the pipeline produces, filled from the
 borough's ground truth: shares with ±0.05 intervals, a few OAs suppressed (shares NaN),
 a hard-data index that mirrors the resilience score plus noise, flags from the planted
-disagreements, and names chosen to test escaping.
+disagreements (every other one strong), national benchmark bands, the bivariate class,
+a change in the score over two waves with ±0.03 intervals, and names chosen to test
+escaping.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from resilience.clusters import CLUSTER_KEYS, share_columns
+from resilience.compare.benchmark import band
 from resilience.synthetic import make_borough
 
 SCRIPT_NAME = "<script>alert(1)</script>"
@@ -44,6 +47,12 @@ def map_frames(seed: int = 0, n_suppressed: int = 6, **sizes):
     oa.loc[oa.index[suppressed], [*shares, *interval, "resilience_score"]] = np.nan
     oa.loc[oa.index[suppressed], ["dominant_cluster"]] = None
     oa.loc[oa.index[suppressed], ["estimate_level"]] = "suppressed"
+    for key in CLUSTER_KEYS:
+        share = oa[f"share_{key}"]
+        index = 100 * share / share.mean()
+        oa[f"band_{key}"] = band(index, 100 * oa[f"share_{key}_lo"] / share.mean(),
+                                 100 * oa[f"share_{key}_hi"] / share.mean())  # fmt: skip
+    add_change(oa, rng)
 
     lsoa = b.lsoa[["lsoa_code", "lsoa_name", "ward_code", "geometry"]].join(
         t.lsoa_shares[[*shares, "resilience_score"]], on="lsoa_code"
@@ -61,6 +70,15 @@ def map_frames(seed: int = 0, n_suppressed: int = 6, **sizes):
     planted = t.planted.set_index("lsoa_code")["direction"]
     lsoa["flag"] = lsoa["lsoa_code"].map(planted).fillna("agree")
     lsoa["flag_confidence"] = np.where(lsoa["flag"] == "agree", 0.95, 0.8)
+    flagged = np.flatnonzero(lsoa["flag"] != "agree")
+    lsoa["flag_strength"] = "none"
+    lsoa.loc[lsoa.index[flagged], "flag_strength"] = np.where(
+        np.arange(len(flagged)) % 2 == 0, "strong", "possible"
+    )
+    pt = pd.qcut(-lsoa["resilience_score"], 3, labels=False) + 1
+    ht = pd.qcut(lsoa["hard_index"], 3, labels=False) + 1
+    lsoa["bivariate"] = pt.astype(str) + "-" + ht.astype(str)
+    add_change(lsoa, rng)
     lsoa["flag_reason"] = np.where(
         lsoa["flag"] == "agree",
         "",
@@ -90,6 +108,19 @@ def map_frames(seed: int = 0, n_suppressed: int = 6, **sizes):
     )
     ward.loc[ward.index[1], "ward_name"] = SCRIPT_NAME
     return oa, lsoa, ward
+
+
+def add_change(frame, rng) -> None:
+    """``change_resilience_score`` with ±0.03 intervals and ``change_significant``."""
+    change = rng.normal(0, 0.04, len(frame))
+    change[np.isnan(frame["resilience_score"].to_numpy())] = np.nan
+    frame["change_resilience_score"] = change
+    frame["change_resilience_score_lo"] = change - 0.03
+    frame["change_resilience_score_hi"] = change + 0.03
+    significant = (frame["change_resilience_score_lo"] > 0) | (
+        frame["change_resilience_score_hi"] < 0
+    )
+    frame["change_significant"] = significant.where(~np.isnan(change))
 
 
 def without_oas(frames, position: int = 3):

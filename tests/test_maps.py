@@ -15,7 +15,8 @@ import pytest
 import shapely
 from map_frames import AMP_NAME, INDICATORS, SCRIPT_NAME, map_frames, without_oas
 
-from resilience.clusters import share_columns
+from resilience.clusters import CLUSTER_KEYS, CLUSTERS, share_columns
+from resilience.compare.benchmark import BANDS as BANDS_ORDER
 from resilience.errors import (
     CodeMatchError,
     ConfigError,
@@ -28,10 +29,14 @@ from resilience.maps._assets import asset_files
 from resilience.maps._classify import category_classes, format_value, quantile_classes
 from resilience.maps._geometry import prepare_geometry
 from resilience.maps._palettes import MISSING
+from resilience.outputs.qml import BIVARIATE_CATEGORIES
 
 MB = 1024 * 1024
-LAYERS = ["resilience_score", *share_columns(), "hard_index", "flag", "gap_cluster"]
-OA_LAYERS = {"resilience_score", *share_columns()}
+BANDS = [f"band_{k}" for k in CLUSTER_KEYS]
+CHANGE = "change_resilience_score"
+LAYERS = ["resilience_score", CHANGE, *share_columns(), *BANDS, "hard_index", "flag",
+          "gap_cluster", "bivariate"]  # fmt: skip
+OA_LAYERS = {"resilience_score", CHANGE, *share_columns(), *BANDS}
 DATA_RE = re.compile(r'<script type="application/json" id="rz-data">(.*?)</script>', re.S)
 
 
@@ -182,6 +187,164 @@ def test_flag_and_gap_cluster_classes(index, frames):
     assert gap["words"] == ["high-high", "low-low", "not significant"]
 
 
+# ---- benchmark bands, bivariate class, flag strength, change ------------------------------
+
+
+def layer_of(d: dict, layer_id: str) -> dict:
+    return {layer["id"]: layer for layer in d["layers"]}[layer_id]
+
+
+def legend_labels(body: str) -> list[str]:
+    return re.findall(r'<li><span class="rz-sw[^"]*"[^>]*></span><span>([^<]+)</span>', body)
+
+
+def counts(d: dict, geo: str, layer_id: str) -> dict:
+    """Areas drawn in each class of a layer, by class word (None: no data)."""
+    words = layer_of(d, layer_id)["words"]
+    cls = d[geo]["cls"][layer_id]
+    return {w: n for w, n in ((None, cls.count(-1)), *((w, cls.count(i)) for i, w in
+            enumerate(words))) if n}  # fmt: skip
+
+
+def test_bivariate_layer_has_the_qgis_colours_and_counts_every_lsoa(index, frames):
+    lsoa = frames[1]
+    d = data_of(index)
+    layer = layer_of(d, "bivariate")
+    assert layer["geo"] == "lsoa" and layer["name"] == "Predicted × hard need (LSOA)"
+    # Joshua Stevens' 3 x 3 scheme, as resilience.outputs.qml styles the GeoPackage
+    assert layer["colors"] == ["#e8e8e8", "#e4acac", "#c85a5a", "#b0d5df", "#ad9ea5",
+                               "#985356", "#64acbe", "#627f8c", "#574249"]  # fmt: skip
+    assert layer["colors"] == [c for _, _, c in BIVARIATE_CATEGORIES]
+    body = legend_sections(index)["bivariate"]
+    labels = legend_labels(body)
+    assert labels[0] == "Predicted need 1 / hard need 1"
+    assert labels[2] == "Predicted need 3 / hard need 1"
+    assert labels[-2:] == ["Predicted need 3 / hard need 3", "No data / suppressed"]
+    assert len(labels) == 10
+    got = counts(d, "lsoa", "bivariate")
+    assert sum(got.values()) == len(lsoa)
+    assert got["Predicted need 1 / hard need 1"] == 46
+    assert got["Predicted need 3 / hard need 3"] == 46
+    assert got["Predicted need 2 / hard need 2"] == 44
+    by_value = lsoa["bivariate"].value_counts()
+    for value, _, _ in BIVARIATE_CATEGORIES:
+        p, h = value.split("-")
+        assert got.get(f"Predicted need {p} / hard need {h}", 0) == by_value.get(value, 0)
+    field = {f["key"]: f for f in d["fields"]["lsoa"]}["bivariate"]
+    assert field["layer"] == "bivariate" and field["fmt"] == "cat"
+
+
+def test_band_layers_diverge_about_around_average_and_count_every_oa(index, frames):
+    oa = frames[0]
+    d = data_of(index)
+    sections = legend_sections(index)
+    for c in CLUSTERS:
+        layer = layer_of(d, f"band_{c.key}")
+        assert layer["geo"] == "oa" and layer["kind"] == "category" and layer["predicted"]
+        assert layer["name"] == f"{c.label}: against national (OA)"
+        # ColorBrewer BrBG: brown below, near-white around average, teal above
+        assert layer["colors"] == ["#a6611a", "#dfc27d", "#f5f5f5", "#80cdc1", "#018571"]
+        labels = legend_labels(sections[f"band_{c.key}"])
+        assert labels == [
+            "Well below (index under 80)",
+            "Below (80–95)",
+            "Around average (95–105, or the interval covers 100)",
+            "Above (105–120)",
+            "Well above (over 120)",
+            "No data / suppressed",
+        ]
+        got = counts(d, "oa", f"band_{c.key}")
+        assert got[None] == 6  # the suppressed OAs
+        by_value = oa[f"band_{c.key}"].value_counts()
+        assert {w: n for w, n in got.items() if w} == {
+            labels[BANDS_ORDER.index(v)]: n for v, n in by_value.items()
+        }
+    assert counts(d, "oa", "band_isolation") == {
+        None: 6,
+        "Well below (index under 80)": 360,
+        "Around average (95–105, or the interval covers 100)": 76,
+        "Well above (over 120)": 258,
+    }
+    assert "Isolation: against national (OA)" in index  # in the layer list
+
+
+def test_flag_strength_is_in_the_flag_tooltip_and_legend(index, frames):
+    lsoa = frames[1]
+    d = data_of(index)
+    flag = {f["key"]: f for f in d["fields"]["lsoa"]}["flag"]
+    assert flag["with"] == "flag_strength"
+    strength = d["lsoa"]["cols"]["flag_strength"]
+    assert strength["dict"] == ["none", "possible", "strong"]
+    words = [strength["dict"][i] for i in strength["idx"]]
+    assert words == lsoa["flag_strength"].tolist()
+    assert (
+        "Flags are strong (confident) or possible: 7 strong, 7 possible"
+        in (legend_sections(index)["flag"])
+    )
+    js = asset_files()["map.js"].decode("utf-8")
+    assert 'f["with"]' in js and 's !== "none"' in js
+
+
+def test_change_layer_is_centred_on_0_and_grey_where_not_significant(index, frames):
+    oa = frames[0]
+    d = data_of(index)
+    layer = layer_of(d, CHANGE)
+    # light grey, then ColorBrewer RdBu: falls red, rises blue (as the QGIS change style)
+    assert layer["colors"] == ["#e0e0e0", "#ca0020", "#f4a582", "#92c5de", "#0571b0"]
+    assert layer["words"] == ["no significant change", "large fall", "fall", "rise", "large rise"]
+    labels = legend_labels(legend_sections(index)[CHANGE])
+    assert labels[0] == "No significant change (interval includes 0)"
+    lows = [lab.split(" to ") for lab in labels[1:5]]
+    assert lows[1][1] == "0.00" and lows[2][0] == "0.00"
+    assert lows[0][0] == lows[3][1].replace("+", "−")  # symmetric about 0
+    cls = np.array(d["oa"]["cls"][CHANGE])
+    change = oa[CHANGE].to_numpy(dtype=float)
+    sig = oa["change_significant"]
+    assert (cls == -1).sum() == np.isnan(change).sum() == 6
+    quiet = (sig == False).to_numpy()  # noqa: E712 (object column with None)
+    assert quiet.sum() == 360 and np.all(cls[quiet] == 0) and (cls == 0).sum() == 360
+    loud = (sig == True).to_numpy()  # noqa: E712
+    assert np.all(np.isin(cls[loud & (change < 0)], [1, 2]))
+    assert np.all(np.isin(cls[loud & (change > 0)], [3, 4]))
+    assert set(cls[loud]) == {1, 2, 3, 4}
+    field = {f["key"]: f for f in d["fields"]["oa"]}[CHANGE]
+    assert field["layer"] == CHANGE and field["lo"] == f"{CHANGE}_lo"
+    assert CHANGE in {f["key"] for f in d["fields"]["lsoa"]}
+
+
+def test_new_layers_are_absent_when_their_columns_are(frames, tmp_path):
+    oa, lsoa, ward = frames
+    change = [CHANGE, f"{CHANGE}_lo", f"{CHANGE}_hi", "change_significant"]
+    oa = oa.drop(columns=[*BANDS, *change])
+    lsoa = lsoa.drop(columns=["bivariate", "flag_strength", *change])
+    result = write_maps(tmp_path, oa, lsoa, ward, mode="shared", tiles=None, ward_pages=False)
+    text = read(result["index"])
+    d = data_of(text)
+    assert [x["id"] for x in d["layers"]] == [x for x in LAYERS if x not in (CHANGE, "bivariate",
+                                                                             *BANDS)]  # fmt: skip
+    assert "with" not in {f["key"]: f for f in d["fields"]["lsoa"]}["flag"]
+    assert "flag_strength" not in d["lsoa"]["cols"]
+    assert "strong" not in legend_sections(text)["flag"]
+    assert CHANGE not in {f["key"] for f in d["fields"]["oa"]}
+
+
+def test_change_without_significance_is_classed_by_value(frames, tmp_path):
+    oa, lsoa, ward = frames
+    oa = oa.drop(columns="change_significant")
+    result = write_maps(tmp_path, oa, lsoa, ward, mode="shared", tiles=None, ward_pages=False)
+    cls = data_of(read(result["index"]))["oa"]["cls"][CHANGE]
+    assert 0 not in cls and cls.count(-1) == 6
+
+
+def test_unknown_bivariate_values_warn_and_draw_as_no_data(frames, tmp_path):
+    oa, lsoa, ward = frames
+    lsoa = lsoa.copy()
+    lsoa.loc[lsoa.index[:3], "bivariate"] = "4-1"
+    with pytest.warns(DataQualityWarning, match=r"'bivariate' of the lsoa frame has 1 value"):
+        result = write_maps(tmp_path, oa, lsoa, ward, mode="shared", tiles=None, ward_pages=False)
+    assert data_of(read(result["index"]))["lsoa"]["cls"]["bivariate"][:3] == [-1, -1, -1]
+
+
 # ---- legend -----------------------------------------------------------------------------
 
 
@@ -222,6 +385,8 @@ def test_tooltip_fields_name_values_intervals_and_reasons(index):
     assert set(oa_fields) == {
         "resilience_score",
         *share_columns(),
+        CHANGE,
+        *BANDS,
         "dominant_cluster",
         "estimate_level",
         "population",
@@ -337,8 +502,9 @@ def test_shared_pages_link_one_assets_folder_and_hold_only_their_data(maps, name
 def test_ward_pages_are_small(maps):
     result, _ = maps["shared"]
     sizes = sorted(result["bytes"][p] for p in result["wards"].values())
-    # measured 53-73 KB (20-50 OAs each): data 41 KB, legend 10 KB, page skeleton 9 KB
-    assert sizes[0] > 40 * 1024 and sizes[-1] < 90 * 1024
+    # measured 70-92 KB (20-50 OAs each): data 62 KB, legend 19 KB (with the benchmark,
+    # change and bivariate layers), page skeleton 9 KB
+    assert sizes[0] > 55 * 1024 and sizes[-1] < 110 * 1024
 
 
 def test_street_map_is_an_optional_layer_the_page_can_do_without(maps):

@@ -206,7 +206,8 @@ def test_shared_borough_map_draws_from_its_assets_with_no_network(driver, maps, 
     for layer_id in [*titles, "share_isolation", "flag", "resilience_score"]:
         select_layer(page, layer_id)
         assert page.js("resilienceMap.activeLayerId()") == layer_id
-        expected = len(oa) if layer_id.startswith(("share_", "resilience")) else len(lsoa)
+        oa_layer = layer_id.startswith(("share_", "resilience", "band_", "change_"))
+        expected = len(oa) if oa_layer else len(lsoa)
         assert page.js("resilienceMap.featureCount()") == expected
         assert page.js(STYLED), layer_id  # every area has its class colour
         legend = page.js("resilienceMap.legendText()")
@@ -284,7 +285,7 @@ FIND_AREA = """((geo, wanted) => {
 })(arguments[0], arguments[1])"""
 
 
-def test_tooltips_give_names_codes_values_in_words_and_flag_reasons(driver, maps):
+def test_tooltips_give_names_codes_values_in_words_and_flag_reasons(driver, maps, frames):
     page = Page(driver, maps["shared"]["index"])
     x, y, code = page.js(FIND_AREA, "oa", None)
     page.hover(x, y)
@@ -299,6 +300,51 @@ def test_tooltips_give_names_codes_values_in_words_and_flag_reasons(driver, maps
     text = page.js(TOOLTIP)
     assert code in text
     assert "Reason: Income Score (rate) & Crime <rank> pull the hard data apart" in text
+    lsoa = frames[1].set_index("lsoa_code")
+    strength = lsoa.loc[code, "flag_strength"]
+    assert strength in ("strong", "possible")
+    words = FLAG_WORDS[lsoa.loc[code, "flag"]]
+    assert f"Where prediction and hard data disagree: {words} ({strength})" in text
+    assert page.errors() == []
+
+
+FLAG_WORDS = {
+    "hard_worse": "Hard data show more need than predicted",
+    "predicted_worse": "Prediction shows more need than hard data",
+}
+
+
+def test_bivariate_and_change_layers_draw_and_describe_areas(driver, maps, frames):
+    oa, lsoa, _ = frames
+    page = Page(driver, maps["offline"]["index"])
+    select_layer(page, "bivariate")
+    assert page.js("resilienceMap.featureCount()") == len(lsoa)
+    assert page.js(STYLED)
+    legend = page.js("resilienceMap.legendText()")
+    assert legend.startswith("Predicted need against hard-data need")
+    assert "Predicted need 3 / hard need 3" in legend
+    x, y, code = page.js(FIND_AREA, "lsoa", None)
+    page.hover(x + 1, y)
+    text = page.js(TOOLTIP)
+    value = lsoa.set_index("lsoa_code").loc[code, "bivariate"]
+    p, h = value.split("-")
+    assert f"Predicted need against hard-data need: Predicted need {p} / hard need {h}" in text
+    page.js("void resilienceMap.geo.lsoa.closeTooltip()")
+    page.settle()
+    shot = page.screenshot("borough_bivariate.png")
+    assert shot.stat().st_size > 50_000
+    select_layer(page, "change_resilience_score")
+    assert page.js("resilienceMap.featureCount()") == len(oa)
+    assert page.js(STYLED)
+    x, y, code = page.js(FIND_AREA, "oa", None)
+    page.hover(x, y)
+    text = page.js(TOOLTIP)
+    row = oa.set_index("oa_code").loc[code]
+    if row["change_significant"] == False:  # noqa: E712 (an object column: True, False, None)
+        assert "no significant change" in text
+    else:
+        assert any(w in text for w in ("large fall", "fall", "rise", "large rise"))
+    page.screenshot("borough_change.png")
     assert page.errors() == []
 
 

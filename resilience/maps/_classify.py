@@ -3,8 +3,9 @@
 Numeric layers are cut at quantiles of the whole area's values (five classes unless ties
 merge some). The breaks are rounded to the precision the legend prints and the rounded
 breaks are the ones used, so an area's colour always agrees with the legend. Categorical
-layers map each category to one colour. Missing values get class -1 (grey, "No data /
-suppressed").
+layers map each category to one colour. Change layers (runs over several survey waves)
+are cut symmetrically about 0, with a first, light-grey class for changes that are not
+significant. Missing values get class -1 (grey, "No data / suppressed").
 """
 
 from __future__ import annotations
@@ -13,9 +14,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..outputs.qml import NOT_SIGNIFICANT
 from ._palettes import pick
 
-__all__ = ["Classes", "category_classes", "format_value", "quantile_classes"]
+__all__ = [
+    "NOT_SIGNIFICANT",
+    "Classes",
+    "category_classes",
+    "change_classes",
+    "format_value",
+    "quantile_classes",
+]
+#: Words of the change classes, the non-significant class first.
+_CHANGE_WORDS = ("no significant change", "large fall", "fall", "rise", "large rise")
 
 #: Words for n classes, low to high.
 _WORDS = {
@@ -78,6 +89,9 @@ class Classes:
         Category values (categorical layers); empty for numeric layers.
     decimals : int
         Decimals shown for the layer's values (numeric layers).
+    quiet : bool
+        True for change layers: class 0 holds the areas whose change is not significant
+        (given to :meth:`assign` as ``quiet``) and the breaks class values from 1.
     """
 
     colors: tuple[str, ...]
@@ -87,15 +101,23 @@ class Classes:
     breaks: tuple[float, ...] = ()
     categories: tuple[str, ...] = ()
     decimals: int = 0
+    quiet: bool = False
 
-    def assign(self, values: np.ndarray) -> np.ndarray:
-        """Class index of every value (-1 where missing or not a known category)."""
+    def assign(self, values: np.ndarray, quiet: np.ndarray | None = None) -> np.ndarray:
+        """Class index of every value (-1 where missing or not a known category).
+
+        ``quiet`` (change layers only) marks the values whose change is not significant.
+        """
         if self.categories:
             lookup = {c: i for i, c in enumerate(self.categories)}
             return np.array([lookup.get(v, -1) for v in values], dtype=np.int8)
         v = np.asarray(values, dtype=float)
         out = np.searchsorted(np.asarray(self.breaks, dtype=float), v, side="right")
         out = out.astype(np.int8)
+        if self.quiet:
+            out += 1
+            if quiet is not None:
+                out[np.asarray(quiet, dtype=bool)] = 0
         out[~np.isfinite(v)] = -1
         if not self.colors:
             out[:] = -1
@@ -186,4 +208,47 @@ def category_classes(
         words=tuple(labels),
         method=method,
         categories=tuple(categories),
+    )
+
+
+def change_classes(values: np.ndarray, *, colors: tuple[str, ...], what: str) -> Classes:
+    """Four classes of a change, symmetric about 0, after a grey "not significant" class.
+
+    The edges are ±m and ±m/2 (m the largest absolute change), rounded to the fewest
+    decimals that keep m/2 above 0, so 0 is always a break: falls take the first two
+    ``colors``, rises the last two. This is the classing of the QGIS change styles.
+
+    Examples
+    --------
+    >>> c = change_classes(np.array([-0.2, 0.05, 0.1]), colors=("a", "b", "c", "d"),
+    ...                    what="areas")
+    >>> c.labels
+    ('No significant change (interval includes 0)', '−0.20 to −0.10', '−0.10 to 0.00', \
+'0.00 to +0.10', '+0.10 to +0.20')
+    >>> c.assign(np.array([-0.2, 0.05, 0.1, np.nan]), np.array([0, 1, 0, 0])).tolist()
+    [1, 0, 4, -1]
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return Classes((), (), (), f"No values for any of the {what}.")
+    m = float(np.abs(v).max()) or 1e-9
+    d = next((d for d in _DECIMALS["signed"] if round(m / 2, d) > 0), _DECIMALS["signed"][-1])
+    half = max(round(m / 2, d), 10.0**-d)
+    edges = [-m, -half, 0.0, half, m]
+    labels = tuple(
+        f"{format_value(edges[i], 'signed', d)} to {format_value(edges[i + 1], 'signed', d)}"
+        for i in range(4)
+    )
+    return Classes(
+        colors=(NOT_SIGNIFICANT[0], *colors),
+        labels=(NOT_SIGNIFICANT[1], *labels),
+        words=_CHANGE_WORDS,
+        method=(
+            f"Classes are symmetric about 0 over the {v.size:,} {what}; light grey where "
+            "the change is not significant."
+        ),
+        breaks=(-half, 0.0, half),
+        decimals=d,
+        quiet=True,
     )

@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..clusters import share_columns
+from ..clusters import CLUSTERS, share_columns
 from ..errors import CodeMatchError, ConfigError, InputDataError, format_examples
 from ..schema import AGREE, HARD_WORSE, PREDICTED_WORSE
 
@@ -21,6 +21,8 @@ CRS = "EPSG:27700"
 #: Flag values in map order (the diverging palette runs hard_worse ... predicted_worse).
 FLAGS = (HARD_WORSE, AGREE, PREDICTED_WORSE)
 
+#: Change columns of a run over several survey waves (drawn when present).
+_CHANGE = ["change_resilience_score", "change_resilience_score_lo", "change_resilience_score_hi"]
 _OA_REQUIRED = ["oa_code", "lsoa_code", "ward_code", *share_columns(), "resilience_score"]
 _OA_NUMERIC = [
     *share_columns(),
@@ -28,6 +30,7 @@ _OA_NUMERIC = [
     *share_columns("_hi"),
     "resilience_score",
     "population",
+    *_CHANGE,
 ]
 _LSOA_REQUIRED = ["lsoa_code", "lsoa_name", "ward_code", "hard_index", "flag"]
 _LSOA_NUMERIC = [
@@ -39,6 +42,7 @@ _LSOA_NUMERIC = [
     "hard_quintile",
     "gap",
     "flag_confidence",
+    *_CHANGE,
 ]
 _WARD_REQUIRED = ["ward_code", "ward_name"]
 _WARD_NUMERIC = [
@@ -56,8 +60,12 @@ _LSOA_KNOWN = {
     *share_columns("_lo"),
     *share_columns("_hi"),
     "flag_reason",
+    "flag_strength",
     "gap_cluster",
+    "bivariate",
     "msoa_code",
+    "change_significant",
+    *(f"{p}_{c.key}" for p in ("index", "band") for c in CLUSTERS),
 }
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 

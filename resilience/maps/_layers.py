@@ -1,9 +1,10 @@
 """The map layers (one shown at a time) and the tooltip fields of each geography.
 
-Cluster shares and the resilience score are drawn by output area (OA), where they are
-predicted; the hard-data index, the flag and the gap cluster by LSOA, where hard data
-exist. Classes are computed once over the whole area and reused on every ward map, so the
-colours mean the same everywhere.
+Cluster shares, the resilience score, its change over survey waves and the national
+benchmark bands are drawn by output area (OA), where they are predicted; the hard-data
+index, the flag, the gap cluster and the bivariate class by LSOA, where hard data exist.
+Optional layers appear only when their column is in the frame. Classes are computed once
+over the whole area and reused on every ward map, so the colours mean the same everywhere.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from ..clusters import CLUSTERS
-from ..errors import DataQualityWarning
+from ..compare.benchmark import BAND_EDGES, BANDS
+from ..errors import DataQualityWarning, format_examples
+from ..outputs.qml import BIVARIATE_CATEGORIES, CHANGE_SCORE_RAMP
 from ..schema import AGREE, HARD_WORSE, PREDICTED_WORSE
-from ._classify import Classes, category_classes, quantile_classes
+from ._classify import Classes, category_classes, change_classes, quantile_classes
 from ._inputs import FLAGS, MapInputs
 from ._palettes import PALETTES
 
@@ -53,6 +56,9 @@ class LayerSpec:
         Appended to the class word in tooltips ("very high" + " need").
     predicted : bool
         True for layers predicted from the survey (cluster shares, resilience score).
+    significant : str, optional
+        Change layers: the boolean column whose false values are drawn "no significant
+        change".
     """
 
     id: str
@@ -64,6 +70,7 @@ class LayerSpec:
     classes: Classes
     suffix: str
     predicted: bool
+    significant: str | None = None
 
 
 def _share_layers(oa: pd.DataFrame) -> list[LayerSpec]:
@@ -125,6 +132,118 @@ def _gap_cluster_layer(lsoa: pd.DataFrame) -> LayerSpec | None:
     )
 
 
+def _warn_unknown(frame: pd.DataFrame, col: str, known: tuple[str, ...], role: str) -> None:
+    values = frame[col][frame[col].notna()].astype(str).str.strip()
+    unknown = sorted(set(values[(values != "") & ~values.isin(known)]))
+    if unknown:
+        warnings.warn(
+            f"Column {col!r} of the {role} frame has {len(unknown)} value(s) the maps do not "
+            f"know, e.g. {format_examples(unknown)}; those areas are drawn as no data. The "
+            f"values are {format_examples(list(known), len(known))}.",
+            DataQualityWarning,
+            stacklevel=5,
+        )
+
+
+def _bivariate_layer(lsoa: pd.DataFrame) -> LayerSpec | None:
+    if "bivariate" not in lsoa.columns:
+        return None
+    cats, _, colours = (list(x) for x in zip(*BIVARIATE_CATEGORIES, strict=True))
+    # the QGIS style's colours; shorter labels, the legend's subtitle says what they count
+    labels = [f"Predicted need {c[0]} / hard need {c[2]}" for c in cats]
+    _warn_unknown(lsoa, "bivariate", tuple(cats), "lsoa")
+    return LayerSpec(
+        id="bivariate",
+        geo="lsoa",
+        name="Predicted × hard need (LSOA)",
+        title="Predicted need against hard-data need",
+        subtitle="By LSOA: tertile of predicted need (1 = least, 3 = most; redder as it "
+        "rises) against tertile of the hard-data index (1 to 3; bluer as it rises).",
+        kind="category",
+        classes=category_classes(
+            cats, labels, colours, "Nine classes, the same colours as the QGIS style."
+        ),
+        suffix="",
+        predicted=False,
+    )
+
+
+def _band_labels() -> list[str]:
+    e = [f"{x:g}" for x in BAND_EDGES]
+    return [
+        f"Well below (index under {e[0]})",
+        f"Below ({e[0]}–{e[1]})",
+        f"Around average ({e[1]}–{e[2]}, or the interval covers 100)",
+        f"Above ({e[2]}–{e[3]})",
+        f"Well above (over {e[3]})",
+    ]
+
+
+def _band_layers(oa: pd.DataFrame) -> list[LayerSpec]:
+    layers = []
+    for c in CLUSTERS:
+        col = f"band_{c.key}"
+        if col not in oa.columns:
+            continue
+        _warn_unknown(oa, col, BANDS, "oa")
+        layers.append(
+            LayerSpec(
+                id=col,
+                geo="oa",
+                name=f"{c.label}: against national (OA)",
+                title=f"{c.label}: against the national share",
+                subtitle=f"By output area: index = 100 × the predicted share of {c.label} ÷ "
+                "the whole survey's share.",
+                kind="category",
+                classes=category_classes(
+                    list(BANDS),
+                    _band_labels(),
+                    list(PALETTES["BrBG"]),
+                    "Bands of the national benchmark index (100 = the survey as a whole).",
+                ),
+                suffix="",
+                predicted=True,
+            )
+        )
+    return layers
+
+
+def _change_layer(oa: pd.DataFrame) -> LayerSpec | None:
+    col = "change_resilience_score"
+    if col not in oa.columns:
+        return None
+    sig = "change_significant" if "change_significant" in oa.columns else None
+    return LayerSpec(
+        id=col,
+        geo="oa",
+        name="Change in resilience score (OA)",
+        title="Change in the resilience score",
+        subtitle="By output area: predicted resilience score of the latest survey wave minus "
+        "the earliest (below 0 = less resilient).",
+        kind="signed",
+        classes=change_classes(oa[col].to_numpy(), colors=CHANGE_SCORE_RAMP, what="output areas"),
+        suffix="",
+        predicted=True,
+        significant=sig,
+    )
+
+
+def _flag_method(lsoa: pd.DataFrame) -> str:
+    method = "Quintile gap of two or more is flagged."
+    if "flag_strength" in lsoa.columns:
+        flagged = lsoa["flag"].notna() & (lsoa["flag"] != AGREE)
+        strength = lsoa.loc[flagged, "flag_strength"].astype(str)
+        n_strong, n_possible = (
+            int((strength == "strong").sum()),
+            int((strength == "possible").sum()),
+        )
+        method += (
+            f" Flags are strong (confident) or possible: {n_strong} strong, "
+            f"{n_possible} possible; tooltips say which."
+        )
+    return method
+
+
 def build_layers(inputs: MapInputs) -> list[LayerSpec]:
     """Layer specifications, classed over the whole area, in layer-list order."""
     oa, lsoa = inputs.oa, inputs.lsoa
@@ -148,7 +267,9 @@ def build_layers(inputs: MapInputs) -> list[LayerSpec]:
             suffix=" resilience",
             predicted=True,
         ),
+        *_optional(_change_layer(oa)),
         *_share_layers(oa),
+        *_band_layers(oa),
         LayerSpec(
             id="hard_index",
             geo="lsoa",
@@ -179,16 +300,18 @@ def build_layers(inputs: MapInputs) -> list[LayerSpec]:
                 list(FLAGS),
                 [FLAG_LABELS[f] for f in FLAGS],
                 list(PALETTES["PuOr"][::2]),
-                "Quintile gap of two or more is flagged.",
+                _flag_method(lsoa),
             ),
             suffix="",
             predicted=False,
         ),
     ]
-    gap = _gap_cluster_layer(lsoa)
-    if gap is not None:
-        layers.append(gap)
+    layers += [*_optional(_gap_cluster_layer(lsoa)), *_optional(_bivariate_layer(lsoa))]
     return layers
+
+
+def _optional(spec: LayerSpec | None) -> list[LayerSpec]:
+    return [] if spec is None else [spec]
 
 
 def tooltip_fields(inputs: MapInputs, layers: list[LayerSpec]) -> dict[str, list[dict]]:
@@ -222,6 +345,14 @@ def tooltip_fields(inputs: MapInputs, layers: list[LayerSpec]) -> dict[str, list
         oa_fields.append(
             field(col, c.label, "pct", decimals=dp(col, 0), layer=col, interval=interval)
         )
+    oa_fields += (
+        [_change_field(field, by_id, oa_cols)] if "change_resilience_score" in oa_cols else []
+    )
+    oa_fields += [
+        field(f"band_{c.key}", f"{c.label} vs national", "cat", layer=f"band_{c.key}", more=True)
+        for c in CLUSTERS
+        if f"band_{c.key}" in oa_cols
+    ]
     oa_fields += [
         field(col, label, fmt)
         for col, label, fmt in (
@@ -240,6 +371,7 @@ def tooltip_fields(inputs: MapInputs, layers: list[LayerSpec]) -> dict[str, list
         ("hard_quintile", "Hard-data quintile (1 = least, 5 = most need)", "int", 0, None),
         ("gap", "Quintile gap (predicted − hard)", "int", 0, None),
         ("gap_cluster", "Gap cluster", gap_fmt, 0, "gap_cluster"),
+        ("bivariate", "Predicted × hard need (tertiles)", "cat", 0, "bivariate"),
         ("resilience_score", "Resilience score (predicted)", "signed", score_dp, None),
     ]
     lsoa_fields = [
@@ -247,6 +379,10 @@ def tooltip_fields(inputs: MapInputs, layers: list[LayerSpec]) -> dict[str, list
         for col, label, fmt, d, layer in lsoa_rows
         if col in lsoa_cols
     ]
+    if "flag_strength" in lsoa_cols:  # "(strong)" or "(possible)" after the flag
+        lsoa_fields[[f["key"] for f in lsoa_fields].index("flag")]["with"] = "flag_strength"
+    if "change_resilience_score" in lsoa_cols:
+        lsoa_fields.append(_change_field(field, by_id, lsoa_cols))
     for c in CLUSTERS:  # in pop-ups only
         col = f"share_{c.key}"
         if col in lsoa_cols:
@@ -258,10 +394,24 @@ def tooltip_fields(inputs: MapInputs, layers: list[LayerSpec]) -> dict[str, list
     return {"oa": oa_fields, "lsoa": lsoa_fields}
 
 
-def class_index(spec: LayerSpec, values: pd.Series) -> np.ndarray:
-    """Class of every value of ``spec``'s column (-1 for missing)."""
+def _change_field(field, by_id: dict, cols: set[str]) -> dict:
+    col = "change_resilience_score"
+    spec = by_id.get(col)
+    d = spec.classes.decimals if spec is not None and spec.classes.breaks else 2
+    interval = f"{col}_lo" in cols and f"{col}_hi" in cols
+    return field(col, "Change in resilience score", "signed", decimals=d, layer=col,
+                 interval=interval)  # fmt: skip
+
+
+def class_index(spec: LayerSpec, frame: pd.DataFrame) -> np.ndarray:
+    """Class of every area of ``frame`` on ``spec``'s layer (-1 for missing)."""
+    values = frame[spec.id]
     if spec.kind == "category":
         v = values.astype(object).where(values.notna(), None)
         v = np.array([None if x is None else str(x).strip() for x in v], dtype=object)
         return spec.classes.assign(v)
-    return spec.classes.assign(values.to_numpy(dtype=float))
+    quiet = None
+    if spec.significant is not None:
+        sig = frame[spec.significant]
+        quiet = (sig.notna() & ~sig.astype(object).isin([True, 1, "true", "True"])).to_numpy()
+    return spec.classes.assign(values.to_numpy(dtype=float), quiet)

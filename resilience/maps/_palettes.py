@@ -3,7 +3,8 @@
 Sequential ramps are ColorBrewer 2.0 schemes (Cynthia Brewer, Mark Harrower and The
 Pennsylvania State University, https://colorbrewer2.org, Apache-2.0 licence; the hex values
 are those branca ships) and matplotlib's viridis; the diverging ramp is ColorBrewer PuOr,
-which stays readable for deuteranopes (unlike RdYlGn or Spectral); the qualitative scheme
+which stays readable for deuteranopes (unlike RdYlGn or Spectral), and BrBG for the
+national benchmark bands; the qualitative scheme
 is Paul Tol's "muted" (https://personal.sron.nl/~pault/). Missing or suppressed values are a
 neutral grey that no palette uses.
 """
@@ -24,6 +25,8 @@ PALETTES: dict[str, tuple[str, ...]] = {
     "YlOrBr": ("#ffffd4", "#fed98e", "#fe9929", "#d95f0e", "#993404"),
     # ColorBrewer diverging, orange ... white ... purple
     "PuOr": ("#e66101", "#fdb863", "#f7f7f7", "#b2abd2", "#5e3c99"),
+    # ColorBrewer diverging, brown ... near-white ... teal (national benchmark bands)
+    "BrBG": ("#a6611a", "#dfc27d", "#f5f5f5", "#80cdc1", "#018571"),
     # matplotlib viridis at 0, 0.25, 0.5, 0.75, 1
     "viridis": ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"),
     # Paul Tol's muted qualitative scheme (its pale grey left out: grey means "no data")

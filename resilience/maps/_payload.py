@@ -138,7 +138,7 @@ class PayloadBuilder:
                     for k in ("dominant_cluster", "estimate_level")
                     if k in oa.columns
                 },
-                classes={s.id: class_index(s, oa[s.id]) for s in layers if s.geo == "oa"},
+                classes={s.id: class_index(s, oa) for s in layers if s.geo == "oa"},
                 parents={
                     "lsoa": lsoa_pos.get_indexer(oa["lsoa_code"]),
                     "ward": ward_pos.get_indexer(oa["ward_code"]),
@@ -151,10 +151,10 @@ class PayloadBuilder:
                 numeric=_numeric_columns(lsoa, fields["lsoa"]),
                 text={
                     k: _text_column(lsoa[k])
-                    for k in ("flag_reason", "gap_cluster")
+                    for k in ("flag_reason", "flag_strength", "gap_cluster")
                     if k in lsoa.columns
                 },
-                classes={s.id: class_index(s, lsoa[s.id]) for s in layers if s.geo == "lsoa"},
+                classes={s.id: class_index(s, lsoa) for s in layers if s.geo == "lsoa"},
                 parents={"ward": ward_pos.get_indexer(lsoa["ward_code"])},
                 geometry=geometry["lsoa"],
             ),

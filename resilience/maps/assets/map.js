@@ -213,7 +213,7 @@
     var c;
     if (spec && spec.geo === geo && spec.kind === "category") {
       c = t.cls[f.layer][i];
-      return c >= 0 ? spec.words[c] : NODATA;
+      return c >= 0 ? spec.words[c] + this._with(t, f, i) : NODATA;
     }
     var col = t.cols[f.key];
     if (!col) {
@@ -243,6 +243,13 @@
       }
     }
     return out;
+  };
+
+  /* The word a field names in `with` (a flag's strength), in brackets; "none" is left out. */
+  App.prototype._with = function (t, f, i) {
+    var col = f["with"] ? t.cols[f["with"]] : null;
+    var s = col ? textAt(col, i) : null;
+    return s && s !== "none" ? ' <span class="rz-word">(' + s + ")</span>" : "";
   };
 
   App.prototype.wardHref = function (w) {
