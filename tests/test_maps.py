@@ -907,3 +907,20 @@ def test_the_panel_of_a_ward_without_output_areas_says_no_data(empty_ward):
     assert text.count('<span class="rz-nodata">no data</span>') >= 8  # every ward figure
     other = read(next(p for c, p in result["wards"].items() if c != code))
     assert NO_AREAS not in other and "no rank" not in other
+
+
+def test_the_gap_cluster_legend_says_whether_disagreement_clusters(tmp_path):
+    """The global Moran's I of the gap, in words, beside the local clusters."""
+    from resilience.maps import write_maps
+    from resilience.outputs.save import clustering_sentence
+
+    oa, lsoa, ward = map_frames()
+    sentence = clustering_sentence({"moran_i": 0.04, "p_value": 0.21, "significant": False})
+    assert sentence.startswith("Disagreement does not cluster overall")
+    write_maps(tmp_path, oa, lsoa, ward, mode="offline", ward_pages=False, clustering=sentence)
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "Disagreement does not cluster overall (global Moran" in page
+    assert clustering_sentence({"moran_i": 0.3, "p_value": 0.001, "significant": True}) == (
+        "Disagreement clusters in space (global Moran's I 0.30, p = 0.00)."
+    )
+    assert clustering_sentence(None) is None

@@ -81,6 +81,8 @@ class MapInputs:
     lsoa: gpd.GeoDataFrame
     ward: gpd.GeoDataFrame
     indicators: dict[str, str]
+    #: What the global Moran's I of the gap says, shown in the gap-cluster legend.
+    clustering: str | None = None
 
 
 def _frame(gdf: object, role: str, required: list[str]) -> gpd.GeoDataFrame:

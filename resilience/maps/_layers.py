@@ -99,7 +99,7 @@ def _share_layers(oa: pd.DataFrame) -> list[LayerSpec]:
     return layers
 
 
-def _gap_cluster_layer(lsoa: pd.DataFrame) -> LayerSpec | None:
+def _gap_cluster_layer(lsoa: pd.DataFrame, clustering: str | None = None) -> LayerSpec | None:
     if "gap_cluster" not in lsoa.columns:
         return None
     values = lsoa["gap_cluster"]
@@ -122,7 +122,7 @@ def _gap_cluster_layer(lsoa: pd.DataFrame) -> LayerSpec | None:
         name="Gap cluster (LSOA)",
         title="Gap cluster",
         subtitle="By LSOA: the gap cluster of each LSOA, from the comparison of prediction "
-        "and hard data.",
+        "and hard data." + (f" {clustering}" if clustering else ""),
         kind="category",
         classes=category_classes(
             cats, cats, list(PALETTES["tol_muted"][: len(cats)]), "One colour per cluster."
@@ -306,7 +306,8 @@ def build_layers(inputs: MapInputs) -> list[LayerSpec]:
             predicted=False,
         ),
     ]
-    layers += [*_optional(_gap_cluster_layer(lsoa)), *_optional(_bivariate_layer(lsoa))]
+    gap = _gap_cluster_layer(lsoa, inputs.clustering)
+    layers += [*_optional(gap), *_optional(_bivariate_layer(lsoa))]
     return layers
 
 

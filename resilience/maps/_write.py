@@ -187,6 +187,7 @@ def write_maps(
     tiles_attribution: str | None = None,
     notice: str | None = None,
     workers: int | None = None,
+    clustering: str | None = None,
 ) -> dict:
     """Write the borough map ``index.html`` and one map per ward under ``wards/``.
 
@@ -234,6 +235,9 @@ def write_maps(
     notice : str, optional
         A warning shown as a banner across the top of every page (plain text), such as
         "TRIAL RUN on a SYNTHETIC survey".
+    clustering : str, optional
+        What the global Moran's I of the gap says (e.g. "disagreement does not cluster"),
+        added to the gap-cluster legend.
     workers : int, optional
         Processes writing the ward pages. By default worker processes (up to
         ``MAX_WORKERS``, one per available CPU) write them when there are at least
@@ -282,6 +286,7 @@ def write_maps(
     if tiles is not None:
         tile_layer(tiles, tiles_attribution)  # fail early on a bad provider
     inputs = check_inputs(oa, lsoa, ward, indicator_labels)
+    inputs.clustering = clustering
     n_workers = _workers(workers, len(inputs.ward) if ward_pages else 0)
     run = _Run(
         inputs,

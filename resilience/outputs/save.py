@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,25 @@ if TYPE_CHECKING:
     from ..pipeline import Result
 
 __all__ = ["about_for", "save_result"]
+
+
+def clustering_sentence(moran: Mapping[str, Any] | None) -> str | None:
+    """What the global Moran's I of the gap says, in one sentence for the maps.
+
+    Examples
+    --------
+    >>> clustering_sentence({"moran_i": 0.04, "p_value": 0.21, "significant": False})[:60]
+    "Disagreement does not cluster overall (global Moran's I 0.04"
+    """
+    if not moran or moran.get("moran_i") is None or moran.get("p_value") is None:
+        return None
+    figures = f"global Moran's I {moran['moran_i']:.2f}, p = {moran['p_value']:.2f}"
+    if moran.get("significant"):
+        return f"Disagreement clusters in space ({figures})."
+    return (
+        f"Disagreement does not cluster overall ({figures}): single significant LSOAs may "
+        "be chance."
+    )
 
 
 def about_for(result: Result) -> dict[str, Any]:
@@ -258,6 +278,7 @@ def save_result(
                 tiles=result.config["maps"]["tiles"],
                 tiles_attribution=result.config["maps"]["tiles_attribution"],
                 notice=SYNTHETIC_NOTICE if result.synthetic_survey else None,
+                clustering=clustering_sentence(result.evidence.get("gap_moran")),
             )
             paths["map_index"] = folder / "maps" / "index.html"
             paths.update(
