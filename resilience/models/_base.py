@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.utils import check_random_state
 
 from ..errors import ConfigError, DataQualityWarning, InputDataError
@@ -25,6 +26,7 @@ __all__ = [
     "int_seed",
     "one_of",
     "survey_weights",
+    "unique_rows",
 ]
 
 
@@ -249,3 +251,30 @@ def survey_weights(
             "them without one)."
         )
     return w
+
+
+def unique_rows(M: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the distinct rows of ``M`` (the first of each) and each row's distinct row.
+
+    Rows are compared by their non-zero columns and values (rounded to 12 decimals), so areas
+    taking the same mix of categories share their figures.
+
+    Examples
+    --------
+    >>> M = sparse.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]))
+    >>> first, row_of = unique_rows(M)
+    >>> first.tolist(), row_of.tolist()
+    ([0, 1], [0, 1, 0])
+    """
+    keys = [
+        (
+            tuple(M.indices[M.indptr[i] : M.indptr[i + 1]]),
+            tuple(np.round(M.data[M.indptr[i] : M.indptr[i + 1]], 12)),
+        )
+        for i in range(M.shape[0])
+    ]
+    seen: dict[tuple, int] = {}
+    row_of = np.array([seen.setdefault(k, len(seen)) for k in keys], dtype=np.int64)
+    first = np.zeros(len(seen), dtype=np.int64)
+    first[row_of[::-1]] = np.arange(M.shape[0])[::-1]
+    return first, row_of

@@ -89,7 +89,16 @@ from ..errors import (
     NotFittedError,
     format_examples,
 )
-from ._base import Constraint, at_least, between, check_params, forget_fit, int_seed, survey_weights
+from ._base import (
+    Constraint,
+    at_least,
+    between,
+    check_params,
+    forget_fit,
+    int_seed,
+    survey_weights,
+    unique_rows,
+)
 from ._bootstrap import Design, design_multipliers, draw_labels
 from ._intervals import summary_columns
 
@@ -907,17 +916,7 @@ class AreaEstimator(BaseEstimator):
         """
         self._check_fitted()
         M = sparse.csr_matrix(M)
-        keys = [
-            (
-                tuple(M.indices[M.indptr[i] : M.indptr[i + 1]]),
-                tuple(np.round(M.data[M.indptr[i] : M.indptr[i + 1]], 12)),
-            )
-            for i in range(M.shape[0])
-        ]
-        uniq: dict[tuple, int] = {}
-        row_of = np.array([uniq.setdefault(k, len(uniq)) for k in keys], dtype=np.int64)
-        first = np.zeros(len(uniq), dtype=np.int64)
-        first[row_of[::-1]] = np.arange(M.shape[0])[::-1]
+        first, row_of = unique_rows(M)
         U = M[first]
         point = self.estimates_[share_columns()].to_numpy()
         shares_u = np.asarray(U @ point)

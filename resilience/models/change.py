@@ -43,7 +43,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..clusters import CLUSTER_KEYS, share_columns
 from ..errors import ConfigError
-from ._base import int_seed, survey_weights
+from ._base import int_seed, survey_weights, unique_rows
 from ._intervals import summary_columns
 from .aggregate import AreaSummaries, _group_matrix
 from .area_estimator import AreaEstimator, normalise_category
@@ -300,28 +300,12 @@ class WaveEstimate:
     summaries: AreaSummaries
 
 
-def _unique_rows(M: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the distinct rows of ``M`` (first of each) and each row's distinct row."""
-    keys = [
-        (
-            tuple(M.indices[M.indptr[i] : M.indptr[i + 1]]),
-            tuple(np.round(M.data[M.indptr[i] : M.indptr[i + 1]], 12)),
-        )
-        for i in range(M.shape[0])
-    ]
-    seen: dict[tuple, int] = {}
-    row_of = np.array([seen.setdefault(k, len(seen)) for k in keys], dtype=np.int64)
-    first = np.zeros(len(seen), dtype=np.int64)
-    first[row_of[::-1]] = np.arange(M.shape[0])[::-1]
-    return first, row_of
-
-
 def _difference_replicates(
     m_early: sparse.spmatrix, m_late: sparse.spmatrix, r_early: np.ndarray, r_late: np.ndarray
 ) -> np.ndarray:
     """(n_boot, n_areas, 6) replicates of later − earlier for areas given by memberships."""
     both = sparse.csr_matrix(sparse.hstack([m_early, m_late]))
-    first, row_of = _unique_rows(both)
+    first, row_of = unique_rows(both)
     ue = sparse.csr_matrix(m_early)[first]
     ul = sparse.csr_matrix(m_late)[first]
     reps = np.stack([ul @ rl - ue @ re for re, rl in zip(r_early, r_late, strict=True)])
