@@ -445,3 +445,29 @@ def test_libreoffice_prints_the_workbook_readably(tmp_path):
     assert len(lsoas) >= 4  # across and down
     assert all("lsoa_code" in p for p in lsoas)  # code column and header on each page
     assert any("share_col_29" in p for p in lsoas) and "share_col_29" not in lsoas[0]
+
+
+def test_too_many_oas_go_to_a_csv_and_the_about_sheet_says_so(tmp_path, monkeypatch):
+    import resilience.outputs.tables as tables
+
+    oa = pd.DataFrame(
+        {"oa_code": ["E00000001", "E00000002", "E00000003"], "share_isolation": [0.1, 0.2, 0.3]}
+    )
+    lsoa = pd.DataFrame({"lsoa_code": ["E01000001"], "resilience_score": [0.1]})
+    ward = pd.DataFrame({"ward_code": ["E05000001"], "resilience_score": [0.1]})
+    kept = write_tables(tmp_path / "small", lsoa=lsoa, ward=ward, flags=lsoa.iloc[:0], oa=oa)
+    assert "oa" not in kept
+    assert "OAs" in openpyxl.load_workbook(kept["xlsx"], read_only=True).sheetnames
+    monkeypatch.setattr(tables, "WORKBOOK_MAX_OAS", 2)
+    paths = write_tables(tmp_path / "big", lsoa=lsoa, ward=ward, flags=lsoa.iloc[:0], oa=oa)
+    assert paths["oa"].name == "oa.csv"
+    back = pd.read_csv(paths["oa"], dtype={"oa_code": str}, encoding="utf-8-sig")
+    pd.testing.assert_frame_equal(back, oa)
+    wb = openpyxl.load_workbook(paths["xlsx"], read_only=True)
+    assert wb.sheetnames == ["About", "LSOAs", "Wards", "Flags"]
+    about = [[c for c in row if c] for row in wb["About"].iter_rows(values_only=True)]
+    assert [
+        "OAs",
+        "Not in this workbook: 3 OAs are more than the 2 it holds. They are in tables/oa.csv "
+        "and the oa layer of resilience.gpkg.",
+    ] in about

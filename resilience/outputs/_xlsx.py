@@ -104,8 +104,17 @@ class _Formats:
         return self._made[key]
 
 
-def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], about: About) -> Path:
-    """Write ``sheets`` (name -> plain frame) after an About sheet to ``path``."""
+def write_workbook(
+    path: Path,
+    sheets: Mapping[str, pd.DataFrame],
+    about: About,
+    elsewhere: Mapping[str, str] | None = None,
+) -> Path:
+    """Write ``sheets`` (name -> plain frame) after an About sheet to ``path``.
+
+    ``elsewhere`` lists tables left out of the workbook (name -> where they are), for the
+    About sheet's list of sheets.
+    """
     seen: set[str] = {"about"}
     for name in sheets:
         check_sheet_name(name, seen)
@@ -115,7 +124,7 @@ def write_workbook(path: Path, sheets: Mapping[str, pd.DataFrame], about: About)
         {"constant_memory": True, "strings_to_numbers": False, "strings_to_urls": False},
     )
     formats = _Formats(wb)
-    _about_sheet(wb.add_worksheet("About"), formats, sheets, about)
+    _about_sheet(wb.add_worksheet("About"), formats, sheets, about, elsewhere or {})
     for name, frame in sheets.items():
         _data_sheet(wb.add_worksheet(name), formats, frame)
     wb.close()
@@ -175,7 +184,11 @@ def _lines(text: str, width: float) -> int:
 
 
 def _about_sheet(
-    ws: Worksheet, formats: _Formats, sheets: Mapping[str, pd.DataFrame], about: About
+    ws: Worksheet,
+    formats: _Formats,
+    sheets: Mapping[str, pd.DataFrame],
+    about: About,
+    elsewhere: Mapping[str, str],
 ) -> None:
     for col, width in enumerate(_ABOUT_WIDTHS):
         ws.set_column(col, col, width)
@@ -222,6 +235,8 @@ def _about_sheet(
     row("About", "This sheet")
     for name, frame in sheets.items():
         row(name, f"{len(frame):,} rows, {len(frame.columns)} columns")
+    for name, where in elsewhere.items():
+        row(name, where)
     section("Column dictionary")
     main = {"LSOAs", "Wards", "Flags", "OAs"}
     for name, frame in sheets.items():

@@ -253,7 +253,7 @@ def save_result(
             lsoa=result.lsoa,
             ward=result.ward,
             flags=result.flags,
-            oa=result.oa if len(result.oa) <= 50_000 else None,
+            oa=result.oa,
             about=about,
             extra_sheets=extra,
         )
