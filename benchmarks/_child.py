@@ -30,6 +30,7 @@ OUTPUT_PARTS = {
     "_write_model": "outputs.model_files",
     "write_tables": "outputs.tables",
     "write_report": "outputs.report",
+    "_write_local": "outputs.review_pack",
     "build_manifest": "manifest",
 }
 
@@ -73,6 +74,7 @@ def explore_map(oa, lsoa, ward, path: Path) -> None:
 def _workbook_sheets(result) -> dict:
     """The data sheets ``save_result`` gives the workbook, as plain frames (not timed)."""
     from resilience.outputs.save import _model_tables
+    from resilience.outputs.tables import WORKBOOK_MAX_OAS
 
     model = _model_tables(result)
     extra = {
@@ -80,7 +82,7 @@ def _workbook_sheets(result) -> dict:
         "Factor loadings": model["factor_loadings"],
         "Area estimates": model["area_estimates"],
     }
-    oa = result.oa if len(result.oa) <= 50_000 else None  # as save_result decides
+    oa = result.oa if len(result.oa) <= WORKBOOK_MAX_OAS else None  # as write_tables decides
     return sheets_of(result.lsoa, result.ward, result.flags, oa, extra)
 
 

@@ -5,12 +5,19 @@ Peak memory is the kernel's resident-set high-water mark (``VmHWM`` in
 and later), so each stage gets its own peak; a stage that contains others gets the
 largest peak seen while it was open. Where the reset is not allowed, only the peak of
 the whole process is reported (stage peaks are ``None``).
+
+Stages measured in a forked child (the library writes the GeoPackage and tables in one
+while the parent writes the maps) are passed back through a spool file and reported with
+the others; their CPU time is the child's.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import os
 import resource
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,7 +50,10 @@ class Meter:
 
     def __init__(self) -> None:
         self.resettable = _reset_hwm()
-        self.records: dict[str, dict[str, float | None]] = {}
+        self._records: dict[str, dict[str, float | None]] = {}
+        self._pid = os.getpid()
+        fd, self._spool = tempfile.mkstemp(prefix="meter-", suffix=".jsonl")
+        os.close(fd)
         self.overall_kib = 0
         self._open: list[list[int]] = []
 
@@ -68,11 +78,25 @@ class Meter:
             wall, cpu = time.perf_counter() - w0, time.process_time() - c0
             self._fold()
             self._open = [s for s in self._open if s is not slot]
-            self.records[name] = {
+            record = {
                 "wall_s": round(wall, 3),
                 "cpu_s": round(cpu, 3),
                 "peak_mib": round(slot[0] / 1024, 1) if self.resettable else None,
             }
+            if os.getpid() == self._pid:
+                self._records[name] = record
+            else:  # a forked child: one line, appended whole
+                with open(self._spool, "a", encoding="utf-8") as f:
+                    f.write(json.dumps({name: record}) + "\n")
+
+    @property
+    def records(self) -> dict[str, dict[str, float | None]]:
+        """Every stage measured, in this process or in a forked child."""
+        out = dict(self._records)
+        with open(self._spool, encoding="utf-8") as f:
+            for line in f:
+                out.update(json.loads(line))
+        return out
 
     @property
     def overall_mib(self) -> float:

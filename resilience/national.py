@@ -39,6 +39,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._fork import one_process_each
 from ._outdir import check_output_folder
 from ._progress import Progress, logger
 from .config import Config
@@ -267,6 +268,7 @@ def _init_worker(state: _State) -> None:
     """Keep the national state; one BLAS thread; console messages name the authority."""
     global _STATE
     _STATE = state
+    one_process_each()  # the authorities are the parallel work: no processes within one
     try:
         from threadpoolctl import threadpool_limits
 

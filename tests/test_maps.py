@@ -814,16 +814,20 @@ def test_ward_pages_written_by_workers_are_byte_identical(frames, tmp_path, capl
 
 
 def test_workers_start_from_a_threshold_and_are_checked(monkeypatch):
+    from resilience import _fork
     from resilience.maps import _write
 
     assert _write._workers(None, _write.PARALLEL_MIN_PAGES - 1) == 1
     assert _write._workers(1, 5000) == 1
-    monkeypatch.setattr(_write.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr(_write.sys, "platform", "linux")
+    monkeypatch.setattr(_fork.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(_fork.sys, "platform", "linux")
     assert _write._workers(None, 630) == 2
-    monkeypatch.setattr(_write.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    monkeypatch.setattr(_fork.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
     assert _write._workers(None, 630) == _write.MAX_WORKERS == 4
-    monkeypatch.setattr(_write.sys, "platform", "win32")
+    monkeypatch.setattr(_fork, "_ALONE", True)  # a worker of a run over many authorities
+    assert _write._workers(None, 630) == 1
+    monkeypatch.setattr(_fork, "_ALONE", False)
+    monkeypatch.setattr(_fork.sys, "platform", "win32")
     assert _write._workers(None, 630) == 1 and _write._workers(3, 630) == 1
     for bad in (0, -2, 1.5, True):
         with pytest.raises(ConfigError, match="workers must be a whole number of at least 1"):

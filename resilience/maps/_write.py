@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
-import sys
 import warnings
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -16,6 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .._fork import can_fork, cpu_count
 from ..config import MAP_MODES, check_map_mode
 from ..errors import ConfigError, DataQualityWarning, ResilienceWarning, format_examples
 from ..schema import DISAGREE
@@ -120,17 +119,13 @@ def _workers(requested: int | None, n_pages: int) -> int:
     ):
         raise ConfigError(f"workers must be a whole number of at least 1; got {requested!r}.")
     # workers inherit the prepared pages by forking; elsewhere the pages are written here
-    can_fork = (
-        sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-    )
-    if not can_fork:
+    if not can_fork():
         return 1
     if requested is not None:
         return requested
     if n_pages < PARALLEL_MIN_PAGES:
         return 1
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cpus or 1, MAX_WORKERS))
+    return max(1, min(cpu_count(), MAX_WORKERS))
 
 
 def _groups(codes: np.ndarray, n: int) -> list[np.ndarray]:

@@ -672,8 +672,13 @@ class SurveyModel(BaseEstimator):
         prep = self._prepare(self._item_matrix(survey, self._items), self._items)
         return prep.z, prep.keep
 
-    def _proba_frame(self, survey: pd.DataFrame, mixture: _Mixture) -> pd.DataFrame:
-        z, ok = self._standardised(survey)
+    def _proba_frame(
+        self,
+        survey: pd.DataFrame,
+        mixture: _Mixture,
+        standardised: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> pd.DataFrame:
+        z, ok = standardised or self._standardised(survey)
         out = np.full((len(survey), self.n_clusters), np.nan)
         if ok.any():
             out[ok] = mixture.proba(z[ok])
@@ -746,7 +751,10 @@ class SurveyModel(BaseEstimator):
         True
         """
         self._check_fitted()
-        return [self._proba_frame(survey, m) for m in getattr(self, "_refits", [])]
+        refits = getattr(self, "_refits", [])
+        # every refit reads the items with the full fit's standardisation: prepare them once
+        standardised = self._standardised(survey) if refits else None
+        return [self._proba_frame(survey, m, standardised) for m in refits]
 
     def summary(self) -> pd.DataFrame:
         """A readable table of the model's diagnostics (section, measure, value)."""

@@ -1,0 +1,109 @@
+"""Work done at the same time in a forked process, where the platform allows it.
+
+A forked child starts with the parent's memory (the run's layers, already imported
+libraries), so nothing is pickled on the way in and nothing is imported again: only the
+function's return value comes back. Where ``fork`` is not available (Windows, macOS by
+default) the work runs in this process when its result is asked for, with the same
+result.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+__all__ = ["Background", "can_fork", "cpu_count", "one_process_each"]
+
+_ALONE = False  # set in the workers of a run over many authorities
+
+
+def can_fork() -> bool:
+    """Whether worker processes can be forked here (Linux with the ``fork`` method, and
+    not inside a worker that is itself one of many running at once)."""
+    if _ALONE:
+        return False
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def one_process_each() -> None:
+    """Fork no more workers from this process (it is a worker among others already)."""
+    global _ALONE
+    _ALONE = True
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+_JOB: tuple[Callable[..., Any], tuple, dict] | None = None
+
+
+def _run_job() -> Any:
+    fn, args, kwargs = _JOB  # inherited from the parent by the fork
+    return fn(*args, **kwargs)
+
+
+class Background:
+    """Run ``fn(*args, **kwargs)`` in a forked process while this one goes on.
+
+    With ``enabled`` false, one CPU, or no ``fork``, the call runs in this process when
+    :meth:`result` is called. An exception raised by ``fn`` is raised again by
+    :meth:`result`.
+
+    Examples
+    --------
+    >>> with Background(sum, [1, 2, 3]) as job:
+    ...     job.result()
+    6
+    """
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, enabled: bool = True, **kwargs: Any):
+        global _JOB
+        self._call = (fn, args, kwargs)
+        self._pool: ProcessPoolExecutor | None = None
+        self._future: Future | None = None
+        self.forked = bool(enabled and can_fork() and cpu_count() > 1)
+        if self.forked:
+            _JOB = self._call
+            try:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("fork")
+                )
+                self._future = self._pool.submit(_run_job)
+                # the worker is forked at the first submit, holding the job; the slot is free
+            finally:
+                _JOB = None
+
+    def __enter__(self) -> Background:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Wait for the child if it is still at work (its result unread) and let it go.
+
+        Used when this process failed meanwhile: the child must not go on writing into a
+        folder that is about to be cleared away.
+        """
+        if self._future is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._future = None
+
+    def result(self) -> Any:
+        """The function's return value (waits for the child)."""
+        if self._future is None:
+            fn, args, kwargs = self._call
+            return fn(*args, **kwargs)
+        try:
+            return self._future.result()
+        finally:
+            self._pool.shutdown(wait=True)
+            self._future = None

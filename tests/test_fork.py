@@ -1,0 +1,97 @@
+"""Work in a forked process (resilience._fork): the same result as in this process, errors
+passed back, and a run's output files the same whether the GeoPackage and tables are
+written alongside the maps or after them."""
+
+import hashlib
+import os
+import re
+import time
+
+import pytest
+
+from resilience import _fork, pipeline
+from resilience._fork import Background, can_fork
+from resilience.errors import InputDataError
+from resilience.outputs.save import save_result
+
+needs_fork = pytest.mark.skipif(
+    not (can_fork() and _fork.cpu_count() > 1), reason="needs fork and two CPUs"
+)
+
+
+def _pid_and_sum(values):
+    return os.getpid(), sum(values)
+
+
+def _refuse(name):
+    raise InputDataError(f"The column {name!r} is missing from survey.csv.")
+
+
+@needs_fork
+def test_the_work_runs_in_another_process_with_the_same_result():
+    with Background(_pid_and_sum, [1, 2, 3]) as job:
+        assert job.forked
+        pid, total = job.result()
+    assert total == 6 and pid != os.getpid()
+
+
+def test_disabled_or_alone_it_runs_here(monkeypatch):
+    job = Background(_pid_and_sum, [4, 5], enabled=False)
+    assert not job.forked and job.result() == (os.getpid(), 9)
+    monkeypatch.setattr(_fork, "_ALONE", True)  # a worker of a run over many authorities
+    job = Background(_pid_and_sum, [1])
+    assert not job.forked and job.result() == (os.getpid(), 1)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_an_error_comes_back_with_its_type_and_message(enabled):
+    job = Background(_refuse, "pidp", enabled=enabled)
+    with pytest.raises(InputDataError, match="The column 'pidp' is missing from survey.csv"):
+        job.result()
+
+
+def _slow_write(path):
+    time.sleep(0.5)
+    path.write_text("done", encoding="utf-8")
+
+
+@needs_fork
+def test_leaving_the_block_early_waits_for_the_child(tmp_path):
+    target = tmp_path / "late.txt"
+    with pytest.raises(RuntimeError, match="maps failed"), Background(_slow_write, target):
+        raise RuntimeError("maps failed")
+    # the child finished before the block was left: nothing goes on writing afterwards
+    assert target.read_text(encoding="utf-8") == "done"
+
+
+def _digests(folder):
+    skip = {"manifest.json", "run.log", ".resilience-output.json"}
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.name not in skip:
+            data = p.read_bytes()
+            if p.name == "report.html":  # the report says when it was written
+                data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"<created>", data)
+            out[str(p.relative_to(folder))] = hashlib.sha256(data).hexdigest()
+    return out
+
+
+@needs_fork
+def test_outputs_are_the_same_written_together_or_in_turn(
+    small_borough_files, tmp_path, monkeypatch
+):
+    result = pipeline.run(small_borough_files["config"])
+    together = tmp_path / "together"
+    paths = save_result(result, together)
+    monkeypatch.setattr(_fork, "_ALONE", True)
+    in_turn = tmp_path / "in_turn"
+    paths_in_turn = save_result(result, in_turn)
+    assert list(paths) == list(paths_in_turn)  # listed in the same order
+    a, b = _digests(together), _digests(in_turn)
+    assert "resilience.gpkg" in a and "tables/resilience.xlsx" in a and "maps/index.html" in a
+    # the workbook and GeoPackage stamp their creation time: compare everything else exactly
+    stamped = {"resilience.gpkg", "tables/resilience.xlsx"}
+    assert sorted(a) == sorted(b)
+    assert {k: v for k, v in a.items() if k not in stamped} == {
+        k: v for k, v in b.items() if k not in stamped
+    }
