@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -45,9 +46,12 @@ def cpu_count() -> int:
 _JOB: tuple[Callable[..., Any], tuple, dict] | None = None
 
 
-def _run_job() -> Any:
+def _run_job() -> tuple[Any, list[tuple[Warning, type[Warning], str, int]]]:
+    """The job's result and the warnings it issued (to be issued again in the parent)."""
     fn, args, kwargs = _JOB  # inherited from the parent by the fork
-    return fn(*args, **kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        out = fn(*args, **kwargs)
+    return out, [(w.message, w.category, w.filename, w.lineno) for w in caught]
 
 
 class Background:
@@ -55,7 +59,8 @@ class Background:
 
     With ``enabled`` false, one CPU, or no ``fork``, the call runs in this process when
     :meth:`result` is called. An exception raised by ``fn`` is raised again by
-    :meth:`result`.
+    :meth:`result`, and the warnings it issued are issued again here, so callers see the
+    same either way.
 
     Examples
     --------
@@ -103,7 +108,10 @@ class Background:
             fn, args, kwargs = self._call
             return fn(*args, **kwargs)
         try:
-            return self._future.result()
+            out, caught = self._future.result()
         finally:
             self._pool.shutdown(wait=True)
             self._future = None
+        for message, category, filename, lineno in caught:
+            warnings.warn_explicit(message, category, filename, lineno)
+        return out

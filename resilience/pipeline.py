@@ -19,6 +19,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from ._fork import Background
 from ._progress import Progress, logger
 from .compare.benchmark import add_benchmarks, survey_shares
 from .compare.hard_index import hard_index
@@ -362,22 +363,25 @@ def _classification_fit(
     nothing without a classification: the MRP route alone)."""
     if not inp.levels:
         return None, {}
-    est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
-    est.fit(
-        inp.survey,
-        model.labels_,
-        label_proba=model.predict_proba(inp.survey),
-        label_proba_replicates=model.predict_proba_refits(inp.survey) or None,
-    )
-    value = classification_value(
+    # the cross-validated value of the classification needs only the labels: a forked
+    # process works it out while this one fits the estimator (London: 1.8 s of 4.4 s)
+    with Background(
+        classification_value,
         inp.survey,
         model.labels_,
         inp.levels,
         random_state=int(cfg["seed"]),
         min_respondents=cfg["survey"]["min_respondents"],
         shrinkage=cfg["estimates"]["shrinkage"],
-    )
-    return est, value
+    ) as value:
+        est = AreaEstimator(inp.levels, **cfg.area_estimator_params())
+        est.fit(
+            inp.survey,
+            model.labels_,
+            label_proba=model.predict_proba(inp.survey),
+            label_proba_replicates=model.predict_proba_refits(inp.survey) or None,
+        )
+        return est, value.result()
 
 
 def _classification_oas(inp: Inputs, est: AreaEstimator | None) -> Any:

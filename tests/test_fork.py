@@ -95,3 +95,20 @@ def test_outputs_are_the_same_written_together_or_in_turn(
     assert {k: v for k, v in a.items() if k not in stamped} == {
         k: v for k, v in b.items() if k not in stamped
     }
+
+
+def _warn_and_return(n):
+    import warnings
+
+    from resilience.errors import DataQualityWarning
+
+    warnings.warn(f"{n} OAs have no population count", DataQualityWarning, stacklevel=2)
+    return n
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_warnings_from_the_child_are_issued_here(enabled):
+    from resilience.errors import DataQualityWarning
+
+    with pytest.warns(DataQualityWarning, match="^7 OAs have no population count$"):
+        assert Background(_warn_and_return, 7, enabled=enabled).result() == 7

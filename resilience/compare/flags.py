@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -150,21 +151,28 @@ def _join_names(names: list[str]) -> str:
     return "; ".join(parts)
 
 
-def _reason(diffs: pd.Series, flag: str) -> str:
-    """Words for one flagged LSOA from indicator − predicted differences (in SDs)."""
-    d = diffs.dropna()
+def _reason(diffs: np.ndarray, names: Sequence[str], flag: str) -> str:
+    """Words for one flagged LSOA from indicator − predicted differences (in SDs).
+
+    Examples
+    --------
+    >>> _reason(np.array([0.4, 1.2, np.nan]), ["income", "crime", "housing"], "hard_worse")
+    'hard data much higher than predicted: crime'
+    """
+    d = np.asarray(diffs, dtype=float)
     if flag == HARD_WORSE:
-        d = d[d > 0].sort_values(ascending=False, kind="stable")
-        direction = "higher"
+        keep, direction = d > 0, "higher"  # NaN compares False: left out
     else:
-        d = (-d[d < 0]).sort_values(ascending=False, kind="stable")
-        direction = "lower"
-    if d.empty:
+        keep, direction = d < 0, "lower"
+    size = np.abs(d[keep])
+    if not len(size):
         return f"hard data {direction} than predicted overall; no single indicator stands out"
-    strong = d[d >= _STRONG]
-    named = strong.iloc[:_MAX_NAMED] if len(strong) else d.iloc[:1]
+    order = np.argsort(-size, kind="stable")  # largest first, ties in indicator order
+    size, kept = size[order], np.asarray(names, dtype=object)[keep][order]
+    strong = kept[size >= _STRONG]
+    named = strong[:_MAX_NAMED] if len(strong) else kept[:1]
     much = "much " if len(strong) else ""
-    return f"hard data {much}{direction} than predicted: {_join_names(list(named.index))}"
+    return f"hard data {much}{direction} than predicted: {_join_names(list(named))}"
 
 
 def flag_strength(flag: pd.Series, confidence: pd.Series, min_confidence: float = 0.8) -> pd.Series:
@@ -310,8 +318,12 @@ def compare(
             {name: _zscore(h.loc[both, col].astype(float)) - zv for col, name in cols},
             index=zv.index,
         )
-        for code in score.index[flagged]:
-            reason[code] = _reason(diffs.loc[code], flag[code])
+        rows = diffs.index.get_indexer(score.index[flagged])
+        values, names = diffs.to_numpy(dtype=float), list(diffs.columns)
+        reason[flagged] = [
+            _reason(values[r], names, f)
+            for r, f in zip(rows, flag[flagged].to_numpy(), strict=True)
+        ]
 
     strength = flag_strength(flag.where(both), confidence, min_confidence)
     values = (pq, hq, gap, flag, confidence, strength, reason)

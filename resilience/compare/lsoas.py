@@ -13,7 +13,7 @@ import pandas as pd
 from .benchmark import bivariate
 from .chance import chance_check
 from .flags import compare
-from .spatial import gap_clusters, gap_moran
+from .spatial import contiguity, gap_clusters, gap_moran
 
 __all__ = ["Comparison", "compare_lsoas"]
 
@@ -97,7 +97,12 @@ def compare_lsoas(
     )
     geometry = shapes.set_index("lsoa_code")[["geometry"]]
     located = gpd.GeoDataFrame(table.join(geometry), geometry="geometry", crs=shapes.crs)
-    moran_args = {"permutations": permutations, "alpha": alpha, "random_state": random_state}
+    moran_args = {
+        "permutations": permutations,
+        "alpha": alpha,
+        "random_state": random_state,
+        "neighbours": contiguity(located, "gap"),
+    }
     table["gap_cluster"] = gap_clusters(located, "gap", fdr=fdr, **moran_args)
     table["bivariate"] = bivariate(score, hard["hard_index"])
     moran = gap_moran(located, "gap", **moran_args)

@@ -19,6 +19,7 @@ prediction and hard data does not cluster in space.
 from __future__ import annotations
 
 import warnings
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -27,7 +28,7 @@ import pandas as pd
 from ..errors import ConfigError, InputDataError, format_examples
 from ..schema import GAP_CLUSTERS, NO_DATA, NO_NEIGHBOURS, NOT_SIGNIFICANT
 
-__all__ = ["CLUSTER_LABELS", "gap_clusters", "gap_moran"]
+__all__ = ["CLUSTER_LABELS", "Neighbours", "contiguity", "gap_clusters", "gap_moran"]
 
 #: Values of the ``gap_cluster`` column (the output schema's).
 CLUSTER_LABELS = GAP_CLUSTERS
@@ -79,6 +80,7 @@ def gap_clusters(
     alpha: float = 0.05,
     fdr: bool = True,
     random_state: int = 0,
+    neighbours: Neighbours | None = None,
 ) -> pd.Series:
     """Local Moran's I cluster label of every LSOA's gap.
 
@@ -101,6 +103,9 @@ def gap_clusters(
         Bonferroni bound alpha / n).
     random_state : int, default=0
         Seed of the permutations: the same inputs give the same labels.
+    neighbours : Neighbours, optional
+        :func:`contiguity` of ``lsoa`` and ``column``, when already built (the graph of
+        London's 4,800 LSOAs takes 0.7 s): the same labels either way.
 
     Returns
     -------
@@ -120,8 +125,8 @@ def gap_clusters(
     from esda.moran import Moran_Local
 
     labels = np.full(len(lsoa), NO_DATA, dtype=object)
-    prepared = _prepare(lsoa, column)
-    if prepared is None:
+    prepared = neighbours if neighbours is not None else contiguity(lsoa, column)
+    if prepared.graph is None:
         return pd.Series(labels, index=lsoa.index, name="gap_cluster", dtype="str")
     pos, y, graph, island = prepared
     sub = np.full(len(pos), NOT_SIGNIFICANT, dtype=object)
@@ -144,21 +149,40 @@ def gap_clusters(
     return pd.Series(labels, index=lsoa.index, name="gap_cluster", dtype="str")
 
 
-def _prepare(
-    lsoa: gpd.GeoDataFrame, column: str
-) -> tuple[np.ndarray, np.ndarray, object, np.ndarray] | None:
-    """Positions of usable LSOAs, their values, queen-contiguity graph and islands."""
+class Neighbours(NamedTuple):
+    """The LSOAs a spatial test uses: positions in the layer, values, graph, islands."""
+
+    pos: np.ndarray
+    y: np.ndarray
+    graph: Any  # libpysal.graph.Graph over the usable LSOAs; None when there are none
+    island: np.ndarray
+
+
+def contiguity(lsoa: gpd.GeoDataFrame, column: str = "gap") -> Neighbours:
+    """Queen contiguity of the LSOAs with a ``column`` value and a geometry.
+
+    Built once, it serves :func:`gap_clusters` and :func:`gap_moran` alike.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame({"gap": [1, 0, None, 2]}, crs="EPSG:27700",
+    ...     geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1), box(9, 9, 10, 10)])
+    >>> nb = contiguity(g)
+    >>> nb.pos.tolist(), nb.island.tolist()
+    ([0, 1, 3], [False, False, True])
+    """
     from libpysal.graph import Graph
 
     y_all = pd.to_numeric(lsoa[column], errors="coerce").astype(float)
     usable = y_all.notna().to_numpy() & ~(lsoa.geometry.isna() | lsoa.geometry.is_empty).to_numpy()
     pos = np.flatnonzero(usable)
     if len(pos) == 0:
-        return None
+        return Neighbours(pos, np.empty(0), None, np.empty(0, dtype=bool))
     geo = gpd.GeoDataFrame(geometry=lsoa.geometry.iloc[pos].to_numpy(), crs=lsoa.crs)
     graph = Graph.build_contiguity(geo, rook=False)
     card = graph.cardinalities.reindex(geo.index, fill_value=0).to_numpy()
-    return pos, y_all.to_numpy()[pos], graph, card == 0
+    return Neighbours(pos, y_all.to_numpy()[pos], graph, card == 0)
 
 
 def _testable(y: np.ndarray, connected: np.ndarray) -> bool:
@@ -172,6 +196,7 @@ def gap_moran(
     permutations: int = 999,
     alpha: float = 0.05,
     random_state: int = 0,
+    neighbours: Neighbours | None = None,
 ) -> dict[str, float | int | bool | None]:
     """Global Moran's I of the gap, with its permutation p-value.
 
@@ -179,6 +204,7 @@ def gap_moran(
     LSOAs with a gap and at least one neighbour; islands are left out. The p-value is
     one-sided, for clustering: the share of random permutations (from esda's ``Moran``)
     whose I is at least the observed one, (#sim ≥ I + 1) / (permutations + 1).
+    ``neighbours`` is :func:`contiguity` of ``lsoa`` and ``column`` when already built.
 
     Returns
     -------
@@ -204,8 +230,8 @@ def gap_moran(
     from esda.moran import Moran
 
     empty = {"moran_i": None, "expected_i": None, "p_value": None, "n": 0, "significant": False}
-    prepared = _prepare(lsoa, column)
-    if prepared is None:
+    prepared = neighbours if neighbours is not None else contiguity(lsoa, column)
+    if prepared.graph is None:
         return empty
     _, y, graph, island = prepared
     connected = ~island
