@@ -48,8 +48,13 @@ _JOB: tuple[Callable[..., Any], tuple, dict] | None = None
 
 def _run_job() -> tuple[Any, list[tuple[Warning, type[Warning], str, int]]]:
     """The job's result and the warnings it issued (to be issued again in the parent)."""
+    from threadpoolctl import threadpool_limits
+
     fn, args, kwargs = _JOB  # inherited from the parent by the fork
-    with warnings.catch_warnings(record=True) as caught:
+    # One thread for OpenMP and BLAS in the child: GNU OpenMP is not fork-safe, and a
+    # child's k-means would wait for ever on the parent's thread pool (scikit-learn
+    # issue 23823); single-threaded, it never touches that pool.
+    with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
         out = fn(*args, **kwargs)
     return out, [(w.message, w.category, w.filename, w.lineno) for w in caught]
 
@@ -102,13 +107,18 @@ class Background:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._future = None
 
-    def result(self) -> Any:
-        """The function's return value (waits for the child)."""
+    def result(self, timeout: float | None = None) -> Any:
+        """The function's return value (waits for the child, at most ``timeout`` seconds
+        when given: :class:`TimeoutError` after that)."""
         if self._future is None:
             fn, args, kwargs = self._call
             return fn(*args, **kwargs)
         try:
-            out, caught = self._future.result()
+            out, caught = self._future.result(timeout)
+        except TimeoutError:
+            for pid in list(getattr(self._pool, "_processes", {}) or {}):
+                os.kill(pid, 9)  # a child that does not answer is not waited for
+            raise
         finally:
             self._pool.shutdown(wait=True)
             self._future = None

@@ -112,3 +112,37 @@ def test_warnings_from_the_child_are_issued_here(enabled):
 
     with pytest.warns(DataQualityWarning, match="^7 OAs have no population count$"):
         assert Background(_warn_and_return, 7, enabled=enabled).result() == 7
+
+
+def _kmeans_inertia(x):
+    from sklearn.cluster import KMeans
+
+    return KMeans(3, n_init=2, random_state=1).fit(x).inertia_
+
+
+@needs_fork
+def test_k_means_in_the_child_after_k_means_here_does_not_hang():
+    # GNU OpenMP is not fork-safe: without one thread in the child this waits for ever
+    import numpy as np
+
+    x = np.random.default_rng(0).normal(size=(5000, 4))
+    here = _kmeans_inertia(x)
+    with Background(_kmeans_inertia, x) as job:
+        assert job.result(timeout=120) == pytest.approx(here)
+
+
+@needs_fork
+def test_the_survey_model_refits_the_same_in_two_processes_or_one(monkeypatch):
+    import numpy as np
+
+    from resilience.models import SurveyModel
+    from resilience.synthetic import make_borough
+
+    s = make_borough(seed=1, n_oa=60, n_lsoa=12, n_ward=3, n_respondents=3000).survey
+    s = s.rename(columns=lambda c: c.removeprefix("f_"))
+    two = SurveyModel(n_boot=5, n_init=5, random_state=0).fit(s, None, "indscui_xw")
+    monkeypatch.setattr(_fork, "_ALONE", True)
+    one = SurveyModel(n_boot=5, n_init=5, random_state=0).fit(s, None, "indscui_xw")
+    assert two.stability_ == one.stability_ and two.stability_["n_boot"] == 5
+    for a, b in zip(two.predict_proba_refits(s), one.predict_proba_refits(s), strict=True):
+        np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())

@@ -14,6 +14,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
+from .._fork import Background
 from ..clusters import CLUSTER_KEYS, PROFILE_MATRIX
 from ..errors import (
     ConfigError,
@@ -625,25 +626,28 @@ class SurveyModel(BaseEstimator):
         full = np.array([code[k] for k in self.cluster_keys_])[raw]
         rng = np.random.default_rng(random_state)
         n = len(z)
+        draws = [
+            (rng.choice(n, size=n, replace=True), int(rng.integers(2**31 - 1)))
+            for _ in range(self.n_boot)
+        ]
+        # The refits are independent: a forked process fits every other one meanwhile
+        # (London: 20 refits, 5.4 s of a 6.2 s fit). Each is fixed by its resample and
+        # seed, drawn above in the order of a one-by-one loop, so the results are the same.
+        with Background(self._refit_each, z, w, cs, items, full, draws[1::2]) as other:
+            mine = self._refit_each(z, w, cs, items, full, draws[0::2])
+            theirs = other.result()
+        done: list = [None] * len(draws)
+        done[0::2], done[1::2] = mine, theirs
         aris, agree = [], []
         relabelled = 0
-        n_init = max(1, min(self.n_init, 10))
-        for _ in range(self.n_boot):
-            idx = rng.choice(n, size=n, replace=True)
-            boot_state = int(rng.integers(2**31 - 1))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", PoorLabelMatchWarning)
-                try:
-                    fac, km, keys, _, match = self._fit_core(
-                        z[idx], w[idx], items, cs[idx], boot_state, n_init
-                    )
-                except ModelFitError:
-                    continue
-            self._refits.append(_Mixture.of(fac, km, keys, z[idx], w[idx]))
-            boot = np.array([code[k] for k in keys])[km.predict(fac.scores(z))]
-            aris.append(adjusted_rand_score(full, boot))
-            agree.append([float(np.mean(boot[full == i] == i)) for i in range(len(CLUSTER_KEYS))])
-            relabelled += int((match["similarity"] < POOR_MATCH).any())
+        for refit in done:
+            if refit is None:  # the refit failed (ModelFitError): left out
+                continue
+            mixture, ari, agreement, poor = refit
+            self._refits.append(mixture)
+            aris.append(ari)
+            agree.append(agreement)
+            relabelled += poor
         self.n_refits_ = len(self._refits)
         if not aris:
             return {"n_boot": 0}
@@ -658,6 +662,42 @@ class SurveyModel(BaseEstimator):
             ),
             "n_poor_match": relabelled,
         }
+
+    def _refit_each(
+        self,
+        z: np.ndarray,
+        w: np.ndarray,
+        cs: np.ndarray,
+        items: Sequence[Item],
+        full: np.ndarray,
+        draws: Sequence[tuple[np.ndarray, int]],
+    ) -> list[tuple[_Mixture, float, list[float], int] | None]:
+        """Refit steps 2-4 on each resample; each refit's mixture, ARI against the full
+        fit's labels ``full``, label agreement per cluster, and whether it matched the
+        profiles poorly (None where the refit failed)."""
+        code = {k: i for i, k in enumerate(CLUSTER_KEYS)}
+        n_init = max(1, min(self.n_init, 10))
+        out: list[tuple[_Mixture, float, list[float], int] | None] = []
+        for idx, boot_state in draws:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PoorLabelMatchWarning)
+                try:
+                    fac, km, keys, _, match = self._fit_core(
+                        z[idx], w[idx], items, cs[idx], boot_state, n_init
+                    )
+                except ModelFitError:
+                    out.append(None)
+                    continue
+            boot = np.array([code[k] for k in keys])[km.predict(fac.scores(z))]
+            out.append(
+                (
+                    _Mixture.of(fac, km, keys, z[idx], w[idx]),
+                    float(adjusted_rand_score(full, boot)),
+                    [float(np.mean(boot[full == i] == i)) for i in range(len(CLUSTER_KEYS))],
+                    int((match["similarity"] < POOR_MATCH).any()),
+                )
+            )
+        return out
 
     # ------------------------------------------------------------------ predict
     def _scores_for(self, survey: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
