@@ -201,6 +201,12 @@ def _write_local(result: Result, folder: Path, paths: dict[str, Path]) -> list[s
     return [validation_section(local.validation, local.validation_area, names)]
 
 
+def _local_files(result: Result, folder: Path) -> tuple[dict[str, Path], list[str]]:
+    """The files of :func:`_write_local` and its report sections."""
+    paths: dict[str, Path] = {}
+    return paths, _write_local(result, folder, paths)
+
+
 def _write_data(result: Result, folder: Path, about: dict[str, Any], change: Any) -> dict:
     """The GeoPackage (with its QGIS styles), the model files and the tables."""
     paths: dict[str, Path] = {}
@@ -264,15 +270,15 @@ def save_result(
     paths: dict[str, Path] = {}
     change = change_outputs(result)  # empty unless [survey] waves
     about["columns"].update(change.meanings)
-    # The GeoPackage, model files and tables are written by a forked process while this
-    # one writes the review pack, maps and report: the same files, in less time on two
-    # cores (London's workbook alone takes seconds).
+    # Forked processes write the GeoPackage, model files and tables, and the review pack,
+    # while this one writes the maps and the report: the same files, in less time on two
+    # cores (London's workbook and review pack take seconds each).
     with (
         progress.stage(f"Writing outputs to {label or folder}", key="outputs"),
         Background(_write_data, result, folder, about, change) as data,
+        Background(_local_files, result, folder) as local,
     ):
-        paths.update(change.write_csv(folder / "tables"))
-        report_sections = _write_local(result, folder, paths)
+        change_paths = change.write_csv(folder / "tables")
 
         if maps:
             from ..inputs.trial import SYNTHETIC_NOTICE, map_title
@@ -298,6 +304,7 @@ def save_result(
                 {f"map_{k}": Path(v) for k, v in written_maps.items() if isinstance(v, (str, Path))}
             )
 
+        local_paths, report_sections = local.result()
         d = result.model.diagnostics_
         diagnostics = {
             "n_respondents": d["n_used"],
@@ -318,7 +325,8 @@ def save_result(
             evidence=result.evidence,
             extra_sections=[*change.sections, *report_sections],
         )
-        paths = {**data.result(), **paths}  # the order the files were always listed in
+        # listed in the order of writing them one after another
+        paths = {**data.result(), **change_paths, **local_paths, **paths}
     manifest = build_manifest(
         config=result.config.raw,
         config_path=result.config.path,
