@@ -141,9 +141,12 @@ def pipeline(config: str, out: str, json_path: str, flags: list[str]) -> None:
     original_write_maps = None
     if maps_available:
         import resilience.maps as maps
+        from resilience.maps import _write as map_writer
 
         original_write_maps = maps.write_maps
         wrap(maps, "write_maps", "outputs.maps", meter)
+        # the ward pages and the borough map beside them (workers when there are many)
+        wrap(map_writer._Run, "write_wards", "outputs.maps.ward_pages", meter)
     cfg = load_config(config)
     analysis_only = "--analysis-only" in flags
     progress = measuring_progress(STAGES + 1, meter)

@@ -144,6 +144,17 @@ def check_targets(scale: str, report: dict) -> list[dict]:
                 "xlsxwriter write of the same cells",
             )
         )
+        if value is not None:
+            pages = s.get("outputs.maps.ward_pages", {})
+            out.append(
+                _target(
+                    "ward pages (with the borough map)",
+                    pages.get("wall_s"),
+                    3,
+                    "s",
+                    f"CPU {pages.get('cpu_s')} s in this process, the rest in its workers",
+                )
+            )
         if value is None:
             out.append(_target("whole run without maps", report["end_to_end_s"], 120, "s"))
     cli = report.get("cli")
