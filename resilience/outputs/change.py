@@ -2,8 +2,9 @@
 
 With ``[survey] waves`` a run's OA, LSOA and ward layers (and so the GeoPackage, the CSV
 tables and the workbook sheets made from them) carry ``change_<column>`` with ``_lo`` and
-``_hi`` for every share and the resilience score, from the earliest to the latest wave,
-and ``change_significant`` (the score's interval excludes 0). :class:`ChangeOutputs`
+``_hi`` for every share, the resilience score and every national index (each wave's
+``index_<cluster>`` against its own survey-wide share), from the earliest to the latest
+wave, and ``change_significant`` (the score's interval excludes 0). :class:`ChangeOutputs`
 collects the rest: the ``change`` table (every consecutive pair of waves, LSOAs, wards
 and the whole area; ``tables/change.csv``, a *Change* sheet and a GeoPackage table), the
 per-wave label match (``per_wave`` only), the report's change section, column aliases
