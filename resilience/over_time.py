@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ._progress import Progress, logger
@@ -137,7 +138,8 @@ class OverTime:
             "bootstrap": (
                 f"{self.n_boot} paired replicates from one replicate loop (one seed): each "
                 "wave resampled within itself, persons in several waves (same pidp) "
-                "resampled jointly"
+                "resampled jointly, labels drawn in a random stream per wave; basic "
+                "bootstrap intervals of the change (replicates reflected about the estimate)"
             ),
             "interval": self.interval,
             "significant_score_changes": sig,
@@ -178,8 +180,13 @@ def estimate_waves(cfg: Config, inp: Inputs, progress: Progress) -> OverTime:
             [w.survey.index for w in waves], eligible, params["n_boot"], int(cfg["seed"])
         )
         fitted = []
-        for w, m in zip(waves, mult, strict=True):
-            est = AreaEstimator(inp.levels, **params).fit(
+        # each wave draws its labels from a stream of its own: one shared seed would give
+        # row i of every wave the same uniform, correlating the waves' label draws by
+        # row position (and with the resampling drawn from that seed)
+        streams = np.random.SeedSequence(int(cfg["seed"])).spawn(len(waves))
+        for w, m, stream in zip(waves, mult, streams, strict=True):
+            seed = int(stream.generate_state(1)[0])
+            est = AreaEstimator(inp.levels, **{**params, "random_state": seed}).fit(
                 w.survey,
                 labelling.labels[w.label],
                 label_proba=labelling.model.predict_proba(w.survey),

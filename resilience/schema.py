@@ -355,6 +355,8 @@ def _humanise(column: str) -> str:
 
 # ---- column descriptions (the workbook's column dictionary) ------------------------------
 
+#: What the change of a national index adds to the index's own meaning.
+_INDEX_CHANGE = " (each wave against its own survey); 0 = changed in proportion to the survey"
 #: Meaning given to a column the dictionary does not know.
 UNKNOWN_MEANING = "As supplied in the input data (see the config)"
 
@@ -405,6 +407,9 @@ COLUMN_DESCRIPTIONS: dict[str, str] = {
     "assets_per_1000": "assets_total per 1,000 of the LSOA's population",
     "last_review": "Date of the LSOA's latest review in the review log (ISO 8601)",
     "review_outcome": "Outcome of that review: confirmed, explained or not_confirmed",
+    "change_significant": (
+        "Several survey waves: True where the interval of change_resilience_score excludes 0"
+    ),
 }
 
 
@@ -428,11 +433,31 @@ def column_meaning(
     'Predicted share of residents in the Isolation cluster (0-1)'
     >>> column_meaning("share_isolation_lo")
     'Lower end of the 90% bootstrap interval of share_isolation'
+    >>> column_meaning("change_index_isolation")  # doctest: +NORMALIZE_WHITESPACE
+    "Change from the earliest to the latest survey wave (later minus earlier) of: Isolation
+    share as an index: 100 x share / the survey's national share (each wave against its
+    own survey); 0 = changed in proportion to the survey"
     """
     if extra and column in extra:
         return str(extra[column])
     if column in COLUMN_DESCRIPTIONS:
         return COLUMN_DESCRIPTIONS[column]
+    change = re.fullmatch(r"change_(\w+?)(_lo|_hi)?", column)
+    if change and column_meaning(change.group(1)) != UNKNOWN_MEANING:
+        base = change.group(1)
+        if change.group(2):
+            end = "Lower" if change.group(2) == "_lo" else "Upper"
+            return (
+                f"{end} end of the {interval * 100:g}% interval of change_{base}, from paired "
+                "bootstrap replicates of both waves"
+            )
+        text = (
+            "Change from the earliest to the latest survey wave (later minus earlier) of: "
+            + column_meaning(base)
+        )
+        if base.startswith("index_"):
+            text += _INDEX_CHANGE
+        return text
     match = re.fullmatch(r"share_(\w+?)(_lo|_hi)?", column)
     labels = {c.key: c.label for c in CLUSTERS}
     if match and match.group(1) in labels:

@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
 
+from resilience.clusters import share_columns
 from resilience.outputs.gpkg import read_layer_styles
 from resilience.outputs.review import PackInputs, write_review_pack
 
@@ -189,7 +191,26 @@ def _pdf_tools():
     return exe
 
 
-def test_pack_prints_one_a4_page_per_flagged_lsoa(run, tmp_path):
+def _pack(run, lsoa: gpd.GeoDataFrame, flags: pd.DataFrame, **more) -> PackInputs:
+    """Pack inputs from the example run's layers, with ``lsoa`` and ``flags`` as given."""
+    gpkg = run["out"] / "resilience.gpkg"
+    fields = {
+        "title": "Northbridge",
+        "indicators": [("income_score_rate", "Income Score (rate)", "worse")],
+        **more,
+    }
+    return PackInputs(
+        oa=gpd.read_file(gpkg, layer="oa"),
+        lsoa=lsoa,
+        ward=gpd.read_file(gpkg, layer="ward"),
+        flags=flags,
+        area=run["lsoa"].mean(numeric_only=True),
+        **fields,
+    )
+
+
+def _print_pack(page: Path, tmp_path: Path) -> tuple[Path, str]:
+    """``page`` printed by headless Chromium; the PDF and what pdfinfo says of it."""
     exe = _pdf_tools()
     pdf = tmp_path / "pack.pdf"
     subprocess.run(
@@ -202,7 +223,7 @@ def test_pack_prints_one_a4_page_per_flagged_lsoa(run, tmp_path):
             f"--user-data-dir={tmp_path / 'profile'}",
             "--no-pdf-header-footer",
             f"--print-to-pdf={pdf}",
-            (run["out"] / "review" / "all.html").as_uri(),
+            page.as_uri(),
         ],
         check=True,
         capture_output=True,
@@ -210,17 +231,66 @@ def test_pack_prints_one_a4_page_per_flagged_lsoa(run, tmp_path):
     )
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert "(A4)" in info
+    return pdf, info
+
+
+def _page_text(pdf: Path, page: int) -> str:
+    return subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def test_pack_prints_one_a4_page_per_flagged_lsoa(run, tmp_path):
+    pdf, info = _print_pack(run["out"] / "review" / "all.html", tmp_path)
     explained = set(run["log"].loc[run["log"]["outcome"] == "explained", "lsoa_code"])
     order = [c for c in run["flags"]["lsoa_code"] if c not in explained] + sorted(explained)
     assert f"Pages:           {len(order)}" in info
     for page, code in enumerate(order, start=1):
-        text = subprocess.run(
-            ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
-            capture_output=True,
-            text=True,
-        ).stdout
+        text = _page_text(pdf, page)
         assert code in text.splitlines()[0], (page, code)
         assert "Visit notes" in text
+
+
+def test_change_section_keeps_one_a4_page_per_lsoa(run, tmp_path):
+    """With several waves each page says how the score and shares changed, in words; the
+    page (here with assets nearby, the fullest of the demo) still prints on one A4 sheet."""
+    gpkg = run["out"] / "resilience.gpkg"
+    lsoa = gpd.read_file(gpkg, layer="lsoa")
+    rng = np.random.default_rng(0)
+    for col in [*share_columns(), "resilience_score"]:
+        change = rng.normal(0, 0.04, len(lsoa))
+        lsoa[f"change_{col}"] = change
+        lsoa[f"change_{col}_lo"] = change - 0.05
+        lsoa[f"change_{col}_hi"] = change + 0.05
+    flags = run["flags"]
+    pack = _pack(
+        run,
+        lsoa,
+        flags,
+        title="Northbridge community resilience (synthetic demo)",
+        indicators=[
+            ("income_score_rate", "Income Score (rate)", "worse"),
+            ("employment_score_rate", "Employment Score (rate)", "worse"),
+            ("health_deprivation_and_disability_score", "Health and Disability", "worse"),
+        ],
+        assets=gpd.read_file(gpkg, layer="assets"),
+        waves=("wave 6", "wave 9"),
+    )
+    paths = write_review_pack(tmp_path / "review", pack)
+    row = lsoa.set_index("lsoa_code").loc[flags["lsoa_code"].iloc[0]]
+    page = paths[f"review_{flags['lsoa_code'].iloc[0]}"].read_text(encoding="utf-8")
+    verb = "rose" if row["change_resilience_score"] > 0 else "fell"
+    size = f"{abs(row['change_resilience_score']):.2f}"
+    assert f"Resilience score {verb} by {size} (90% interval" in page
+    real = row["change_resilience_score_lo"] > 0 or row["change_resilience_score_hi"] < 0
+    assert ("a real change" if real else "may be no change") in page
+    pdf, info = _print_pack(paths["review_all"], tmp_path)
+    assert f"Pages:           {len(flags)}" in info
+    for number in range(1, len(flags) + 1):
+        text = _page_text(pdf, number)
+        assert "Change, wave 6 to wave 9" in text and "Visit notes" in text, number
 
 
 def test_same_inputs_same_pack_bytes(run, tmp_path):
@@ -318,16 +388,7 @@ def test_strength_and_national_index_used_when_present(run, tmp_path):
     lsoa["band_isolation"] = "well above"
     flags = run["flags"].head(4).copy()
     flags["flag_strength"] = ["possible", "strong", "possible", "strong"]
-    pack = PackInputs(
-        title="Northbridge",
-        oa=gpd.read_file(gpkg, layer="oa"),
-        lsoa=lsoa,
-        ward=gpd.read_file(gpkg, layer="ward"),
-        flags=flags,
-        area=run["lsoa"].mean(numeric_only=True),
-        indicators=[("income_score_rate", "Income Score (rate)", "worse")],
-        notices=["TRIAL RUN <made from a synthetic survey>"],
-    )
+    pack = _pack(run, lsoa, flags, notices=["TRIAL RUN <made from a synthetic survey>"])
     paths = write_review_pack(tmp_path / "review", pack)
     index = paths["review_index"].read_text(encoding="utf-8")
     banner = "<p class='notice' role='alert'>TRIAL RUN &lt;made from a synthetic survey&gt;</p>"
@@ -344,7 +405,8 @@ def test_strength_and_national_index_used_when_present(run, tmp_path):
     page = paths[f"review_{codes[1]}"].read_text(encoding="utf-8")
     row = lsoa.set_index("lsoa_code").loc[codes[1]]
     assert "National index (100 = survey)" in page
-    assert f"<td class='num'>{row['index_isolation']:,.0f}</td><td>well above</td>" in page
+    cells = f"<td class='num'>{row['index_isolation']:,.0f}</td><td class='band'>well above</td>"
+    assert cells in page
     assert "a <b>strong</b> flag" in page
     # without a review log the pages say so, and the template carries the strength
     assert "No review log configured" in page

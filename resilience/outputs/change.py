@@ -2,8 +2,9 @@
 
 With ``[survey] waves`` a run's OA, LSOA and ward layers (and so the GeoPackage, the CSV
 tables and the workbook sheets made from them) carry ``change_<column>`` with ``_lo`` and
-``_hi`` for every share and the resilience score, from the earliest to the latest wave,
-and ``change_significant`` (the score's interval excludes 0). :class:`ChangeOutputs`
+``_hi`` for every share, the resilience score and every national index (each wave's
+``index_<cluster>`` against its own survey-wide share), from the earliest to the latest
+wave, and ``change_significant`` (the score's interval excludes 0). :class:`ChangeOutputs`
 collects the rest: the ``change`` table (every consecutive pair of waves, LSOAs, wards
 and the whole area; ``tables/change.csv``, a *Change* sheet and a GeoPackage table), the
 per-wave label match (``per_wave`` only), the report's change section, column aliases
@@ -27,9 +28,22 @@ if TYPE_CHECKING:
     from ..over_time import OverTime
     from ..pipeline import Result
 
-__all__ = ["ChangeOutputs", "add_change", "change_aliases", "change_outputs", "change_section"]
+__all__ = [
+    "INDEX_CHANGE_MEANING",
+    "ChangeOutputs",
+    "add_change",
+    "change_aliases",
+    "change_outputs",
+    "change_section",
+]
 
 _CHANGE_LEVELS = ("oa", "lsoa", "ward")
+#: What a change of the national index means, in words.
+INDEX_CHANGE_MEANING = (
+    "0 = the cluster's share changed in proportion to its share in the survey as a whole "
+    "(in step with the nation), positive = it grew relatively more (or fell relatively "
+    "less) here than nationally, in index points (100 = the national share)"
+)
 
 
 def _join(layer: gpd.GeoDataFrame, frame: pd.DataFrame, key: str) -> gpd.GeoDataFrame:
@@ -56,9 +70,12 @@ def change_aliases(first: str = "earliest", last: str = "latest") -> dict[str, s
     --------
     >>> change_aliases("wave 9", "wave 12")["change_resilience_score_lo"]
     'Change in resilience score, wave 9 to wave 12 (lower bound)'
+    >>> change_aliases()["change_index_isolation"]
+    'Change in Isolation national index, earliest to latest'
     """
     names = {f"share_{c.key}": f"{c.label} share" for c in CLUSTERS}
     names["resilience_score"] = "resilience score"
+    names.update({f"index_{c.key}": f"{c.label} national index" for c in CLUSTERS})
     out = {}
     for col, words in names.items():
         base = f"Change in {words}, {first} to {last}"
@@ -82,15 +99,23 @@ def _meanings(over: OverTime) -> dict[str, str]:
             )
         elif col == "change_significant":
             out[col] = f"True where the {pct} interval of the change in resilience score excludes 0"
+        elif col.startswith("change_index_"):
+            out[col] = (
+                f"{alias} ({last} minus {first}), each wave's index against that wave's own "
+                f"survey-wide share: {INDEX_CHANGE_MEANING}"
+            )
         else:
             out[col] = f"{alias} ({last} minus {first})"
     return out
 
 
-def _fmt(x: float, pct: bool) -> str:
+def _fmt(x: float, kind: str) -> str:
+    """A change as text: ``share`` in percentage points, ``index`` in index points."""
     if pd.isna(x):
         return "n/a"
-    return f"{x * 100:+.1f} pts" if pct else f"{x:+.2f}"
+    if kind == "share":
+        return f"{x * 100:+.1f} pts"
+    return f"{x:+.1f}" if kind == "index" else f"{x:+.2f}"
 
 
 def change_section(over: OverTime, lsoa: pd.DataFrame) -> str:
@@ -98,14 +123,16 @@ def change_section(over: OverTime, lsoa: pd.DataFrame) -> str:
     d = over.describe()
     area = over.overall["area"].iloc[0]
     rows = []
-    for col, label in [("resilience_score", "Resilience score")] + [
-        (f"share_{c.key}", f"{c.label} share") for c in CLUSTERS
-    ]:
-        pct = col != "resilience_score"
+    measures = [("resilience_score", "Resilience score", "score")]
+    measures += [(f"share_{c.key}", f"{c.label} share", "share") for c in CLUSTERS]
+    measures += [(f"index_{c.key}", f"{c.label} national index", "index") for c in CLUSTERS]
+    for col, label, kind in measures:
+        if f"change_{col}" not in area:
+            continue
         lo, hi = area.get(f"change_{col}_lo"), area.get(f"change_{col}_hi")
-        interval = "" if lo is None else f"{_fmt(lo, pct)} to {_fmt(hi, pct)}"
+        interval = "" if lo is None else f"{_fmt(lo, kind)} to {_fmt(hi, kind)}"
         rows.append(
-            f"<tr><td>{html.escape(label)}</td><td>{_fmt(area[f'change_{col}'], pct)}</td>"
+            f"<tr><td>{html.escape(label)}</td><td>{_fmt(area[f'change_{col}'], kind)}</td>"
             f"<td>{interval}</td></tr>"
         )
     sig = lsoa["change_significant"].fillna(False).astype(bool) if len(lsoa) else pd.Series()
@@ -123,8 +150,14 @@ def change_section(over: OverTime, lsoa: pd.DataFrame) -> str:
         f"{html.escape(d['classification_vintage_meaning'])}.</p>",
         f"<p><b>Intervals:</b> {over.interval:.0%}, {html.escape(d['bootstrap'])}. Persons "
         f"in both waves: {html.escape(panel or 'none')}. A change is marked significant "
-        "only where its interval excludes 0; with many areas, about one in ten unchanged "
-        "areas would be marked at 90 % by chance if their estimates were independent.</p>",
+        "only where its interval excludes 0, so some unchanged areas are marked "
+        "by chance: with 90 % intervals on synthetic waves with no change, 9 % of LSOAs and "
+        "wards and 13 % of output areas (these share few category estimates, so a chance "
+        "change repeats in many of them).</p>",
+        "<p><b>National index:</b> each wave's index is 100 × the share ÷ that wave's "
+        "survey-wide share of the cluster, so its change compares the area with the "
+        f"survey as a whole: {html.escape(INDEX_CHANGE_MEANING)}. A share can rise while "
+        "its index falls, when the cluster grew faster nationally.</p>",
         f"<p>LSOAs whose resilience score changed significantly: {up} up, {down} down "
         f"(of {len(lsoa)}).</p>",
         "<table><caption>Whole area: change</caption><thead><tr><th>Measure</th>"

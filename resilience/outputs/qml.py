@@ -516,7 +516,8 @@ def change_qml(
 
 
 def _change_styles(frame: pd.DataFrame, aliases: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Change styles of a layer with change columns (runs over several survey waves)."""
+    """Change styles of a layer with change columns (runs over several survey waves): the
+    resilience score, every share and every national index, each diverging about 0."""
     out: list[tuple[str, str]] = []
     score = "change_resilience_score"
     if score in frame.columns:
@@ -525,21 +526,23 @@ def _change_styles(frame: pd.DataFrame, aliases: Mapping[str, str]) -> list[tupl
         qml = change_qml(score, frame[score], significant=sig, aliases=aliases)
         if qml is not None:
             out.append(("Change: Resilience score", qml))
-    for cluster in CLUSTERS:
-        column = f"change_share_{cluster.key}"
-        if column not in frame.columns:
-            continue
-        bounds = (f"{column}_lo", f"{column}_hi")
-        qml = change_qml(
-            column,
-            frame[column],
-            CHANGE_SHARE_RAMP,
-            bounds=bounds if set(bounds) <= set(frame.columns) else None,
-            percent=True,
-            aliases=aliases,
-        )
-        if qml is not None:
-            out.append((f"Change: {cluster.label}", qml))
+    kinds = (("change_share_", "", True), ("change_index_", " index", False))
+    for prefix, suffix, percent in kinds:
+        for cluster in CLUSTERS:
+            column = f"{prefix}{cluster.key}"
+            if column not in frame.columns:
+                continue
+            bounds = (f"{column}_lo", f"{column}_hi")
+            qml = change_qml(
+                column,
+                frame[column],
+                CHANGE_SHARE_RAMP,
+                bounds=bounds if set(bounds) <= set(frame.columns) else None,
+                percent=percent,
+                aliases=aliases,
+            )
+            if qml is not None:
+                out.append((f"Change: {cluster.label}{suffix}", qml))
     return out
 
 

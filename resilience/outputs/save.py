@@ -185,6 +185,7 @@ def _write_local(result: Result, folder: Path, paths: dict[str, Path]) -> list[s
         explained=local.explained,
         interval=result.config["estimates"]["interval"],
         notices=list(result.notices),
+        waves=(result.change.waves[0], result.change.waves[-1]) if result.change else None,
     )
     paths.update(write_review_pack(folder / "review", pack))
     if local.assets is not None and len(local.assets.problems):

@@ -7,8 +7,10 @@ one go; ``reviews_template.csv`` is the shortlist as an empty review log. A page
 desk-review profile on one A4 sheet: a map of the LSOA with its output areas, the flags
 around it and the assets near it; the hard indicators against the study area (value,
 z-score, rank, in words); the predicted cluster mix with intervals (and the national
-index when the run has one); why it is flagged and how sure; its ward's figures; its
-review history; and empty fields for visit notes.
+index when the run has one); with several survey waves, how its score and shares changed
+from the earliest to the latest wave, in words, with intervals and whether each is a real
+change; why it is flagged and how sure; its ward's figures; its review history; and
+empty fields for visit notes.
 
 Without ``flag_strength`` (a run made before flags had a strength) every flag counts as
 possible. Every string from the data is HTML-escaped; pages have no scripts and load
@@ -33,7 +35,7 @@ from .._plots import FLAG_STYLE
 from ..tables import write_csv
 from ._map import LsoaMaps
 
-__all__ = ["NEAR_METRES", "PackInputs", "pack_order", "write_review_pack"]
+__all__ = ["NEAR_METRES", "PackInputs", "change_words", "pack_order", "write_review_pack"]
 
 #: Assets within this distance of an LSOA's boundary are listed as near it.
 NEAR_METRES = 400.0
@@ -71,6 +73,10 @@ class PackInputs:
     notices : sequence of str
         Warnings every output repeats (a trial run on a synthetic survey, chance-level
         flags), shown at the top of the index and of every page.
+    waves : (str, str), optional
+        The earliest and latest survey wave of a run over several waves: each page then
+        says how the LSOA's score and shares changed between them (the ``change_``
+        columns of the LSOA layer).
     """
 
     title: str
@@ -85,6 +91,7 @@ class PackInputs:
     explained: Sequence[str] = ()
     interval: float = 0.9
     notices: Sequence[str] = ()
+    waves: tuple[str, str] | None = None
 
 
 def pack_order(flags: pd.DataFrame, explained: Sequence[str] = ()) -> dict[str, list[str]]:
@@ -243,12 +250,15 @@ def _page(code, section, lsoa, flags, strength, stats, pack: PackInputs, maps: L
     )
     right = _why(f, row, strength.get(code, "possible"), pack) + _indicators(code, stats)
     right += _clusters(row, pack)
+    change = _change(row, pack)
     bottom = (
-        "<div class='cols'>"
+        change
+        + "<div class='cols'>"
         + _ward(row, pack.ward)
         + _history(code, pack.reviews)
         + "</div>"
-        + _visit_notes()
+        # the change section takes a note line, to keep the page on one A4 sheet
+        + _visit_notes(4 if change else 5)
     )
     return (
         f"<section class='page' id='{_e(code)}'>{head}<div class='grid'><div>{left}</div>"
@@ -362,7 +372,7 @@ def _clusters(row: pd.Series, pack: PackInputs) -> str:
             band = row.get(f"band_{c.key}", "")
             cells += (
                 f"<td class='num'>{_num(row.get(f'index_{c.key}'), 0)}</td>"
-                f"<td>{_e('' if _missing(band) else band)}</td>"
+                f"<td class='band'>{_e('' if _missing(band) else band)}</td>"
             )
         rows.append(f"<tr>{cells}</tr>")
     extra = "<th>National index (100 = survey)</th><th>Band</th>" if has_index else ""
@@ -370,6 +380,66 @@ def _clusters(row: pd.Series, pack: PackInputs) -> str:
         "<h2>Predicted cluster mix</h2><table><thead><tr><th>Cluster</th><th>Share</th>"
         f"<th>{round(100 * pack.interval)}% interval</th><th>Study area</th>{extra}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def change_words(
+    change: float, lo: float, hi: float, what: str, kind: str, interval: float | None = None
+) -> str:
+    """A change with its interval, in words, and whether it is a real change.
+
+    ``kind`` is ``"share"`` (written in percentage points) or ``"score"``; ``interval``
+    (e.g. 0.9) is named in the text when given.
+
+    Examples
+    --------
+    >>> change_words(-0.08, -0.14, -0.02, "resilience score", "score", 0.9)
+    'resilience score fell by 0.08 (90% interval −0.14 to −0.02): a real change'
+    >>> change_words(0.012, -0.01, 0.03, "Isolation", "share")
+    'Isolation rose by 1.2 points (−1.0 to +3.0): may be no change'
+    >>> change_words(-0.0004, -0.02, 0.019, "Competence", "share")
+    'Competence barely changed (−2.0 to +1.9): may be no change'
+    """
+    if _missing(change):
+        return f"{what}: no estimate of its change"
+
+    def signed(x: float) -> str:
+        text = f"{abs(x) * 100:.1f}" if kind == "share" else f"{abs(x):.2f}"
+        if float(text) == 0:
+            return text
+        return ("−" if x < 0 else "+") + text
+
+    size = f"{abs(change) * 100:.1f} points" if kind == "share" else f"{abs(change):.2f}"
+    verb = "rose by" if change > 0 else "fell by"
+    head = f"{what} {verb} {size}" if float(size.split()[0]) else f"{what} barely changed"
+    level = "" if interval is None else f"{round(100 * interval)}% interval "
+    verdict = "a real change" if lo > 0 or hi < 0 else "may be no change"
+    return f"{head} ({level}{signed(lo)} to {signed(hi)}): {verdict}"
+
+
+def _change(row: pd.Series, pack: PackInputs) -> str:
+    """How the LSOA's score and shares changed: the score in a sentence, the shares in
+    two columns (the page has room for little more than seven short lines)."""
+    if pack.waves is None or _missing(row.get("change_resilience_score")):
+        return ""
+
+    def words(col: str, what: str, kind: str, interval: float | None) -> str:
+        c = f"change_{col}"
+        text = change_words(row[c], row.get(f"{c}_lo"), row.get(f"{c}_hi"), what, kind, interval)
+        return _e(text[:1].upper() + text[1:]) + "."
+
+    score = words("resilience_score", "resilience score", "score", pack.interval)
+    shares = "".join(
+        f"<li>{words(f'share_{c.key}', c.label, 'share', None)}</li>"
+        for c in CLUSTERS
+        if f"change_share_{c.key}" in row
+    )
+    first, last = pack.waves
+    return (
+        f"<h2>Change, {_e(first)} to {_e(last)} <span class='sub'>(predicted; shares in "
+        f"percentage points; {round(100 * pack.interval)}% intervals; real where the "
+        "interval excludes 0)</span></h2>"
+        f"<p class='small change'>{score}</p><ul class='small change'>{shares}</ul>"
     )
 
 
@@ -460,9 +530,9 @@ def _history(code: str, reviews: pd.DataFrame | None) -> str:
     )
 
 
-def _visit_notes() -> str:
+def _visit_notes(n_lines: int = 5) -> str:
     boxes = " ".join(f"<span class='box'></span> {_e(o.replace('_', ' '))}" for o in OUTCOMES)
-    lines = "".join("<div class='line'></div>" for _ in range(5))
+    lines = "".join("<div class='line'></div>" for _ in range(n_lines))
     return (
         "<h2>Visit notes</h2><div class='notes'><div class='fields'><span>Date: "
         "<span class='blank'></span></span><span>Visited by: <span class='blank'></span>"
@@ -550,6 +620,10 @@ ul { padding-left: 1.1rem; margin: 0.2rem 0; }
 .box { display: inline-block; width: 0.8rem; height: 0.8rem; border: 1px solid var(--ink);
   margin: 0 0.2rem 0 0.8rem; vertical-align: middle; }
 .line { border-bottom: 1px solid var(--line); height: 1.6rem; }
+h2 .sub { font-weight: normal; font-size: 0.85em; }
+.change { margin: 0; }
+ul.change { display: grid; grid-template-columns: 1fr 1fr; column-gap: 1.6rem; }
+td.band { white-space: nowrap; }
 .notice { background: #fde8e8; border: 2px solid #b00020; color: #600010; padding: 0.3rem;
   font-weight: 600; margin: 0 0 0.4rem; }
 .page { border-top: 3px solid var(--accent); padding-top: 0.4rem; margin-bottom: 2rem; }
