@@ -29,7 +29,8 @@ ASSET_MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*")
 _ASSET_COLOURS = ("#000000", "#117733", "#882255", "#332288", "#999933", "#44aa99")
 _HATCH = {"predicted_worse": 45, "hard_worse": -45}
 _WIDTH = 336.0  # px: 3.5 in at 96 dpi, the width of the map column
-_ROW = 15.0  # px per legend row
+_ASPECT = 0.85  # height of the map over its width
+_ROW = 13.0  # px per legend row
 _FONT = "font-family:'DejaVu Sans',Arial,sans-serif"
 
 
@@ -145,9 +146,12 @@ class LsoaMaps:
         me = self.geoms[self._row[code]]
         xmin, ymin, xmax, ymax = me.bounds
         pad = 0.35 * max(xmax - xmin, ymax - ymin, 200.0)
-        box = (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
-        s = _WIDTH / (box[2] - box[0])
-        height = (box[3] - box[1]) * s
+        # a frame of fixed shape around the padded LSOA, so every page has the same layout
+        wide = max(xmax - xmin + 2 * pad, (ymax - ymin + 2 * pad) / _ASPECT)
+        cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+        box = (cx - wide / 2, cy - wide * _ASPECT / 2, cx + wide / 2, cy + wide * _ASPECT / 2)
+        s = _WIDTH / wide
+        height = _WIDTH * _ASPECT
         x0, y1 = box[0], box[3]
         near = self._tree.query(shapely.box(*box), predicate="intersects")
         near = near[self.codes[near] != code]
@@ -211,9 +215,9 @@ def _svg(body: list[str], legend, height: float, bar_metres: float, scale: float
         lx, ly = 6 + (i % 2) * half, height + 8 + (i // 2) * _ROW
         rows.append(
             f"<g transform='translate({lx:.1f} {ly:.1f})'>{swatch}<text x='18' y='9' "
-            f"font-size='10' style=\"{_FONT}\">{escape(text)}</text></g>"
+            f"font-size='9.5' style=\"{_FONT}\">{escape(text)}</text></g>"
         )
-    total = height + 12 + ((len(legend) + 1) // 2) * _ROW
+    total = height + 10 + ((len(legend) + 1) // 2) * _ROW
     patterns = "".join(
         f"<pattern id='h-{flag}' width='5' height='5' patternUnits='userSpaceOnUse' "
         f"patternTransform='rotate({angle})'><path d='M0 0V5' stroke='#333333' "
