@@ -606,3 +606,12 @@ def test_screenshots_of_maps_with_the_councils_evidence(driver, local_maps, evid
     )
     assert bottom <= top
     assert page.screenshot("ward_local_evidence.png").stat().st_size > 50_000
+
+
+def test_an_offline_page_draws_the_evidence_from_its_own_file(driver, frames, evidence, tmp_path):
+    _, assets, _ = evidence
+    result = write_local_maps(tmp_path, frames, evidence, mode="offline", ward_pages=False)
+    page = Page(driver, result["index"])
+    assert page.errors() == [] and page.resources() == [] and page.linked() == []
+    assert page.js(COUNT, "path.rz-asset") == len(assets)
+    assert page.js(COUNT, "path.rz-review") == 4 and page.js(COUNT, ".rz-badge-icon") == 3

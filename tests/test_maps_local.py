@@ -245,3 +245,15 @@ def test_pages_with_local_evidence_stay_small(local_maps):
     # the borough map 634 KB with its 280 assets (618 KB without)
     assert sizes[-1] < 110 * 1024
     assert local_maps["bytes"][local_maps["index"]] < 700 * 1024
+
+
+def test_the_ward_panel_says_which_flagged_lsoas_were_reviewed(local_maps, evidence):
+    lsoa, _, _ = evidence
+    flagged = lsoa[(lsoa["flag"] != "agree") & lsoa["review_outcome"].notna()]
+    assert len(flagged) == 3
+    for _, row in flagged.iterrows():
+        text = local_maps["wards"][row["ward_code"]].read_text(encoding="utf-8")
+        panel = text[text.index('<div id="rz-panel"') : text.index('<div id="rz-legend"')]
+        label = html.escape(REVIEW_OUTCOME_LABELS[row["review_outcome"]])
+        item = panel[panel.index(row["lsoa_code"]) :].split("</li>")[0]
+        assert f"Reviewed {row['last_review']}: {label}" in item

@@ -18,7 +18,7 @@ import shapely
 
 from ..config import MAP_MODES, check_map_mode
 from ..errors import ConfigError, DataQualityWarning, ResilienceWarning, format_examples
-from ..schema import DISAGREE
+from ..schema import DISAGREE, REVIEW_COLUMNS
 from ._assets import ASSETS_FOLDER, asset_files
 from ._geometry import MapGeometry, coverage_warning, prepare_geometry
 from ._inputs import MapInputs, check_inputs
@@ -422,7 +422,8 @@ class _Run:
         self.ward_rows = pd.DataFrame(inputs.ward.drop(columns=inputs.ward.geometry.name)).to_dict(
             "records"
         )
-        wanted = ["ward_code", "lsoa_name", "lsoa_code", "flag", "flag_confidence", "flag_reason"]
+        wanted = ["ward_code", "lsoa_name", "lsoa_code", "flag", "flag_confidence", "flag_reason",
+                  *REVIEW_COLUMNS]  # fmt: skip
         lsoa = pd.DataFrame(inputs.lsoa[[c for c in wanted if c in inputs.lsoa.columns]])
         flagged = lsoa[lsoa["flag"].isin(DISAGREE)]
         self.no_flags = flagged.iloc[:0]
