@@ -257,3 +257,10 @@ def test_the_ward_panel_says_which_flagged_lsoas_were_reviewed(local_maps, evide
         label = html.escape(REVIEW_OUTCOME_LABELS[row["review_outcome"]])
         item = panel[panel.index(row["lsoa_code"]) :].split("</li>")[0]
         assert f"Reviewed {row['last_review']}: {label}" in item
+
+
+def test_workers_write_the_same_pages_with_the_evidence(local_maps, frames, evidence, tmp_path):
+    two = write_local_maps(tmp_path, frames, evidence, workers=2)
+    for code, path in local_maps["wards"].items():
+        assert two["wards"][code].read_bytes() == path.read_bytes(), code
+    assert two["index"].read_bytes() == local_maps["index"].read_bytes()
