@@ -38,6 +38,7 @@ from ..errors import (
     format_examples,
 )
 from ..outputs.qml import ASSET_COLOURS, DISAGREEMENT_CATEGORIES, asset_colours
+from ..outputs.review.pack import NEAR_METRES  # a ward map shows the assets this near, as the pack
 from ..schema import (
     REVIEW_COLUMNS,
     REVIEW_OUTCOME_LABELS,
@@ -59,8 +60,6 @@ __all__ = [
     "local_legend",
 ]
 
-#: A ward map shows the assets within this distance of the ward (the review pack's "near").
-NEAR_METRES = 400.0
 #: Outline colour and dash pattern of each review outcome (ColorBrewer RdBu ends, black).
 REVIEW_STYLE: dict[str, tuple[str, str | None]] = dict(
     zip(REVIEW_OUTCOMES, (("#b2182b", None), ("#2166ac", "8 5"), ("#1a1a1a", "2 5")), strict=True)
