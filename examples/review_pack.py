@@ -7,7 +7,8 @@ Writes the demo borough, then three files a council would have: a CSV of communi
 assets (grid references, longitude/latitude and postcodes, with an ONS Postcode
 Directory extract), a review log of two earlier visits and a ward-level resident survey
 drawn from the borough's true cluster shares. Runs the pipeline with them and prints
-where the pack, the template and the validation table are.
+where the pack, the template, the validation table and the maps are (the maps draw the
+assets, the reviewed LSOAs and the wards where the survey and the prediction disagree).
 """
 
 from __future__ import annotations
@@ -139,6 +140,10 @@ resident_survey = { path = "council/resident_survey.csv", area = "ward", code = 
     print("review pack:", out / "review" / "index.html")
     print("template:", out / "review" / "reviews_template.csv")
     print("validation:", out / "tables" / "validation.csv")
+    print(
+        "maps with the assets, reviewed LSOAs and survey disagreements:",
+        out / "maps" / "index.html",
+    )
     print(
         "assets placed:",
         len(result.local.assets.points),

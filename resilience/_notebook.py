@@ -81,6 +81,7 @@ def borough_map(result: Result, folder: str | Path | None = None, *, mode: str =
     """
     from .inputs.trial import SYNTHETIC_NOTICE, map_title
     from .maps import write_maps
+    from .outputs.local import map_evidence
 
     out = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="resilience-map-"))
     title = map_title(str(result.config["title"]), result.synthetic_survey)
@@ -96,5 +97,6 @@ def borough_map(result: Result, folder: str | Path | None = None, *, mode: str =
         tiles=result.config["maps"]["tiles"],
         tiles_attribution=result.config["maps"]["tiles_attribution"],
         notice=SYNTHETIC_NOTICE if result.synthetic_survey else None,
+        **map_evidence(result.local),
     )
     return MapPage(out / "index.html")

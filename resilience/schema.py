@@ -42,8 +42,10 @@ __all__ = [
     "PREDICTED_WORSE",
     "REVIEW_COLUMNS",
     "REVIEW_OUTCOMES",
+    "REVIEW_OUTCOME_LABELS",
     "SHORTLIST_COLUMNS",
     "SURVEY_DISAGREEMENTS",
+    "SURVEY_DISAGREEMENT_LABELS",
     "UNKNOWN_MEANING",
     "column_meaning",
     "default_aliases",
@@ -129,6 +131,26 @@ REVIEW_COLUMNS: tuple[str, ...] = ("last_review", "review_outcome")
 REVIEW_OUTCOMES: tuple[str, ...] = ("confirmed", "explained", "not_confirmed")
 #: Values of ``disagreement`` in the resident-survey check (tables/validation.csv).
 SURVEY_DISAGREEMENTS: tuple[str, ...] = ("survey higher", "survey lower", "within sampling error")
+#: Each review outcome in words (review pack, maps).
+REVIEW_OUTCOME_LABELS: dict[str, str] = dict(
+    zip(
+        REVIEW_OUTCOMES,
+        (
+            "Confirmed: the concern is real",
+            "Explained: the two differ for a known reason",
+            "Not confirmed",
+        ),
+        strict=True,
+    )
+)
+#: Each ``disagreement`` value in words (GeoPackage style, maps).
+SURVEY_DISAGREEMENT_LABELS: dict[str, str] = dict(
+    zip(
+        SURVEY_DISAGREEMENTS,
+        ("Survey higher than predicted", "Survey lower than predicted", "Within sampling error"),
+        strict=True,
+    )
+)
 
 
 def interval_columns(column: str) -> list[str]:

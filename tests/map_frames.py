@@ -137,3 +137,82 @@ def without_oas(frames, position: int = 3):
     lsoa = lsoa[lsoa["ward_code"] != code]
     oa = oa[oa["lsoa_code"].isin(lsoa["lsoa_code"]) & (oa["ward_code"] != code)]
     return code, oa, lsoa, ward
+
+
+#: Asset categories of :func:`local_evidence` (one with characters to escape).
+ASSET_CATEGORIES = ("Library", "GP surgery", "Hall <b>& café</b>")
+#: Review outcomes given to the first flagged LSOAs (and one that agrees).
+REVIEWED = ("confirmed", "explained", "not_confirmed", "explained")
+
+
+def local_evidence(frames, seed: int = 0):
+    """Assets, review marks and a ward-level resident-survey table for the map frames.
+
+    Returns (lsoa, assets, validation): the LSOA frame with ``last_review`` and
+    ``review_outcome`` for three flagged LSOAs and one that agrees; two asset points in each
+    LSOA, in :data:`ASSET_CATEGORIES`, sizes for the second category; the per-area table of
+    two measures on every ward, three of whose rows disagree.
+    """
+    import geopandas as gpd
+
+    _, lsoa, ward = frames
+    rng = np.random.default_rng(seed + 7)
+    lsoa = lsoa.copy()
+    pts = lsoa.set_index("lsoa_code").sample_points(2, rng=rng).explode(index_parts=False)
+    n = len(pts)
+    category = np.array(ASSET_CATEGORIES)[np.arange(n) % len(ASSET_CATEGORIES)]
+    assets = gpd.GeoDataFrame(
+        {
+            "category": category,
+            "name": [f"Asset {i + 1}" if i % 5 else "" for i in range(n)],
+            "size": np.where(category == ASSET_CATEGORIES[1], np.arange(n) + 10.0, np.nan),
+            "lsoa_code": pts.index.to_numpy(),
+        },
+        geometry=pts.to_numpy(),
+        crs=lsoa.crs,
+    )
+    flagged = lsoa.index[lsoa["flag"] != "agree"][:3].tolist()
+    agreeing = lsoa.index[lsoa["flag"] == "agree"][:1].tolist()
+    lsoa["last_review"] = None
+    lsoa["review_outcome"] = None
+    for k, (i, outcome) in enumerate(zip([*flagged, *agreeing], REVIEWED, strict=True)):
+        lsoa.loc[i, ["last_review", "review_outcome"]] = [f"2025-0{k + 1}-1{k}", outcome]
+    codes = ward["ward_code"].tolist()
+    rows = []
+    for measure, tracks in (("pull_together", "share_neighbourhood_support"),
+                            ("lonely", "-share_isolation")):  # fmt: skip
+        for k, code in enumerate(codes):
+            share = 0.4 + 0.02 * k
+            rows.append(
+                {
+                    "measure": measure,
+                    "area_code": code,
+                    "tracks": tracks,
+                    "survey_share": share,
+                    "respondents": 100 + k,
+                    "survey_lo": share - 0.08,
+                    "survey_hi": share + 0.08,
+                    "predicted": 0.2,
+                    "predicted_lo": 0.17,
+                    "predicted_hi": 0.23,
+                    "expected_share": 0.45,
+                    "difference": share - 0.45,
+                    "z": (share - 0.45) / 0.04,
+                    "disagreement": "within sampling error",
+                }
+            )
+    validation = pd.DataFrame(rows)
+    validation.loc[0, ["disagreement", "z"]] = ["survey lower", -2.4]
+    validation.loc[2, ["disagreement", "z"]] = ["survey higher", 2.6]
+    validation.loc[len(codes), ["disagreement", "z"]] = ["survey higher", 3.1]
+    return lsoa, assets, validation
+
+
+def write_local_maps(folder, frames, evidence, **kwargs):
+    """:func:`write_maps` of the frames with the :func:`local_evidence` (no street map)."""
+    from resilience.maps import write_maps
+
+    oa, _, ward = frames
+    lsoa, assets, validation = evidence
+    return write_maps(folder, oa, lsoa, ward, tiles=None, indicator_labels=INDICATORS,
+                      assets=assets, validation=validation, **kwargs)  # fmt: skip

@@ -14,9 +14,19 @@ import shutil
 from pathlib import Path
 
 import pytest
-from map_frames import INDICATORS, SCRIPT_NAME, map_frames, without_oas
+from map_frames import (
+    ASSET_CATEGORIES,
+    INDICATORS,
+    SCRIPT_NAME,
+    local_evidence,
+    map_frames,
+    without_oas,
+    write_local_maps,
+)
 
 from resilience.maps import write_maps
+from resilience.outputs.qml import asset_colours
+from resilience.schema import REVIEW_OUTCOME_LABELS, SURVEY_DISAGREEMENT_LABELS
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.actions.action_builder import ActionBuilder  # noqa: E402
@@ -407,3 +417,201 @@ def test_a_ward_without_output_areas_is_grey_and_says_no_data(driver, frames, tm
     assert "No data: none of this ward's output areas are in the data" in panel
     assert page.js("resilienceMap.noDataLayer.getLayers().length") == 1
     page.screenshot("ward_without_oas.png")
+
+
+# ---- the council's own evidence: assets, reviewed LSOAs, resident survey ----------------
+
+
+@pytest.fixture(scope="module")
+def evidence(frames):
+    return local_evidence(frames)
+
+
+@pytest.fixture(scope="module")
+def local_maps(frames, evidence, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser_local")
+    return write_local_maps(folder / "maps", frames, evidence)
+
+
+OVERLAYS = (
+    "[...document.querySelectorAll('.leaflet-control-layers-overlays label')]"
+    ".map(l => l.textContent.trim())"
+)
+COUNT = "document.querySelectorAll(arguments[0]).length"
+LOCAL_LEGEND = (
+    "[...document.querySelectorAll('#rz-local li[data-overlay]')].map(li => [li.dataset.overlay,"
+    " li.textContent.trim(), li.classList.contains('rz-off'),"
+    " (li.querySelector('.rz-pt') || {style: {}}).style.backgroundColor])"
+)
+POINT_FILLS = """(() => {
+  const out = {};
+  for (const p of document.querySelectorAll('path.rz-asset')) {
+    const key = [...p.classList].find(c => c.startsWith('assets-'));
+    (out[key] = out[key] || new Set()).add(p.getAttribute('fill'));
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v]]));
+})()"""
+
+
+def toggle_overlay(page: Page, starts: str) -> None:
+    """Click the check box of the overlay whose label starts with ``starts``."""
+    page.js(
+        """[...document.querySelectorAll('.leaflet-control-layers-overlays label')]
+        .find(l => l.textContent.trim().startsWith(arguments[0])).querySelector('input').click()""",
+        starts,
+    )
+    page.settle(0)
+
+
+def rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def test_assets_are_points_one_overlay_per_category_with_a_legend(driver, local_maps, evidence):
+    _, assets, _ = evidence
+    page = Page(driver, local_maps["index"])
+    assert page.errors() == []
+    assert page.js(COUNT, "path.rz-asset") == len(assets)
+    colours = asset_colours(ASSET_CATEGORIES)
+    counts = assets["category"].value_counts()
+    overlays = page.js(OVERLAYS)
+    for k, category in enumerate(colours):
+        assert page.js(COUNT, f"path.assets-{k}") == counts[category]
+        assert f"Assets: {category} ({counts[category]})" in overlays
+    # the legend's swatch and the points share each category's colour
+    legend = page.js(LOCAL_LEGEND)
+    by_key = {key: (text, off, fill) for key, text, off, fill in legend}
+    fills = page.js(POINT_FILLS)
+    for k, (category, colour) in enumerate(colours.items()):
+        text, off, fill = by_key[f"assets-{k}"]
+        assert text.startswith(category) and text.endswith(str(counts[category])) and not off
+        assert fill == rgb(colour) and fills[f"assets-{k}"] == [colour]
+    # unticking a category hides its points (and greys its legend entry); ticking shows them
+    toggle_overlay(page, "Assets: Library")
+    library = f"path.assets-{list(colours).index('Library')}"
+    assert page.js(COUNT, library) == 0
+    assert page.js(COUNT, "path.rz-asset") == len(assets) - counts["Library"]
+    assert [off for key, _, off, _ in page.js(LOCAL_LEGEND) if key == library[5:]] == [True]
+    toggle_overlay(page, "Assets: Library")
+    assert page.js(COUNT, library) == counts["Library"]
+    # a point's tooltip names it, its category, size and LSOA
+    x, y, i = page.js(FIND_ASSET)
+    sized = assets.iloc[i]
+    page.hover(x, y)
+    text = page.js(TOOLTIP)
+    assert sized["name"] in text and "Category\tGP surgery" in text  # a table: th, tab, td
+    assert f"Size\t{sized['size']:.0f}\n" in text and sized["lsoa_code"] in text
+    assert page.errors() == []
+
+
+def test_reviewed_lsoas_are_outlined_with_the_outcome_in_the_tooltip(driver, local_maps, evidence):
+    lsoa, _, _ = evidence
+    reviewed = lsoa[lsoa["review_outcome"].notna()].set_index("lsoa_code")
+    page = Page(driver, local_maps["index"])
+    assert page.js(COUNT, "path.rz-review") == len(reviewed)
+    for outcome, n in reviewed["review_outcome"].value_counts().items():
+        assert page.js(COUNT, f"path.rz-review-{outcome}") == n
+    legend = [text for key, text, _, _ in page.js(LOCAL_LEGEND) if key == "reviews"]
+    assert legend == [
+        f"{REVIEW_OUTCOME_LABELS[o]}{reviewed['review_outcome'].eq(o).sum()}"
+        for o in ("confirmed", "explained", "not_confirmed")
+    ]
+    # an output area of a reviewed LSOA gives its LSOA's outcome and date
+    x, y, code = page.js(FIND_REVIEWED_OA)
+    page.hover(x, y)
+    text = page.js(TOOLTIP)
+    row = reviewed.loc[code]
+    label = REVIEW_OUTCOME_LABELS[row["review_outcome"]]
+    assert f"LSOA reviewed {row['last_review']}: {label}" in text
+    toggle_overlay(page, "Reviewed LSOAs")
+    assert page.js(COUNT, "path.rz-review") == 0
+    assert page.errors() == []
+
+
+FIND_ASSET = """(() => {
+  const app = resilienceMap, a = app.data.local.assets;
+  for (const g of Object.values(app.overlays)) {
+    for (const m of g.getLayers()) {
+      const i = m.rzIndex;
+      if (i === undefined || !a.name[i] || a.size[i] === null) continue;
+      const p = app.map.latLngToContainerPoint(m.getLatLng());
+      if (document.elementFromPoint(p.x, p.y) === m.getElement()) return [p.x, p.y, i];
+    }
+  }
+  return null;
+})()"""
+FIND_REVIEWED_OA = """(() => {
+  const app = resilienceMap, t = app.data.oa, lsoa = app.data.lsoa;
+  for (const layer of app.geo.oa.getLayers()) {
+    const i = layer.feature.properties.i;
+    if (app.reviewOf[t.lsoa[i]] === undefined) continue;
+    const p = app.map.latLngToContainerPoint(layer.getCenter());
+    const el = document.elementFromPoint(p.x, p.y);
+    if (el && el.tagName === 'CANVAS' && layer.getBounds().contains(layer.getCenter())) {
+      return [p.x, p.y, lsoa.code[t.lsoa[i]]];
+    }
+  }
+  return null;
+})()"""
+
+
+def test_survey_disagreements_are_drawn_only_where_configured(driver, local_maps, evidence, maps):
+    _, _, validation = evidence
+    disagree = validation[validation["disagreement"] != "within sampling error"]
+    page = Page(driver, local_maps["index"])
+    assert page.js(COUNT, "path.rz-survey") == len(disagree)
+    assert page.js(COUNT, ".rz-badge-icon") == len(disagree)
+    overlays = page.js(OVERLAYS)
+    assert "Survey vs prediction: pull_together (2 wards)" in overlays
+    assert "Survey vs prediction: lonely (1 ward)" in overlays
+    # the marker's tooltip gives both values
+    row = disagree.iloc[0]
+    x, y = page.js(
+        "(() => { const r = document.querySelector('.rz-badge-icon').getBoundingClientRect();"
+        " return [r.left + r.width / 2, r.top + r.height / 2]; })()"
+    )
+    page.hover(x, y)
+    text = page.js(TOOLTIP)
+    assert "Resident survey: pull_together" in text
+    assert f"{SURVEY_DISAGREEMENT_LABELS[row['disagreement']]}, beyond the sampling error" in text
+    assert f"Survey\t{row['survey_share']:.0%}" in text
+    assert f"{row['respondents']} respondents" in text
+    assert "Expected from the prediction\t45%" in text
+    toggle_overlay(page, "Survey vs prediction: pull_together")
+    assert page.js(COUNT, ".rz-badge-icon") == 1
+    assert page.errors() == []
+    # none of it where the data are not given
+    plain = Page(driver, maps["offline"]["index"])
+    assert plain.js(COUNT, ".rz-badge-icon, path.rz-survey, path.rz-asset, path.rz-review") == 0
+    assert not any(o.startswith(("Survey", "Assets", "Reviewed")) for o in plain.js(OVERLAYS))
+    assert plain.js("document.getElementById('rz-local')") is None
+
+
+def test_screenshots_of_maps_with_the_councils_evidence(driver, local_maps, evidence, frames):
+    _, assets, _ = evidence
+    ward = frames[2].set_index("ward_code")
+    page = Page(driver, local_maps["index"])
+    assert page.screenshot("borough_local_evidence.png").stat().st_size > 50_000
+    code = ward.index[0]
+    page = Page(driver, local_maps["wards"][code])
+    assert page.errors() == []
+    near = assets.distance(ward.loc[code, "geometry"]) <= 400
+    assert page.js(COUNT, "path.rz-asset") == int(near.sum())
+    assert page.js(COUNT, ".rz-badge-icon") == 2  # both measures disagree in this ward
+    # the panel ends above the evidence box
+    bottom, top = page.js(
+        "[document.getElementById('rz-panel').getBoundingClientRect().bottom,"
+        " document.getElementById('rz-local').getBoundingClientRect().top]"
+    )
+    assert bottom <= top
+    assert page.screenshot("ward_local_evidence.png").stat().st_size > 50_000
+
+
+def test_an_offline_page_draws_the_evidence_from_its_own_file(driver, frames, evidence, tmp_path):
+    _, assets, _ = evidence
+    result = write_local_maps(tmp_path, frames, evidence, mode="offline", ward_pages=False)
+    page = Page(driver, result["index"])
+    assert page.errors() == [] and page.resources() == [] and page.linked() == []
+    assert page.js(COUNT, "path.rz-asset") == len(assets)
+    assert page.js(COUNT, "path.rz-review") == 4 and page.js(COUNT, ".rz-badge-icon") == 3

@@ -2,6 +2,7 @@
 with its figures, the review log shown, the template, assets and the resident-survey
 check in every deliverable; escaping; the A4 print in headless Chromium."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -147,6 +148,39 @@ def test_assets_and_validation_in_every_deliverable(run):
         "Checked against the council's resident survey" in report
     )
     assert "Calibration plot for pull_together" in report
+
+
+def _map_data(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    start = text.index('id="rz-data">') + len('id="rz-data">')
+    return json.loads(text[start : text.index("</script>", start)])
+
+
+def test_the_maps_draw_the_assets_reviews_and_survey_disagreements(run):
+    out = run["out"]
+    borough = _map_data(out / "maps" / "index.html")
+    local = borough["local"]
+    assert local["assets"]["n"] == 426
+    assert [c["n"] for c in local["assets"]["cats"]] == (
+        gpd.read_file(out / "resilience.gpkg", layer="assets")["category"]
+        .value_counts()
+        .sort_index()
+        .tolist()
+    )
+    reviewed = [borough["lsoa"]["code"][i] for i in local["reviews"]["lsoa"]]
+    assert sorted(reviewed) == sorted(run["log"]["lsoa_code"])
+    validation = pd.read_csv(out / "tables" / "validation.csv")
+    disagree = validation[validation["disagreement"] != "within sampling error"]
+    assert len(local["survey"]["i"]) == len(disagree) >= 1  # measured 1 (lonely)
+    # every ward map shows the assets in or near it; together they show every asset
+    shown = set()
+    for page in (out / "maps" / "wards").glob("*.html"):
+        assets = _map_data(page).get("local", {}).get("assets")
+        shown |= {tuple(p) for p in (assets["ll"] if assets else [])}
+    assert len(shown) == len({tuple(p) for p in local["assets"]["ll"]})
+    assert "The council&#x27;s own evidence" in (out / "maps" / "index.html").read_text() or (
+        "The council's own evidence" in (out / "maps" / "index.html").read_text()
+    )
 
 
 def test_names_are_escaped(run, tmp_path):
@@ -339,7 +373,6 @@ def test_assets_and_validation_layers_draw_in_qgis(run, tmp_path):
          "assets,validation"],
         env=env, capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
-    import json
 
     report = json.loads(done.stdout)
     expected = {

@@ -6,6 +6,9 @@ document, with boundaries coverage-simplified in metres (no slivers between neig
 and rounded to about 1 m. Two modes: ``shared`` (the default: Leaflet and the page script
 written once to ``assets/`` and linked from every page, which holds only its data; an
 optional street map) and ``offline`` (everything in every page; no network use at all).
+When given, the council's own evidence is drawn as overlays with a legend box: community
+assets, LSOAs reviewed in the review log and the areas where the resident survey and the
+prediction disagree.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ import pandas as pd
 
 from ..clusters import CLUSTERS, share_columns
 from ..errors import CodeMatchError, ConfigError, InputDataError, format_examples
-from ..schema import AGREE, HARD_WORSE, PREDICTED_WORSE
+from ..schema import AGREE, ASSET_COLUMNS, HARD_WORSE, PREDICTED_WORSE, REVIEW_COLUMNS
 
-__all__ = ["FLAGS", "MapInputs", "check_inputs"]
+__all__ = ["FLAGS", "MapInputs", "check_inputs", "require_columns"]
 
 CRS = "EPSG:27700"
 
@@ -35,6 +35,7 @@ _OA_NUMERIC = [
 _LSOA_REQUIRED = ["lsoa_code", "lsoa_name", "ward_code", "hard_index", "flag"]
 _LSOA_NUMERIC = [
     "population",
+    *ASSET_COLUMNS,
     *share_columns(),
     "resilience_score",
     "hard_index",
@@ -66,7 +67,11 @@ _LSOA_KNOWN = {
     "msoa_code",
     "change_significant",
     *(f"{p}_{c.key}" for p in ("index", "band") for c in CLUSTERS),
+    *ASSET_COLUMNS,
+    *REVIEW_COLUMNS,
 }
+#: Prefix of the asset counts per category (never hard indicators).
+_ASSET_PREFIX = "assets_"
 _SAFE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
@@ -85,19 +90,28 @@ class MapInputs:
     clustering: str | None = None
 
 
+def require_columns(frame: pd.DataFrame, required: list[str], what: str, hint: str) -> None:
+    """Raise InputDataError naming the columns of ``required`` that ``frame`` lacks."""
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InputDataError(
+            f"The {what} has no column {format_examples(missing)}. Its columns are: "
+            f"{format_examples(list(frame.columns), 15)}. {hint}"
+        )
+
+
 def _frame(gdf: object, role: str, required: list[str]) -> gpd.GeoDataFrame:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputDataError(
             f"The {role} frame passed to write_maps must be a GeoDataFrame with polygon "
             f"geometry; got {type(gdf).__name__}. Read boundaries with geopandas.read_file."
         )
-    missing = [c for c in required if c not in gdf.columns]
-    if missing:
-        raise InputDataError(
-            f"The {role} frame has no column {format_examples(missing)}. Its columns are: "
-            f"{format_examples(list(gdf.columns), 15)}. Pass the {role} layer of the "
-            "pipeline's result (the output columns)."
-        )
+    require_columns(
+        gdf,
+        required,
+        f"{role} frame",
+        f"Pass the {role} layer of the pipeline's result (the output columns).",
+    )
     if gdf.crs is None:
         raise InputDataError(
             f"The {role} frame has no coordinate reference system. Set it, e.g. "
@@ -191,6 +205,7 @@ def _indicators(lsoa: gpd.GeoDataFrame, labels: Mapping[str, str] | None) -> dic
             if c not in _LSOA_KNOWN
             and c != lsoa.geometry.name
             and not c.endswith(("_lo", "_hi"))
+            and not c.startswith(_ASSET_PREFIX)
             and pd.api.types.is_numeric_dtype(lsoa[c])
         ]
     _numeric(lsoa, cols, "lsoa")

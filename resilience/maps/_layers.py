@@ -19,7 +19,7 @@ from ..clusters import CLUSTERS
 from ..compare.benchmark import BAND_EDGES, BANDS
 from ..errors import DataQualityWarning, format_examples
 from ..outputs.qml import BIVARIATE_CATEGORIES, CHANGE_SCORE_RAMP
-from ..schema import AGREE, HARD_WORSE, PREDICTED_WORSE
+from ..schema import AGREE, ASSET_COLUMNS, HARD_WORSE, PREDICTED_WORSE
 from ._classify import Classes, category_classes, change_classes, quantile_classes
 from ._inputs import FLAGS, MapInputs
 from ._palettes import PALETTES
@@ -391,6 +391,11 @@ def tooltip_fields(inputs: MapInputs, layers: list[LayerSpec]) -> dict[str, list
             lsoa_fields.append(field(col, label, "pct", decimals=dp(col, 0), more=True))
     if "population" in lsoa_cols:
         lsoa_fields.append(field("population", "Population", "int", more=True))
+    assets_total, per_1000 = ASSET_COLUMNS
+    if assets_total in lsoa_cols:
+        lsoa_fields.append(field(assets_total, "Community assets", "int", more=True))
+    if per_1000 in lsoa_cols:
+        lsoa_fields.append(field(per_1000, "Assets per 1,000 residents", "num", more=True))
     lsoa_fields += [field(col, label, "num", more=True) for col, label in inputs.indicators.items()]
     return {"oa": oa_fields, "lsoa": lsoa_fields}
 

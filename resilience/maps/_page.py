@@ -2,7 +2,8 @@
 
 The page's own script (``assets/map.js``) draws everything from the page's JSON document.
 folium supplies the Leaflet map, the optional street map, the layer control (radio buttons
-for the choropleths, check boxes for the street map, ward outlines and names) and the page
+for the choropleths, check boxes for the street map, ward outlines and names; the page
+script adds those of the council's own evidence, which differ from page to page) and the page
 skeleton. In ``shared`` mode the page links Leaflet, ``map.js`` and ``map.css`` from the
 assets folder; in ``offline`` mode they are written into the page, which then needs
 nothing else.

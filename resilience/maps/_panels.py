@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..clusters import CLUSTERS
 from ..outputs.ranks import higher_is_need, need_rank, rank_note
+from ..schema import REVIEW_COLUMNS, REVIEW_OUTCOME_LABELS
 from ._classify import format_value
 from ._layers import FLAG_LABELS, LayerSpec
 from ._palettes import MISSING
@@ -142,9 +143,17 @@ def _flagged_list(flagged: pd.DataFrame) -> str:
     if flagged.empty:
         return "<p>No LSOA of this ward is flagged.</p>"
     items = []
-    wanted = ["lsoa_name", "lsoa_code", "flag", "flag_confidence", "flag_reason"]
+    date_col, outcome_col = REVIEW_COLUMNS
+    wanted = ["lsoa_name", "lsoa_code", "flag", "flag_confidence", "flag_reason", *REVIEW_COLUMNS]
     flagged = flagged[[c for c in wanted if c in flagged.columns]]  # itertuples is per column
     for row in flagged.itertuples(index=False):
+        outcome = getattr(row, outcome_col, None)
+        review = (
+            f"<br><span class='rz-small'>Reviewed {esc(getattr(row, date_col, '') or '')}: "
+            f"{esc(REVIEW_OUTCOME_LABELS[outcome])}</span>"
+            if isinstance(outcome, str) and outcome in REVIEW_OUTCOME_LABELS
+            else ""
+        )
         conf = getattr(row, "flag_confidence", np.nan)
         conf_text = f", confidence {conf * 100:.0f}%" if np.isfinite(conf) else ""
         reason = getattr(row, "flag_reason", None)
@@ -155,7 +164,7 @@ def _flagged_list(flagged: pd.DataFrame) -> str:
         )
         items.append(
             f"<li><b>{esc(row.lsoa_name)}</b> <span class='rz-code'>{esc(row.lsoa_code)}</span>"
-            f": {esc(FLAG_LABELS[row.flag])}{conf_text}{reason_text}</li>"
+            f": {esc(FLAG_LABELS[row.flag])}{conf_text}{reason_text}{review}</li>"
         )
     return f'<ul class="rz-flagged">{"".join(items)}</ul>'
 

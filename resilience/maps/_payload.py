@@ -20,7 +20,7 @@ from ._geometry import MapGeometry
 from ._inputs import MapInputs
 from ._layers import LayerSpec, class_index
 
-__all__ = ["PayloadBuilder"]
+__all__ = ["PayloadBuilder", "dumps", "esc", "numbers", "positions", "row_groups"]
 
 _GEOM_TOKEN = "@@resilience-geometry:{}@@"
 _COMMON_TOKEN = "@@resilience-common:{}@@"
@@ -32,7 +32,21 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _dumps(value: object) -> str:
+def positions(rows: np.ndarray, n: int) -> np.ndarray:
+    """Position of each of ``n`` areas among the page's ``rows`` (-1 when not drawn)."""
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[rows] = np.arange(len(rows))
+    return pos
+
+
+def row_groups(codes: np.ndarray, n: int) -> list[np.ndarray]:
+    """Row positions of each group 0..n-1 (codes are group positions), ascending."""
+    order = np.argsort(codes, kind="stable")
+    cuts = np.searchsorted(codes[order], np.arange(n + 1))
+    return [order[cuts[i] : cuts[i + 1]] for i in range(n)]
+
+
+def dumps(value: object) -> str:
     """Compact JSON that is safe inside a ``<script>`` element (no ``<`` or ``>``)."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e")
@@ -42,7 +56,7 @@ def _esc_array(values: pd.Series) -> np.ndarray:
     return np.array([esc(v) for v in values], dtype=object)
 
 
-def _numbers(values: np.ndarray, decimals: int) -> list:
+def numbers(values: np.ndarray, decimals: int) -> list:
     scale = 10.0**decimals
     v = np.rint(np.asarray(values, dtype=float) * scale) / scale
     out = v.astype(object)
@@ -165,7 +179,7 @@ class PayloadBuilder:
         self.ward_names = _esc_array(ward["ward_name"])
         self.ward_geometry = geometry["ward"]
         # the same on every page: encoded once
-        self._common = {"layers": _dumps(self._layer_meta()), "fields": _dumps(self._fields())}
+        self._common = {"layers": dumps(self._layer_meta()), "fields": dumps(self._fields())}
 
     def _layer_meta(self) -> list[dict]:
         return [
@@ -197,7 +211,7 @@ class PayloadBuilder:
             out["name"] = t.names[rows].tolist()
         for parent, glob in t.parents.items():
             out[parent] = remap[parent][glob[rows]].tolist()
-        out["cols"] = {k: _numbers(v[rows], d) for k, (v, d) in t.numeric.items()}
+        out["cols"] = {k: numbers(v[rows], d) for k, (v, d) in t.numeric.items()}
         out["cols"].update({k: _text(v[rows]) for k, v in t.text.items()})
         out["cls"] = {k: v[rows].tolist() for k, v in t.classes.items()}
         out["geom"] = _GEOM_TOKEN.format(name)
@@ -211,6 +225,7 @@ class PayloadBuilder:
         ward_rows: np.ndarray,
         focus: int | None,
         page_meta: dict,
+        local: dict | None = None,
     ) -> str:
         """The JSON text of one page.
 
@@ -223,15 +238,14 @@ class PayloadBuilder:
             Position of the page's own ward (ward pages).
         page_meta : dict
             Page-specific settings merged into the document's ``meta``.
+        local : dict, optional
+            The page's assets, reviewed LSOAs and survey disagreements (``local``; left
+            out when empty).
         """
-        remap = {}
-        for name, rows, n in (
-            ("lsoa", lsoa_rows, len(self.tables["lsoa"].codes)),
-            ("ward", ward_rows, len(self.ward_codes)),
-        ):
-            pos = np.full(n, -1, dtype=np.int64)
-            pos[rows] = np.arange(len(rows))
-            remap[name] = pos
+        remap = {
+            "lsoa": positions(lsoa_rows, len(self.tables["lsoa"].codes)),
+            "ward": positions(ward_rows, len(self.ward_codes)),
+        }
         wg = self.ward_geometry
         doc = {
             "meta": {**self.meta, **page_meta},
@@ -250,7 +264,9 @@ class PayloadBuilder:
                 "geom": _GEOM_TOKEN.format("ward"),
             },
         }
-        text = _dumps(doc)
+        if local:
+            doc["local"] = local
+        text = dumps(doc)
         for key, value in self._common.items():
             text = text.replace(json.dumps(_COMMON_TOKEN.format(key)), value, 1)
         for name, rows, geoms in (

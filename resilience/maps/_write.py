@@ -17,15 +17,16 @@ import shapely
 from .._fork import can_fork, cpu_count
 from ..config import MAP_MODES, check_map_mode
 from ..errors import ConfigError, DataQualityWarning, ResilienceWarning, format_examples
-from ..schema import DISAGREE
+from ..schema import DISAGREE, REVIEW_COLUMNS
 from ._assets import ASSETS_FOLDER, asset_files
 from ._geometry import MapGeometry, coverage_warning, prepare_geometry
 from ._inputs import MapInputs, check_inputs
 from ._layers import build_layers, tooltip_fields
+from ._local import LocalInputs, LocalLayers, check_local, local_legend
 from ._page import NO_TILES, TILES, PageTemplate, tile_layer
 from ._palettes import MISSING
 from ._panels import AreaFigures, borough_panel, legend_html, ward_panel
-from ._payload import PayloadBuilder, esc
+from ._payload import PayloadBuilder, esc, row_groups
 
 __all__ = ["ATTRIBUTION", "DEFAULT_SIMPLIFY", "MODES", "write_maps"]
 
@@ -128,13 +129,6 @@ def _workers(requested: int | None, n_pages: int) -> int:
     return max(1, min(cpu_count(), MAX_WORKERS))
 
 
-def _groups(codes: np.ndarray, n: int) -> list[np.ndarray]:
-    """Row positions of each group 0..n-1 (codes are group positions)."""
-    order = np.argsort(codes, kind="stable")
-    cuts = np.searchsorted(codes[order], np.arange(n + 1))
-    return [order[cuts[i] : cuts[i + 1]] for i in range(n)]
-
-
 def _centre(extent: list[list[float]]) -> tuple[float, float]:
     (s, w), (n, e) = extent
     return ((s + n) / 2, (w + e) / 2)
@@ -150,11 +144,11 @@ class _WardPages:
         self.oa_ward = inputs.oa["ward_code"].map(ward_index).to_numpy(dtype=np.int64)
         self.oa_lsoa = inputs.oa["lsoa_code"].map(lsoa_index).to_numpy(dtype=np.int64)
         self.lsoa_ward = inputs.lsoa["ward_code"].map(ward_index).to_numpy(dtype=np.int64)
-        self.oa_by_ward = _groups(self.oa_ward, n_ward)
-        self.lsoa_by_ward = _groups(self.lsoa_ward, n_ward)
+        self.oa_by_ward = row_groups(self.oa_ward, n_ward)
+        self.lsoa_by_ward = row_groups(self.lsoa_ward, n_ward)
         tree = shapely.STRtree(ward_geom.projected)
         a, b = tree.query(ward_geom.projected, predicate="dwithin", distance=1.0)
-        self.neighbours = _groups(a, n_ward)
+        self.neighbours = row_groups(a, n_ward)
         self.neighbour_ids = b
 
     def rows(self, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -183,6 +177,9 @@ def write_maps(
     notice: str | None = None,
     workers: int | None = None,
     clustering: str | None = None,
+    assets: gpd.GeoDataFrame | None = None,
+    validation: pd.DataFrame | None = None,
+    validation_area: str = "ward",
 ) -> dict:
     """Write the borough map ``index.html`` and one map per ward under ``wards/``.
 
@@ -193,6 +190,12 @@ def write_maps(
     link to each ward's map. Each ward map shows the ward's OAs and LSOAs with the same
     layers and classes, and a panel with the ward's figures against the whole area and
     its ranks (1 = most need). A ward without output areas is drawn grey, "No data".
+
+    The council's own evidence is drawn when it exists, as overlays with their own legend:
+    community ``assets`` (one overlay per category; a ward map shows those in the ward or
+    within 400 m of it), LSOAs with a ``review_outcome`` (outlined by outcome, with the
+    outcome and date in the tooltips) and the areas where the resident survey and the
+    prediction disagree beyond the sampling error of both (``validation``).
 
     Parameters
     ----------
@@ -239,6 +242,16 @@ def write_maps(
         ``PARALLEL_MIN_PAGES``; 1 writes them in this process. Workers are forked, so
         where processes cannot be forked (Windows, macOS) the pages are written in this
         process. The files are the same either way.
+    assets : GeoDataFrame, optional
+        Community assets, one point each, with ``category`` and optionally ``name``,
+        ``size`` and ``lsoa_code`` (the points of a run's ``assets`` layer), any CRS.
+    validation : DataFrame, optional
+        The per-area table of the resident-survey check (``tables/validation.csv``:
+        ``measure``, ``area_code``, ``survey_share``, ``respondents``, ``expected_share``,
+        ``disagreement`` and, when known, ``tracks``, the intervals, ``predicted`` and
+        ``z``); the areas that disagree are drawn.
+    validation_area : {"ward", "lsoa"}, default="ward"
+        The areas of ``validation``.
 
     Returns
     -------
@@ -251,9 +264,10 @@ def write_maps(
     ------
     ConfigError
         Unknown ``mode`` (a mode of earlier versions names its replacement) or bad
-        ``simplify``/``indicator_labels``/``workers``.
+        ``simplify``/``indicator_labels``/``workers``/``validation_area``.
     InputDataError, CodeMatchError
-        The frames lack columns or do not fit together (see the message).
+        The frames (or ``assets``, ``validation``) lack columns or do not fit together
+        (see the message).
 
     Examples
     --------
@@ -282,9 +296,11 @@ def write_maps(
         tile_layer(tiles, tiles_attribution)  # fail early on a bad provider
     inputs = check_inputs(oa, lsoa, ward, indicator_labels)
     inputs.clustering = clustering
+    local = check_local(assets, validation, validation_area, inputs)
     n_workers = _workers(workers, len(inputs.ward) if ward_pages else 0)
     run = _Run(
         inputs,
+        local,
         tolerances,
         shared=mode == "shared",
         tiles=tiles,
@@ -331,8 +347,8 @@ def _notice_html(text: str) -> str:
 class _Run:
     """What every page of one run shares: layers, geometry, data columns, page templates."""
 
-    def __init__(self, inputs: MapInputs, tolerances: dict[str, float], *, shared: bool,
-                 tiles: str | None, tiles_attribution: str | None):  # fmt: skip
+    def __init__(self, inputs: MapInputs, local: LocalInputs, tolerances: dict[str, float], *,
+                 shared: bool, tiles: str | None, tiles_attribution: str | None):  # fmt: skip
         self.inputs = inputs
         self.layers = build_layers(inputs)
         self.geometry: dict[str, MapGeometry] = {}
@@ -353,6 +369,7 @@ class _Run:
         fields = tooltip_fields(inputs, self.layers)
         self.builder = PayloadBuilder(inputs, self.layers, self.geometry, fields, meta)
         self.legend = legend_html(self.layers, INITIAL_LAYER)
+        self.local = LocalLayers(inputs, local, self.geometry["ward"])
         self.extent = _union(self.geometry["ward"].extent(), self.geometry["oa"].extent())
         self.templates = {
             where: PageTemplate(
@@ -369,11 +386,13 @@ class _Run:
     def write_borough(self, path: Path, title: str, *, ward_pages: bool) -> int:
         """Write the map of the whole area; return its size in bytes."""
         n = {name: len(getattr(self.inputs, name)) for name in ("oa", "lsoa", "ward")}
+        local = self.local.page(np.arange(n["lsoa"]), np.arange(n["ward"]), None)
         data = self.builder.page(
             oa_rows=np.arange(n["oa"]),
             lsoa_rows=np.arange(n["lsoa"]),
             ward_rows=np.arange(n["ward"]),
             focus=None,
+            local=local,
             page_meta={
                 "kind": "borough",
                 "title": esc(title),
@@ -383,7 +402,9 @@ class _Run:
         )
         panel = borough_panel(title, n["ward"], ward_pages=ward_pages, attribution=ATTRIBUTION)
         page = self.templates["borough"].fill(
-            title=title, data_json=data, boxes_html=panel + self.legend
+            title=title,
+            data_json=data,
+            boxes_html=panel + self.legend + local_legend(local),
         )
         return _write(path, page)
 
@@ -391,11 +412,13 @@ class _Run:
         """What the ward pages need besides the shared columns (made once, before forking)."""
         inputs = self.inputs
         self.pages = _WardPages(inputs, self.geometry["ward"])
+        self.local.prepare_wards(inputs.ward)
         self.figures = AreaFigures.from_wards(inputs.ward)
         self.ward_rows = pd.DataFrame(inputs.ward.drop(columns=inputs.ward.geometry.name)).to_dict(
             "records"
         )
-        wanted = ["ward_code", "lsoa_name", "lsoa_code", "flag", "flag_confidence", "flag_reason"]
+        wanted = ["ward_code", "lsoa_name", "lsoa_code", "flag", "flag_confidence", "flag_reason",
+                  *REVIEW_COLUMNS]  # fmt: skip
         lsoa = pd.DataFrame(inputs.lsoa[[c for c in wanted if c in inputs.lsoa.columns]])
         flagged = lsoa[lsoa["flag"].isin(DISAGREE)]
         self.no_flags = flagged.iloc[:0]
@@ -410,11 +433,13 @@ class _Run:
         extent = geometry["ward"].extent(np.array([w]))
         if len(oa_rows):
             extent = _union(extent, geometry["oa"].extent(oa_rows))
+        local = self.local.page(lsoa_rows, ward_rows, w)
         data = self.builder.page(
             oa_rows=oa_rows,
             lsoa_rows=lsoa_rows,
             ward_rows=ward_rows,
             focus=w,
+            local=local,
             page_meta={
                 "kind": "ward",
                 "title": esc(row["ward_name"]),
@@ -434,7 +459,7 @@ class _Run:
         page = self.templates["ward"].fill(
             title=f"{row['ward_name']} ({code}) – {title}",
             data_json=data,
-            boxes_html=panel + self.legend,
+            boxes_html=panel + self.legend + local_legend(local),
         )
         path = folder / f"{code}.html"
         return path, _write(path, page)

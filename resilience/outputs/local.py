@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -27,7 +27,13 @@ if TYPE_CHECKING:
     from ..config import Config
     from .layers import Layers
 
-__all__ = ["REVIEW_MARKS", "LocalEvidence", "add_local_evidence", "local_column_meanings"]
+__all__ = [
+    "REVIEW_MARKS",
+    "LocalEvidence",
+    "add_local_evidence",
+    "local_column_meanings",
+    "map_evidence",
+]
 
 #: Columns the review log adds to the LSOA layer and the shortlist.
 REVIEW_MARKS: tuple[str, ...] = REVIEW_COLUMNS
@@ -95,6 +101,22 @@ def add_local_evidence(
         )
         local.validation_area = area
     return Layers(oa=layers.oa, lsoa=lsoa, ward=layers.ward, flags=flags), local
+
+
+def map_evidence(local: LocalEvidence) -> dict[str, Any]:
+    """The arguments of :func:`resilience.maps.write_maps` that draw the local evidence
+    (the reviewed LSOAs come with the LSOA layer).
+
+    Examples
+    --------
+    >>> map_evidence(LocalEvidence())
+    {'assets': None, 'validation': None, 'validation_area': 'ward'}
+    """
+    return {
+        "assets": local.assets.points if local.assets is not None else None,
+        "validation": local.validation.areas if local.validation is not None else None,
+        "validation_area": local.validation_area,
+    }
 
 
 def _insert_before_geometry(frame: gpd.GeoDataFrame, table: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
 
 import mapclassify
@@ -43,17 +43,27 @@ import numpy as np
 import pandas as pd
 
 from ..clusters import CLUSTERS
-from ..schema import AGREE, HARD_WORSE, PREDICTED_WORSE, default_aliases
+from ..schema import (
+    AGREE,
+    HARD_WORSE,
+    PREDICTED_WORSE,
+    SURVEY_DISAGREEMENT_LABELS,
+    SURVEY_DISAGREEMENTS,
+    default_aliases,
+)
 
 __all__ = [
+    "ASSET_COLOURS",
     "BIVARIATE_CATEGORIES",
     "CLUSTER_COLOURS",
+    "DISAGREEMENT_CATEGORIES",
     "FLAG_CATEGORIES",
     "HARD_INDEX_RAMP",
     "NO_DATA_COLOUR",
     "NO_DATA_LABEL",
     "RESILIENCE_RAMP",
     "SHARE_RAMP",
+    "asset_colours",
     "categorized_points_qml",
     "categorized_qml",
     "change_qml",
@@ -421,7 +431,7 @@ def default_styles(
     if layer == "assets" and "category" in frame.columns:
         return [("Asset category", _asset_style(frame["category"], field_aliases), True)]
     if layer == "validation" and "disagreement" in frame.columns:
-        qml = categorized_qml("disagreement", _DISAGREEMENT_CATEGORIES, aliases=field_aliases)
+        qml = categorized_qml("disagreement", DISAGREEMENT_CATEGORIES, aliases=field_aliases)
         return [("Survey against prediction", qml, True)]
     order = _STYLE_ORDER.get(layer, _STYLE_ORDER[""])
     styles: list[tuple[str, str]] = []
@@ -568,21 +578,34 @@ def _dominant_style(values: pd.Series, aliases: Mapping[str, str]) -> str:
     return categorized_qml(values.name, categories, aliases=aliases)
 
 
-#: Resident survey against the prediction (ColorBrewer PuOr ends, as the flags).
-_DISAGREEMENT_CATEGORIES = (
-    ("survey higher", "Survey higher than predicted", "#e66101"),
-    ("survey lower", "Survey lower than predicted", "#5e3c99"),
-    ("within sampling error", "Within sampling error", "#f7f7f7"),
+#: Resident survey against the prediction (ColorBrewer PuOr ends, as the flags): value,
+#: legend label, colour.
+DISAGREEMENT_CATEGORIES: tuple[tuple[str, str, str], ...] = tuple(
+    (value, SURVEY_DISAGREEMENT_LABELS[value], colour)
+    for value, colour in zip(SURVEY_DISAGREEMENTS, ("#e66101", "#5e3c99", "#f7f7f7"), strict=True)
 )
 
 #: Paul Tol's "muted" qualitative colours for asset categories (cycled).
-_ASSET_COLOURS = ("#332288", "#117733", "#cc6677", "#88ccee", "#999933", "#aa4499",
-                  "#44aa99", "#882255", "#ddcc77")  # fmt: skip
+ASSET_COLOURS: tuple[str, ...] = ("#332288", "#117733", "#cc6677", "#88ccee", "#999933",
+                                  "#aa4499", "#44aa99", "#882255", "#ddcc77")  # fmt: skip
+
+
+def asset_colours(categories: Iterable[object]) -> dict[str, str]:
+    """Colour of each asset category (sorted, :data:`ASSET_COLOURS` cycled), as the
+    GeoPackage style and the HTML maps draw them.
+
+    Examples
+    --------
+    >>> asset_colours(["Library", "Café"])
+    {'Café': '#332288', 'Library': '#117733'}
+    """
+    present = sorted({str(c) for c in categories})
+    return {c: ASSET_COLOURS[i % len(ASSET_COLOURS)] for i, c in enumerate(present)}
 
 
 def _asset_style(values: pd.Series, aliases: Mapping[str, str]) -> str:
-    present = sorted(values.dropna().astype(str).unique())
-    categories = [(v, v, _ASSET_COLOURS[i % len(_ASSET_COLOURS)]) for i, v in enumerate(present)]
+    colours = asset_colours(values.dropna())
+    categories = [(v, v, colour) for v, colour in colours.items()]
     return categorized_points_qml(str(values.name), categories, aliases=aliases)
 
 

@@ -17,7 +17,7 @@ from ..schema import default_aliases
 from ._frames import integer_counts, neutralise_text
 from .change import change_outputs
 from .gpkg import write_geopackage
-from .local import local_column_meanings
+from .local import local_column_meanings, map_evidence
 from .manifest import build_manifest, config_hash, write_manifest
 from .mrp_tables import route_description, write_mrp_tables
 from .report import write_report
@@ -299,6 +299,7 @@ def save_result(
                 tiles_attribution=result.config["maps"]["tiles_attribution"],
                 notice=SYNTHETIC_NOTICE if result.synthetic_survey else None,
                 clustering=clustering_sentence(result.evidence.get("gap_moran")),
+                **map_evidence(result.local),
             )
             paths["map_index"] = folder / "maps" / "index.html"
             paths.update(

@@ -1,4 +1,6 @@
-/* resilience map pages: choropleth layers, legend, tooltips, ward outlines, labels, search.
+/* resilience map pages: choropleth layers, legend, tooltips, ward outlines, labels, search,
+ * and the council's own evidence when the page has it: asset points, reviewed LSOAs and
+ * the areas where the resident survey disagrees with the prediction (overlays).
  *
  * Each page embeds one JSON document (script#rz-data) written by resilience.maps. Every
  * string in it that comes from input data is already HTML-escaped, so it is inserted as
@@ -92,7 +94,15 @@
     map.createPane("rz-wards").style.zIndex = 450;
     map.getPane("rz-wards").style.pointerEvents = "none";
     map.createPane("rz-labels").style.zIndex = 640;
+    // the local evidence: outlines and hatching under the ward lines, points above them
+    map.createPane("rz-marks").style.zIndex = 420;
+    map.getPane("rz-marks").style.pointerEvents = "none";
+    map.createPane("rz-points").style.zIndex = 460;
     this.wardRenderer = L.canvas({ pane: "rz-wards" });
+    this.markRenderer = L.svg({ pane: "rz-marks" });
+    this.pointRenderer = L.svg({ pane: "rz-points" });
+    this.reviewOf = {};
+    this.overlays = {};
     this.legendEl = document.getElementById("rz-legend");
     this.panelEl = document.getElementById("rz-panel");
     if (this.panelEl) {
@@ -100,6 +110,10 @@
     }
     if (this.legendEl) {
       domControl(this.legendEl, "bottomright").addTo(map);
+    }
+    this.localEl = document.getElementById("rz-local");
+    if (this.localEl) {
+      domControl(this.localEl, "bottomleft").addTo(map);
     }
     if (map.attributionControl) {
       map.attributionControl.addAttribution(this.meta.attribution);
@@ -270,10 +284,12 @@
       if (li >= 0) {
         h.push('<div class="rz-tt-sub">LSOA: ' + d.lsoa.name[li] + ' <span class="rz-code">' +
           d.lsoa.code[li] + "</span></div>");
+        h.push(this._reviewLine(li, "LSOA reviewed"));
       }
     } else {
       h.push('<div class="rz-tt-h">' + t.name[i] + ' <span class="rz-code">' + t.code[i] +
         "</span></div>");
+      h.push(this._reviewLine(i, "Reviewed"));
     }
     var w = t.ward[i];
     if (w >= 0) {
@@ -314,6 +330,267 @@
       h.push('<div class="rz-tt-hint">Click for more</div>');
     }
     return '<div class="rz-tt">' + h.join("") + "</div>";
+  };
+
+  /* "Reviewed <date>: <outcome>" for a reviewed LSOA (page position), else "". */
+  App.prototype._reviewLine = function (li, what) {
+    var r = this.data.local && this.data.local.reviews;
+    var k = this.reviewOf[li];
+    if (!r || k === undefined) {
+      return "";
+    }
+    var o = r.outcomes[r.outcome[k]];
+    return '<div class="rz-tt-review" style="border-color:' + o.color + '">' + what +
+      (r.date[k] ? " " + r.date[k] : "") + ": <b>" + o.label + "</b></div>";
+  };
+
+  /* An overlay of the layer control, shown on opening; its legend entries follow it. */
+  App.prototype._overlay = function (control, layer, key, name) {
+    layer.rzKey = key;
+    this.overlays[key] = layer;
+    layer.addTo(this.map);
+    control.addOverlay(layer, name);
+  };
+
+  App.prototype._legendState = function (key, on) {
+    if (!this.localEl) {
+      return;
+    }
+    var items = this.localEl.querySelectorAll('[data-overlay="' + key + '"]');
+    for (var i = 0; i < items.length; i++) {
+      items[i].classList.toggle("rz-off", !on);
+    }
+  };
+
+  /* The council's own evidence (data.local): asset points, reviewed LSOAs, survey checks. */
+  App.prototype._local = function (control) {
+    var local = this.data.local;
+    if (!local) {
+      return;
+    }
+    var self = this;
+    this.map.on("overlayadd overlayremove", function (e) {
+      if (e.layer && e.layer.rzKey) {
+        self._legendState(e.layer.rzKey, e.type === "overlayadd");
+      }
+    });
+    if (local.reviews) {
+      this._reviews(local.reviews, control);
+    }
+    if (local.survey) {
+      this._survey(local.survey, control);
+    }
+    if (local.assets) {
+      this._assets(local.assets, control);
+    }
+    this._fitPanel();
+    this.map.on("resize", this._fitPanel, this);
+  };
+
+  /* The panel (top left) stops above the evidence box (bottom left). */
+  App.prototype._fitPanel = function () {
+    if (this.panelEl && this.localEl) {
+      var style = window.getComputedStyle(this.panelEl);
+      var padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+      var room = this.localEl.getBoundingClientRect().top -
+        this.panelEl.getBoundingClientRect().top - padding - 10;
+      this.panelEl.style.maxHeight = Math.max(room, 160) + "px";
+    }
+  };
+
+  function swatch(colour, ring) {
+    return '<span class="rz-pt" style="background:' + (ring ? "#ffffff" : colour) +
+      ";border-color:" + (ring ? colour : "#ffffff") + ";border-width:" + (ring ? 2.5 : 1) +
+      'px"></span>';
+  }
+
+  /* Asset points: one overlay per category, filled points or rings in its colour. */
+  App.prototype._assets = function (a, control) {
+    var self = this;
+    var groups = a.cats.map(function () {
+      return L.featureGroup();
+    });
+    for (var i = 0; i < a.n; i++) {
+      var c = a.cats[a.cat[i]];
+      var m = L.circleMarker(a.ll[i], {
+        renderer: this.pointRenderer,
+        pane: "rz-points",
+        radius: c.ring ? 4.5 : 5,
+        color: c.ring ? c.color : "#ffffff",
+        weight: c.ring ? 2.5 : 1,
+        opacity: 1,
+        fillColor: c.ring ? "#ffffff" : c.color,
+        fillOpacity: 1,
+        className: "rz-asset " + c.key
+      });
+      m.rzIndex = i;
+      groups[a.cat[i]].addLayer(m);
+    }
+    groups.forEach(function (g, k) {
+      var c = a.cats[k];
+      g.bindTooltip(function (layer) {
+        return self.describeAsset(layer.rzIndex);
+      }, { className: "rz-tooltip rz-tooltip-small", opacity: 1, direction: "top",
+        offset: [0, -6] });
+      g.bindPopup(function (layer) {
+        return self.describeAsset(layer.rzIndex);
+      }, { className: "rz-popup" });
+      self._overlay(control, g, c.key, swatch(c.color, c.ring) + " Assets: " + c.name +
+        ' <span class="rz-count">(' + c.n.toLocaleString("en-GB") + ")</span>");
+    });
+  };
+
+  App.prototype.describeAsset = function (i) {
+    var a = this.data.local.assets;
+    var c = a.cats[a.cat[i]];
+    var h = ['<div class="rz-tt">'];
+    h.push('<div class="rz-tt-h">' + (a.name[i] || c.name) + "</div>");
+    h.push('<table class="rz-tt-table"><tr><th>Category</th><td>' + c.name + "</td></tr>");
+    if (a.size && a.size[i] !== null) {
+      var whole = Number.isInteger(a.size[i]);
+      h.push("<tr><th>Size</th><td>" + fmt(a.size[i], whole ? "int" : "num", 0) + "</td></tr>");
+    }
+    var li = a.lsoa ? a.lsoa[i] : -1;
+    if (li >= 0) {
+      var lsoa = this.data.lsoa;
+      h.push("<tr><th>LSOA</th><td>" + lsoa.name[li] + ' <span class="rz-code">' +
+        lsoa.code[li] + "</span></td></tr>");
+    }
+    h.push("</table></div>");
+    return h.join("");
+  };
+
+  /* Reviewed LSOAs: outlined by the outcome of their latest review (colour and dash). */
+  App.prototype._reviews = function (r, control) {
+    var lsoa = this.data.lsoa;
+    var group = L.featureGroup();
+    for (var k = 0; k < r.lsoa.length; k++) {
+      var o = r.outcomes[r.outcome[k]];
+      this.reviewOf[r.lsoa[k]] = k;
+      var geom = lsoa.geom[r.lsoa[k]];
+      var base = { renderer: this.markRenderer, pane: "rz-marks", interactive: false };
+      group.addLayer(L.geoJSON(geom, L.extend({
+        style: { color: "#ffffff", weight: 6, opacity: 0.9, fill: false }
+      }, base)));
+      group.addLayer(L.geoJSON(geom, L.extend({
+        style: { color: o.color, weight: 3, opacity: 1, fill: false, dashArray: o.dash,
+          className: "rz-review rz-review-" + o.value }
+      }, base)));
+    }
+    var n = r.lsoa.length;
+    this._overlay(control, group, r.key, 'Reviewed LSOAs ' +
+      '<span class="rz-count">(' + n.toLocaleString("en-GB") + ")</span>");
+  };
+
+  /* One hatch pattern per direction of disagreement, for the SVG fills. */
+  function hatches(dirs) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("width", "0");
+    svg.setAttribute("height", "0");
+    svg.setAttribute("aria-hidden", "true");
+    svg.style.position = "absolute";
+    var defs = document.createElementNS(ns, "defs");
+    dirs.forEach(function (d, k) {
+      var p = document.createElementNS(ns, "pattern");
+      p.setAttribute("id", "rz-hatch-" + k);
+      p.setAttribute("patternUnits", "userSpaceOnUse");
+      p.setAttribute("width", "9");
+      p.setAttribute("height", "9");
+      p.setAttribute("patternTransform", "rotate(" + (k === 0 ? 45 : -45) + ")");
+      var bar = document.createElementNS(ns, "rect");
+      bar.setAttribute("width", "1.5");
+      bar.setAttribute("height", "9");
+      bar.setAttribute("fill", d.color);
+      p.appendChild(bar);
+      defs.appendChild(p);
+    });
+    svg.appendChild(defs);
+    document.body.appendChild(svg);
+  }
+
+  /* Areas where the resident survey and the prediction disagree: one overlay per measure,
+   * hatched by direction, with a marker (the tooltip) at the area's label point. */
+  App.prototype._survey = function (s, control) {
+    var self = this;
+    hatches(s.dirs);
+    var table = this.data[s.area];
+    var groups = s.measures.map(function () {
+      return L.featureGroup();
+    });
+    var seen = {};
+    for (var k = 0; k < s.i.length; k++) {
+      var d = s.dirs[s.d[k]];
+      var g = groups[s.m[k]];
+      g.addLayer(L.geoJSON(table.geom[s.i[k]], {
+        renderer: this.markRenderer,
+        pane: "rz-marks",
+        interactive: false,
+        style: { color: d.color, weight: 2.5, opacity: 1, fill: true,
+          fillColor: "url(#rz-hatch-" + s.d[k] + ")", fillOpacity: 0.7,
+          className: "rz-survey rz-survey-" + s.d[k] }
+      }));
+      // markers of several measures on one area sit side by side
+      var slot = seen[s.i[k]] || 0;
+      seen[s.i[k]] = slot + 1;
+      var marker = L.marker(s.ll[k], {
+        icon: L.divIcon({
+          className: "rz-badge-icon",
+          html: '<span class="rz-badge" style="background:' + d.color + '">' + d.symbol +
+            "</span>",
+          iconSize: [18, 18],
+          iconAnchor: [9 - 20 * slot, -8]
+        }),
+        keyboard: false
+      });
+      // bound to each marker: a group's tooltip would also bind the group's outlines
+      marker.bindTooltip(this.describeSurvey(k), { className: "rz-tooltip", opacity: 1,
+        direction: "top", offset: [0, 4] });
+      g.addLayer(marker);
+    }
+    groups.forEach(function (g, m) {
+      var spec = s.measures[m];
+      self._overlay(control, g, spec.key, 'Survey vs ' +
+        "prediction: " + spec.name + ' <span class="rz-count">(' + spec.n + " " +
+        (spec.n === 1 ? s.words[0] : s.words[1]) + ")</span>");
+    });
+  };
+
+  App.prototype.describeSurvey = function (k) {
+    var s = this.data.local.survey;
+    var t = this.data[s.area];
+    var spec = s.measures[s.m[k]];
+    var d = s.dirs[s.d[k]];
+    var i = s.i[k];
+    var range = function (lo, hi, kind, dp) {
+      return lo === null || hi === null ? "" : ' <span class="rz-int">(' + fmt(lo, kind, dp) +
+        "\u2013" + fmt(hi, kind, dp) + ")</span>";
+    };
+    var h = ['<div class="rz-tt">'];
+    h.push('<div class="rz-tt-h">' + t.name[i] + ' <span class="rz-code">' + t.code[i] +
+      "</span></div>");
+    h.push('<div class="rz-tt-sub">Resident survey: <b>' + spec.name + "</b></div>");
+    h.push('<div class="rz-tt-main"><b>' + d.label + "</b>, beyond the sampling error of " +
+      "both</div>");
+    h.push('<table class="rz-tt-table">');
+    h.push("<tr><th>Survey</th><td>" + fmt(s.s[k], "pct", 0) + range(s.slo[k], s.shi[k],
+      "pct", 0) + (s.resp[k] !== null ? ", " + fmt(s.resp[k], "int", 0) + " respondents" : "") +
+      "</td></tr>");
+    h.push("<tr><th>Expected from the prediction</th><td>" + fmt(s.e[k], "pct", 0) +
+      "</td></tr>");
+    if (s.p[k] !== null) {
+      h.push("<tr><th>Prediction" + (spec.tracks ? " (" + spec.tracks + ")" : "") +
+        "</th><td>" + fmt(s.p[k], spec.fmt, spec.fmt === "pct" ? 0 : 2) +
+        range(s.plo[k], s.phi[k], spec.fmt, spec.fmt === "pct" ? 0 : 2) + "</td></tr>");
+    }
+    if (s.z[k] !== null) {
+      h.push("<tr><th>Difference in standard errors</th><td>" + fmt(s.z[k], "signed", 1) +
+        "</td></tr>");
+    }
+    h.push("</table>");
+    h.push('<div class="rz-tt-note">Expected: the prediction on the survey\u2019s scale ' +
+      "(the calibration line of the report).</div></div>");
+    return h.join("");
   };
 
   App.prototype.wardOutlines = function () {
@@ -541,6 +818,7 @@
   App.prototype.finish = function (control) {
     var self = this;
     this.control = control;
+    this._local(control);
     this._markStreetMap(); // if its tiles failed before the control was made
     this.map.on("baselayerchange", function (e) {
       if (e.layer && e.layer.rzId) {

@@ -31,6 +31,7 @@ import pandas as pd
 
 from ...clusters import CLUSTERS
 from ...inputs.reviews import OUTCOMES, review_template
+from ...schema import REVIEW_OUTCOME_LABELS
 from .._plots import FLAG_STYLE
 from ..tables import write_csv
 from ._map import LsoaMaps
@@ -41,11 +42,7 @@ __all__ = ["NEAR_METRES", "PackInputs", "change_words", "pack_order", "write_rev
 NEAR_METRES = 400.0
 _MAX_NAMED_ASSETS = 12
 _STRENGTHS = ("strong", "possible")
-_OUTCOME_WORDS = {
-    "confirmed": "Confirmed: the concern is real",
-    "explained": "Explained: the two differ for a known reason",
-    "not_confirmed": "Not confirmed",
-}
+_OUTCOME_WORDS = REVIEW_OUTCOME_LABELS
 
 
 @dataclass
