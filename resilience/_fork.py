@@ -9,8 +9,10 @@ result.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Callable
@@ -94,16 +96,24 @@ class Background:
     def __enter__(self) -> Background:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:
+            self.stop()  # this process failed: the child's result will never be read
         self.close()
 
     def close(self) -> None:
-        """Wait for the child if it is still at work (its result unread) and let it go.
-
-        Used when this process failed meanwhile: the child must not go on writing into a
-        folder that is about to be cleared away.
-        """
+        """Wait for the child if it is still at work (its result unread) and let it go,
+        so that it never goes on writing into a folder about to be cleared away."""
         if self._future is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._future = None
+
+    def stop(self) -> None:
+        """End the child at once (its work is not wanted any more)."""
+        if self._future is not None:
+            for pid in list(getattr(self._pool, "_processes", None) or {}):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._future = None
 
@@ -116,12 +126,10 @@ class Background:
         try:
             out, caught = self._future.result(timeout)
         except TimeoutError:
-            for pid in list(getattr(self._pool, "_processes", {}) or {}):
-                os.kill(pid, 9)  # a child that does not answer is not waited for
+            self.stop()  # a child that does not answer is not waited for
             raise
         finally:
-            self._pool.shutdown(wait=True)
-            self._future = None
+            self.close()
         for message, category, filename, lineno in caught:
             warnings.warn_explicit(message, category, filename, lineno)
         return out

@@ -56,11 +56,19 @@ def _slow_write(path):
 
 
 @needs_fork
-def test_leaving_the_block_early_waits_for_the_child(tmp_path):
+def test_a_failure_here_ends_the_child_before_the_block_is_left(tmp_path):
     target = tmp_path / "late.txt"
     with pytest.raises(RuntimeError, match="maps failed"), Background(_slow_write, target):
         raise RuntimeError("maps failed")
-    # the child finished before the block was left: nothing goes on writing afterwards
+    time.sleep(0.8)  # longer than the child would have taken
+    assert not target.exists()  # it was ended: nothing went on writing afterwards
+
+
+@needs_fork
+def test_leaving_the_block_unread_waits_for_the_child(tmp_path):
+    target = tmp_path / "late.txt"
+    with Background(_slow_write, target):
+        pass
     assert target.read_text(encoding="utf-8") == "done"
 
 

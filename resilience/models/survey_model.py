@@ -528,94 +528,122 @@ class SurveyModel(BaseEstimator):
         self._items = items
 
         z, w, cs = prep.z[used], w_all[used], prep.construct_scores[used]
-        fac, km, keys, profiles, match = self._fit_core(z, w, items, cs, seed, self.n_init)
-        self.factors_ = fac
-        self.kmeans_ = km
-        self.cluster_keys_ = keys
-        raw = km.labels_
-        labels = pd.Series(keys[raw], index=survey.index[used], name="cluster")
-        # construct-score standardisation for profiles of new data
-        wn = w / w.sum()
-        self.construct_mean_ = wn @ cs
-        self.construct_sd_ = np.sqrt(wn @ (cs - self.construct_mean_) ** 2)
-        order = [list(keys).index(k) for k in CLUSTER_KEYS]
-        self.profiles_ = profiles.iloc[order].set_axis(pd.Index(CLUSTER_KEYS, name="cluster"))
-        self.profiles_.columns.name = "construct"
-        self.match_ = match.set_index("cluster").loc[list(CLUSTER_KEYS)]
-        self.loadings_ = fac.loadings
-        self.factor_correlations_ = fac.factor_corr
-        self.labels_ = labels
-        # pooled within-cluster variance of the factor scores, for predict_proba
-        mixture = _Mixture.of(fac, km, keys, z, w)
-        self.within_var_ = float(np.average(mixture.spread.mean(axis=1), weights=mixture.prior))
-        self.cluster_prior_ = mixture.prior
+        # Step 5's refits are independent of the full fit: a forked process starts on its
+        # share of them now, while this one fits the full model and then the rest
+        # (London: 20 refits were 5.4 s of a 6.2 s fit). Each refit is fixed by its
+        # resample and seed, drawn in the order of a one-by-one loop: the same refits.
+        draws = self._draws(len(z), seed)
+        split = self._child_share(len(draws))
+        with Background(
+            self._refit_each, z, w, cs, items, draws[:split], enabled=split > 0
+        ) as other:
+            fac, km, keys, profiles, match = self._fit_core(z, w, items, cs, seed, self.n_init)
+            self.factors_ = fac
+            self.kmeans_ = km
+            self.cluster_keys_ = keys
+            raw = km.labels_
+            labels = pd.Series(keys[raw], index=survey.index[used], name="cluster")
+            # construct-score standardisation for profiles of new data
+            wn = w / w.sum()
+            self.construct_mean_ = wn @ cs
+            self.construct_sd_ = np.sqrt(wn @ (cs - self.construct_mean_) ** 2)
+            order = [list(keys).index(k) for k in CLUSTER_KEYS]
+            self.profiles_ = profiles.iloc[order].set_axis(pd.Index(CLUSTER_KEYS, name="cluster"))
+            self.profiles_.columns.name = "construct"
+            self.match_ = match.set_index("cluster").loc[list(CLUSTER_KEYS)]
+            self.loadings_ = fac.loadings
+            self.factor_correlations_ = fac.factor_corr
+            self.labels_ = labels
+            # pooled within-cluster variance of the factor scores, for predict_proba
+            mixture = _Mixture.of(fac, km, keys, z, w)
+            self.within_var_ = float(np.average(mixture.spread.mean(axis=1), weights=mixture.prior))
+            self.cluster_prior_ = mixture.prior
 
-        sizes = pd.DataFrame(
-            {
-                "respondents": labels.value_counts().reindex(CLUSTER_KEYS, fill_value=0),
-                "weighted_share": pd.Series(w, index=labels.index)
-                .groupby(labels.to_numpy())
-                .sum()
-                .reindex(CLUSTER_KEYS, fill_value=0.0)
-                / w.sum(),
+            sizes = pd.DataFrame(
+                {
+                    "respondents": labels.value_counts().reindex(CLUSTER_KEYS, fill_value=0),
+                    "weighted_share": pd.Series(w, index=labels.index)
+                    .groupby(labels.to_numpy())
+                    .sum()
+                    .reindex(CLUSTER_KEYS, fill_value=0.0)
+                    / w.sum(),
+                }
+            )
+            sizes.index.name = "cluster"
+            self.cluster_sizes_ = sizes
+
+            n_eff = kish_n(w)
+            pa = parallel_analysis(fac.corr, w, random_state=0 if seed is None else seed)
+            self.communalities_ = fac.communalities
+            self.variance_explained_ = fac.variance
+            self.diagnostics_ = {
+                "n_respondents": len(survey),
+                "n_used": n_used,
+                "n_zero_weight": int(zero.sum()),
+                "n_dropped_missing": int((positive & ~prep.keep).sum()),
+                "n_effective": n_eff,
+                **adequacy(fac.corr, n_eff),
+                "parallel_analysis_factors": pa.n_components,
+                "parallel_analysis_factors_fa": pa.n_factors,
+                "eigenvalues": _rounded(pa.eigenvalues),
+                "parallel_threshold": _rounded(pa.threshold),
+                "reduced_eigenvalues": _rounded(pa.reduced_eigenvalues),
+                "parallel_threshold_fa": _rounded(pa.reduced_threshold),
+                "factor_names": list(fac.names),
+                "missing_constructs": list(fac.missing_constructs),
+                "variance_explained": float(fac.communalities.sum() / len(items)),
+                "variance_explained_by_factor": _rounded(fac.variance["proportion"], named=True),
+                "communalities": _rounded(fac.communalities, named=True),
+                "min_match_similarity": float(self.match_["similarity"].min()),
             }
-        )
-        sizes.index.name = "cluster"
-        self.cluster_sizes_ = sizes
-
-        n_eff = kish_n(w)
-        pa = parallel_analysis(fac.corr, w, random_state=0 if seed is None else seed)
-        self.communalities_ = fac.communalities
-        self.variance_explained_ = fac.variance
-        self.diagnostics_ = {
-            "n_respondents": len(survey),
-            "n_used": n_used,
-            "n_zero_weight": int(zero.sum()),
-            "n_dropped_missing": int((positive & ~prep.keep).sum()),
-            "n_effective": n_eff,
-            **adequacy(fac.corr, n_eff),
-            "parallel_analysis_factors": pa.n_components,
-            "parallel_analysis_factors_fa": pa.n_factors,
-            "eigenvalues": _rounded(pa.eigenvalues),
-            "parallel_threshold": _rounded(pa.threshold),
-            "reduced_eigenvalues": _rounded(pa.reduced_eigenvalues),
-            "parallel_threshold_fa": _rounded(pa.reduced_threshold),
-            "factor_names": list(fac.names),
-            "missing_constructs": list(fac.missing_constructs),
-            "variance_explained": float(fac.communalities.sum() / len(items)),
-            "variance_explained_by_factor": _rounded(fac.variance["proportion"], named=True),
-            "communalities": _rounded(fac.communalities, named=True),
-            "min_match_similarity": float(self.match_["similarity"].min()),
-        }
-        if fac.missing_constructs:
-            warnings.warn(
-                f"No factor was named after {', '.join(fac.missing_constructs)}: its items load "
-                f"most on other factors ({', '.join(fac.names)}). Cluster profiles still use "
-                "every construct's own items.",
-                PoorLabelMatchWarning,
-                stacklevel=3,
-            )
-        poor = self.match_[self.match_["similarity"] < POOR_MATCH]
-        if len(poor):
-            warnings.warn(
-                "Clusters match their resilience profile poorly: "
-                + ", ".join(f"{k} (similarity {v:.2f})" for k, v in poor["similarity"].items())
-                + f" (below {POOR_MATCH}). Check profiles_ before relying on the labels.",
-                PoorLabelMatchWarning,
-                stacklevel=3,
-            )
-        self.stability_ = self._stability(z, w, cs, items, raw, seed)
+            if fac.missing_constructs:
+                warnings.warn(
+                    f"No factor was named after {', '.join(fac.missing_constructs)}: its items "
+                    f"load most on other factors ({', '.join(fac.names)}). Cluster profiles "
+                    "still use every construct's own items.",
+                    PoorLabelMatchWarning,
+                    stacklevel=3,
+                )
+            poor = self.match_[self.match_["similarity"] < POOR_MATCH]
+            if len(poor):
+                warnings.warn(
+                    "Clusters match their resilience profile poorly: "
+                    + ", ".join(f"{k} (similarity {v:.2f})" for k, v in poor["similarity"].items())
+                    + f" (below {POOR_MATCH}). Check profiles_ before relying on the labels.",
+                    PoorLabelMatchWarning,
+                    stacklevel=3,
+                )
+            refits = other.result() + self._refit_each(z, w, cs, items, draws[split:])
+        self.stability_ = self._stability(refits, raw)
         return self
 
-    def _stability(
-        self,
-        z: np.ndarray,
-        w: np.ndarray,
-        cs: np.ndarray,
-        items: Sequence[Item],
-        raw: np.ndarray,
-        random_state: int | None,
-    ) -> dict[str, Any]:
+    def _draws(self, n: int, random_state: int | None) -> list[tuple[np.ndarray, int]]:
+        """Resample (row positions) and k-means seed of each of the ``n_boot`` refits."""
+        rng = np.random.default_rng(random_state)
+        return [
+            (rng.choice(n, size=n, replace=True), int(rng.integers(2**31 - 1)))
+            for _ in range(self.n_boot)
+        ]
+
+    def _child_share(self, n_refits: int) -> int:
+        """Refits for the forked process: half of the k-means restarts, counting the full
+        fit's ``n_init`` on this side against each refit's ``min(n_init, 10)``.
+
+        Examples
+        --------
+        >>> SurveyModel(n_init=50, n_boot=20)._child_share(20)
+        12
+        >>> SurveyModel(n_init=5, n_boot=3)._child_share(3), SurveyModel(n_boot=0)._child_share(0)
+        (2, 0)
+        """
+        if n_refits < 2:
+            return 0
+        per_refit = max(1, min(self.n_init, 10))
+        share = round((self.n_init + n_refits * per_refit) / (2 * per_refit))
+        return int(min(max(share, 1), n_refits - 1))
+
+    def _stability(self, refits: list, raw: np.ndarray) -> dict[str, Any]:
+        """ARI and label agreement of each refit against the full fit's labels ``raw``."""
         self._refits: list[_Mixture] = []
         self.n_refits_ = 0
         if not self.n_boot:
@@ -624,29 +652,15 @@ class SurveyModel(BaseEstimator):
         # the key texts, without sorting 20 x n strings (about 1 s of a London fit)
         code = {k: i for i, k in enumerate(CLUSTER_KEYS)}
         full = np.array([code[k] for k in self.cluster_keys_])[raw]
-        rng = np.random.default_rng(random_state)
-        n = len(z)
-        draws = [
-            (rng.choice(n, size=n, replace=True), int(rng.integers(2**31 - 1)))
-            for _ in range(self.n_boot)
-        ]
-        # The refits are independent: a forked process fits every other one meanwhile
-        # (London: 20 refits, 5.4 s of a 6.2 s fit). Each is fixed by its resample and
-        # seed, drawn above in the order of a one-by-one loop, so the results are the same.
-        with Background(self._refit_each, z, w, cs, items, full, draws[1::2]) as other:
-            mine = self._refit_each(z, w, cs, items, full, draws[0::2])
-            theirs = other.result()
-        done: list = [None] * len(draws)
-        done[0::2], done[1::2] = mine, theirs
         aris, agree = [], []
         relabelled = 0
-        for refit in done:
+        for refit in refits:
             if refit is None:  # the refit failed (ModelFitError): left out
                 continue
-            mixture, ari, agreement, poor = refit
+            mixture, boot, poor = refit
             self._refits.append(mixture)
-            aris.append(ari)
-            agree.append(agreement)
+            aris.append(adjusted_rand_score(full, boot))
+            agree.append([float(np.mean(boot[full == i] == i)) for i in range(len(CLUSTER_KEYS))])
             relabelled += poor
         self.n_refits_ = len(self._refits)
         if not aris:
@@ -669,15 +683,14 @@ class SurveyModel(BaseEstimator):
         w: np.ndarray,
         cs: np.ndarray,
         items: Sequence[Item],
-        full: np.ndarray,
         draws: Sequence[tuple[np.ndarray, int]],
-    ) -> list[tuple[_Mixture, float, list[float], int] | None]:
-        """Refit steps 2-4 on each resample; each refit's mixture, ARI against the full
-        fit's labels ``full``, label agreement per cluster, and whether it matched the
-        profiles poorly (None where the refit failed)."""
+    ) -> list[tuple[_Mixture, np.ndarray, int] | None]:
+        """Refit steps 2-4 on each resample: its mixture, its labels of every respondent
+        (positions in ``CLUSTER_KEYS``) and whether it matched the profiles poorly; None
+        where the refit failed."""
         code = {k: i for i, k in enumerate(CLUSTER_KEYS)}
         n_init = max(1, min(self.n_init, 10))
-        out: list[tuple[_Mixture, float, list[float], int] | None] = []
+        out: list[tuple[_Mixture, np.ndarray, int] | None] = []
         for idx, boot_state in draws:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", PoorLabelMatchWarning)
@@ -692,8 +705,7 @@ class SurveyModel(BaseEstimator):
             out.append(
                 (
                     _Mixture.of(fac, km, keys, z[idx], w[idx]),
-                    float(adjusted_rand_score(full, boot)),
-                    [float(np.mean(boot[full == i] == i)) for i in range(len(CLUSTER_KEYS))],
+                    boot.astype(np.int8),
                     int((match["similarity"] < POOR_MATCH).any()),
                 )
             )
