@@ -252,6 +252,12 @@ def test_shared_ward_maps_use_the_one_assets_folder_from_a_copied_folder(
     assert labels == [SCRIPT_NAME]
     panel = page.js("document.getElementById('rz-panel').innerText")
     assert "1 = most need" in panel and "1 = least resilient" in panel
+    # the panel's content fits its width: no column cut off at the right edge
+    overflow = page.js(
+        "document.getElementById('rz-panel').scrollWidth"
+        " - document.getElementById('rz-panel').clientWidth"
+    )
+    assert overflow <= 0, overflow
     page.screenshot("ward_shared_no_network.png")
     # every ward page of the copy opens and draws
     for c in ward["ward_code"].iloc[:4]:
