@@ -336,6 +336,33 @@ def test_change_without_significance_is_classed_by_value(frames, tmp_path):
     assert 0 not in cls and cls.count(-1) == 6
 
 
+def test_share_changes_are_layers_grey_where_their_interval_includes_0(frames, tmp_path):
+    oa, lsoa, ward = frames
+    oa = oa.copy()
+    col = "change_share_isolation"
+    oa[col] = np.linspace(-0.1, 0.1, len(oa))
+    oa[f"{col}_lo"], oa[f"{col}_hi"] = oa[col] - 0.02, oa[col] + 0.02
+    oa.loc[oa.index[:2], col] = np.nan
+    result = write_maps(tmp_path, oa, lsoa, ward, mode="shared", tiles=None, ward_pages=False)
+    d = data_of(read(result["index"]))
+    layer = layer_of(d, col)
+    # light grey, then the QGIS share-change ramp (PuOr): falls orange, rises purple
+    assert layer["colors"] == ["#e0e0e0", "#e66101", "#fdb863", "#b2abd2", "#5e3c99"]
+    assert layer["name"] == "Change in isolation (share, OA)"
+    cls = np.array(d["oa"]["cls"][col])
+    value = oa[col].to_numpy(dtype=float)
+    includes_0 = (oa[f"{col}_lo"] <= 0).to_numpy() & (oa[f"{col}_hi"] >= 0).to_numpy()
+    assert (cls == -1).sum() == 2
+    assert np.all(cls[includes_0 & np.isfinite(value)] == 0)
+    assert (cls == 0).sum() == int((includes_0 & np.isfinite(value)).sum()) > 0
+    assert np.all(np.isin(cls[~includes_0 & (value < 0)], [1, 2]))
+    assert np.all(np.isin(cls[~includes_0 & (value > 0)], [3, 4]))
+    field = {f["key"]: f for f in d["fields"]["oa"]}[col]
+    assert field["layer"] == col and field["hi"] == f"{col}_hi"
+    # the other shares have no change columns: no layers for them
+    assert "change_share_competence" not in {x["id"] for x in d["layers"]}
+
+
 def test_unknown_bivariate_values_warn_and_draw_as_no_data(frames, tmp_path):
     oa, lsoa, ward = frames
     lsoa = lsoa.copy()

@@ -22,7 +22,11 @@ CRS = "EPSG:27700"
 FLAGS = (HARD_WORSE, AGREE, PREDICTED_WORSE)
 
 #: Change columns of a run over several survey waves (drawn when present).
-_CHANGE = ["change_resilience_score", "change_resilience_score_lo", "change_resilience_score_hi"]
+_CHANGE = [
+    f"change_{col}{end}"
+    for col in ("resilience_score", *share_columns())
+    for end in ("", "_lo", "_hi")
+]
 _OA_REQUIRED = ["oa_code", "lsoa_code", "ward_code", *share_columns(), "resilience_score"]
 _OA_NUMERIC = [
     *share_columns(),
@@ -205,7 +209,7 @@ def _indicators(lsoa: gpd.GeoDataFrame, labels: Mapping[str, str] | None) -> dic
             if c not in _LSOA_KNOWN
             and c != lsoa.geometry.name
             and not c.endswith(("_lo", "_hi"))
-            and not c.startswith(_ASSET_PREFIX)
+            and not c.startswith((_ASSET_PREFIX, "change_"))
             and pd.api.types.is_numeric_dtype(lsoa[c])
         ]
     _numeric(lsoa, cols, "lsoa")

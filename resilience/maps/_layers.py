@@ -18,7 +18,7 @@ import pandas as pd
 from ..clusters import CLUSTERS
 from ..compare.benchmark import BAND_EDGES, BANDS
 from ..errors import DataQualityWarning, format_examples
-from ..outputs.qml import BIVARIATE_CATEGORIES, CHANGE_SCORE_RAMP
+from ..outputs.qml import BIVARIATE_CATEGORIES, CHANGE_SCORE_RAMP, CHANGE_SHARE_RAMP
 from ..schema import AGREE, ASSET_COLUMNS, HARD_WORSE, PREDICTED_WORSE
 from ._classify import Classes, category_classes, change_classes, quantile_classes
 from ._inputs import FLAGS, MapInputs
@@ -58,7 +58,8 @@ class LayerSpec:
         True for layers predicted from the survey (cluster shares, resilience score).
     significant : str, optional
         Change layers: the boolean column whose false values are drawn "no significant
-        change".
+        change", or :data:`BY_INTERVAL`: not significant where the ``<id>_lo`` to
+        ``<id>_hi`` interval includes 0.
     """
 
     id: str
@@ -208,6 +209,39 @@ def _band_layers(oa: pd.DataFrame) -> list[LayerSpec]:
     return layers
 
 
+#: ``LayerSpec.significant`` of a change judged by its own interval.
+BY_INTERVAL = "<interval>"
+
+
+def _change_share_layers(oa: pd.DataFrame) -> list[LayerSpec]:
+    """Change of each cluster share (latest wave minus earliest), in percentage points as
+    fractions; not significant where its interval includes 0."""
+    layers = []
+    for c in CLUSTERS:
+        col = f"change_share_{c.key}"
+        if col not in oa.columns:
+            continue
+        interval = f"{col}_lo" in oa.columns and f"{col}_hi" in oa.columns
+        layers.append(
+            LayerSpec(
+                id=col,
+                geo="oa",
+                name=f"Change in {c.label.lower()} (share, OA)",
+                title=f"Change in the {c.label.lower()} share",
+                subtitle="By output area: predicted share of the latest survey wave minus the "
+                "earliest (0.05 = 5 percentage points more residents in the cluster).",
+                kind="signed",
+                classes=change_classes(
+                    oa[col].to_numpy(), colors=CHANGE_SHARE_RAMP, what="output areas"
+                ),
+                suffix="",
+                predicted=True,
+                significant=BY_INTERVAL if interval else None,
+            )
+        )
+    return layers
+
+
 def _change_layer(oa: pd.DataFrame) -> LayerSpec | None:
     col = "change_resilience_score"
     if col not in oa.columns:
@@ -269,6 +303,7 @@ def build_layers(inputs: MapInputs) -> list[LayerSpec]:
         ),
         *_optional(_change_layer(oa)),
         *_share_layers(oa),
+        *_change_share_layers(oa),
         *_band_layers(oa),
         LayerSpec(
             id="hard_index",
@@ -349,6 +384,14 @@ def tooltip_fields(inputs: MapInputs, layers: list[LayerSpec]) -> dict[str, list
     oa_fields += (
         [_change_field(field, by_id, oa_cols)] if "change_resilience_score" in oa_cols else []
     )
+    for c in CLUSTERS:
+        col = f"change_share_{c.key}"
+        if col in oa_cols:
+            interval = f"{col}_lo" in oa_cols and f"{col}_hi" in oa_cols
+            oa_fields.append(
+                field(col, f"Change in {c.label.lower()}", "signed", decimals=dp(col, 2),
+                      layer=col, interval=interval, more=True)
+            )  # fmt: skip
     oa_fields += [
         field(f"band_{c.key}", f"{c.label} vs national", "cat", layer=f"band_{c.key}", more=True)
         for c in CLUSTERS
@@ -417,7 +460,11 @@ def class_index(spec: LayerSpec, frame: pd.DataFrame) -> np.ndarray:
         v = np.array([None if x is None else str(x).strip() for x in v], dtype=object)
         return spec.classes.assign(v)
     quiet = None
-    if spec.significant is not None:
+    if spec.significant == BY_INTERVAL:
+        lo, hi = (frame[f"{spec.id}{end}"].to_numpy(dtype=float) for end in ("_lo", "_hi"))
+        with np.errstate(invalid="ignore"):
+            quiet = np.isfinite(lo) & np.isfinite(hi) & (lo <= 0) & (hi >= 0)
+    elif spec.significant is not None:
         sig = frame[spec.significant]
         quiet = (sig.notna() & ~sig.astype(object).isin([True, 1, "true", "True"])).to_numpy()
     return spec.classes.assign(values.to_numpy(dtype=float), quiet)
