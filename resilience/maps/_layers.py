@@ -213,32 +213,43 @@ def _band_layers(oa: pd.DataFrame) -> list[LayerSpec]:
 BY_INTERVAL = "<interval>"
 
 
+def _change_spec(
+    oa: pd.DataFrame, col: str, text: tuple[str, str, str], ramp: tuple[str, ...], sig: str | None
+) -> LayerSpec:
+    """A change layer on OAs, ``text`` its name, title and subtitle: classes symmetric about
+    0, grey where not significant (``sig``: see :attr:`LayerSpec.significant`)."""
+    name, title, subtitle = text
+    return LayerSpec(
+        id=col,
+        geo="oa",
+        name=name,
+        title=title,
+        subtitle=subtitle,
+        kind="signed",
+        classes=change_classes(oa[col].to_numpy(), colors=ramp, what="output areas"),
+        suffix="",
+        predicted=True,
+        significant=sig,
+    )
+
+
 def _change_share_layers(oa: pd.DataFrame) -> list[LayerSpec]:
     """Change of each cluster share (latest wave minus earliest), in percentage points as
     fractions; not significant where its interval includes 0."""
+    subtitle = (
+        "By output area: predicted share of the latest survey wave minus the earliest "
+        "(0.05 = 5 percentage points more residents in the cluster)."
+    )
     layers = []
     for c in CLUSTERS:
         col = f"change_share_{c.key}"
         if col not in oa.columns:
             continue
+        what = c.label.lower()
+        text = (f"Change in {what} (share, OA)", f"Change in the {what} share", subtitle)
         interval = f"{col}_lo" in oa.columns and f"{col}_hi" in oa.columns
-        layers.append(
-            LayerSpec(
-                id=col,
-                geo="oa",
-                name=f"Change in {c.label.lower()} (share, OA)",
-                title=f"Change in the {c.label.lower()} share",
-                subtitle="By output area: predicted share of the latest survey wave minus the "
-                "earliest (0.05 = 5 percentage points more residents in the cluster).",
-                kind="signed",
-                classes=change_classes(
-                    oa[col].to_numpy(), colors=CHANGE_SHARE_RAMP, what="output areas"
-                ),
-                suffix="",
-                predicted=True,
-                significant=BY_INTERVAL if interval else None,
-            )
-        )
+        sig = BY_INTERVAL if interval else None
+        layers.append(_change_spec(oa, col, text, CHANGE_SHARE_RAMP, sig))
     return layers
 
 
@@ -246,20 +257,14 @@ def _change_layer(oa: pd.DataFrame) -> LayerSpec | None:
     col = "change_resilience_score"
     if col not in oa.columns:
         return None
-    sig = "change_significant" if "change_significant" in oa.columns else None
-    return LayerSpec(
-        id=col,
-        geo="oa",
-        name="Change in resilience score (OA)",
-        title="Change in the resilience score",
-        subtitle="By output area: predicted resilience score of the latest survey wave minus "
-        "the earliest (below 0 = less resilient).",
-        kind="signed",
-        classes=change_classes(oa[col].to_numpy(), colors=CHANGE_SCORE_RAMP, what="output areas"),
-        suffix="",
-        predicted=True,
-        significant=sig,
+    text = (
+        "Change in resilience score (OA)",
+        "Change in the resilience score",
+        "By output area: predicted resilience score of the latest survey wave minus the "
+        "earliest (below 0 = less resilient).",
     )
+    sig = "change_significant" if "change_significant" in oa.columns else None
+    return _change_spec(oa, col, text, CHANGE_SCORE_RAMP, sig)
 
 
 def _flag_method(lsoa: pd.DataFrame) -> str:
@@ -384,14 +389,11 @@ def tooltip_fields(inputs: MapInputs, layers: list[LayerSpec]) -> dict[str, list
     oa_fields += (
         [_change_field(field, by_id, oa_cols)] if "change_resilience_score" in oa_cols else []
     )
-    for c in CLUSTERS:
-        col = f"change_share_{c.key}"
-        if col in oa_cols:
-            interval = f"{col}_lo" in oa_cols and f"{col}_hi" in oa_cols
-            oa_fields.append(
-                field(col, f"Change in {c.label.lower()}", "signed", decimals=dp(col, 2),
-                      layer=col, interval=interval, more=True)
-            )  # fmt: skip
+    oa_fields += [
+        _change_field(field, by_id, oa_cols, col, f"Change in {c.label.lower()}", more=True)
+        for c in CLUSTERS
+        if (col := f"change_share_{c.key}") in oa_cols
+    ]
     oa_fields += [
         field(f"band_{c.key}", f"{c.label} vs national", "cat", layer=f"band_{c.key}", more=True)
         for c in CLUSTERS
@@ -443,13 +445,20 @@ def tooltip_fields(inputs: MapInputs, layers: list[LayerSpec]) -> dict[str, list
     return {"oa": oa_fields, "lsoa": lsoa_fields}
 
 
-def _change_field(field, by_id: dict, cols: set[str]) -> dict:
-    col = "change_resilience_score"
+def _change_field(
+    field,
+    by_id: dict,
+    cols: set[str],
+    col: str = "change_resilience_score",
+    label: str = "Change in resilience score",
+    *,
+    more: bool = False,
+) -> dict:
+    """The tooltip field of a change column: its layer's decimals and its interval."""
     spec = by_id.get(col)
     d = spec.classes.decimals if spec is not None and spec.classes.breaks else 2
     interval = f"{col}_lo" in cols and f"{col}_hi" in cols
-    return field(col, "Change in resilience score", "signed", decimals=d, layer=col,
-                 interval=interval)  # fmt: skip
+    return field(col, label, "signed", decimals=d, layer=col, interval=interval, more=more)
 
 
 def class_index(spec: LayerSpec, frame: pd.DataFrame) -> np.ndarray:

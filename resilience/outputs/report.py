@@ -24,6 +24,7 @@ from ..clusters import CLUSTERS
 from ..schema import DISAGREE, HARD_WORSE, PREDICTED_WORSE
 from ._about import ATTRIBUTION, OGL_URL, About, normalise_about
 from ._frames import plain_table, require
+from ._html import THEME_CSS
 from ._plots import FLAG_STYLE, map_figure, png_data_uri, profile_figure, scatter_figure
 from ._summary import Summary, rank_overlap, summarise
 from .ranks import RANK_RULE
@@ -628,9 +629,9 @@ _PAGE = """<!DOCTYPE html>
 </html>
 """
 
-_CSS = """
-:root { --ink: #1b1b1b; --muted: #555; --line: #c8ced6; --band: #f2f5f9; --accent: #0b4f8a; }
-* { box-sizing: border-box; }
+_CSS = (
+    THEME_CSS
+    + """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
   color: var(--ink); margin: 0; line-height: 1.4; font-size: 15px; }
 main { max-width: 62rem; margin: 0 auto; padding: 1rem 1.2rem 2rem; }
@@ -683,3 +684,4 @@ figcaption { font-size: 0.82em; color: var(--muted); }
   h2 { break-after: avoid; }
 }
 """
+)

@@ -32,6 +32,7 @@ import pandas as pd
 from ...clusters import CLUSTERS
 from ...inputs.reviews import OUTCOMES, review_template
 from ...schema import REVIEW_OUTCOME_LABELS
+from .._html import THEME_CSS
 from .._plots import FLAG_STYLE
 from ..tables import write_csv
 from ._map import LsoaMaps
@@ -590,9 +591,9 @@ def _document(title: str, body: str, up: str, page_class: str = "pages") -> str:
     )
 
 
-_CSS = """
-:root { --ink: #1b1b1b; --muted: #555; --line: #c8ced6; --band: #f2f5f9; --accent: #0b4f8a; }
-* { box-sizing: border-box; }
+_CSS = (
+    THEME_CSS
+    + """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
   color: var(--ink); margin: 0; line-height: 1.35; font-size: 14px; }
 main { max-width: 62rem; margin: 0 auto; padding: 1rem 1.2rem 2rem; }
@@ -639,3 +640,4 @@ td.band { white-space: nowrap; }
   a { color: inherit; text-decoration: none; }
 }
 """
+)
