@@ -9,7 +9,9 @@ folder behind.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -19,7 +21,7 @@ from . import __version__
 from ._progress import configure_logging, logger, remove_handlers
 from .errors import ResilienceError
 
-__all__ = ["main"]
+__all__ = ["console", "main"]
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -230,5 +232,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         remove_handlers(handlers)
 
 
+def console() -> None:
+    """The installed ``resilience`` command: :func:`main`, then the process ends at once.
+
+    Every output file is closed by then; the log is flushed and closed and both streams
+    are flushed, then the process exits without freeing the run's objects one by one
+    (after a London run that teardown took 1.3 s of hundreds of megabytes of layers and
+    pages, for a process about to end). ``--help`` and ``--version`` exit as usual.
+    """
+    status = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

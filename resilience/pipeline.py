@@ -24,6 +24,7 @@ from ._progress import Progress, logger
 from .compare.benchmark import add_benchmarks, survey_shares
 from .compare.hard_index import hard_index
 from .compare.lsoas import compare_lsoas
+from .compare.spatial import QueenGraph, queen_graph
 from .config import Config, load_config
 from .errors import ResilienceWarning
 from .inputs.hard import HardData
@@ -102,6 +103,8 @@ class Result:
     #: With ``[survey] waves``: every wave's estimates and the change (``OverTime``).
     change: Any = None
     mrp: Any = None  # the MRP route (models.mrp_route.MrpRoute) when it ran
+    #: The maps' geometry made ahead (``maps.prepare_map_geometry``), or None.
+    map_geometry: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
         flags = self.lsoa["flag"].value_counts().to_dict() if "flag" in self.lsoa else {}
@@ -166,6 +169,7 @@ def run(
     *,
     progress: Progress | None = None,
     inputs: Inputs | None = None,
+    maps: bool = True,
 ) -> Result:
     """Run the analysis stages of the pipeline on the inputs named in ``config``.
 
@@ -177,6 +181,9 @@ def run(
         Receives the staged progress messages and timings.
     inputs : Inputs, optional
         Inputs already read by :func:`load_inputs` (read from the config otherwise).
+    maps : bool, default=True
+        Make the maps' geometry ahead (beside the model fits), for :meth:`Result.save`;
+        False when the maps will not be written.
 
     Returns
     -------
@@ -188,13 +195,48 @@ def run(
     with progress.stage("Reading and checking inputs", key="read_inputs"):
         inp = inputs or load_inputs(cfg)
         logger.info("      %s", inp.summary())
-    if inp.waves:  # several waves: one model, per-wave estimates, change (over_time.py)
-        from .over_time import estimate_waves
+    # What needs the boundaries alone (the LSOAs' contiguity, the maps' geometry) is made
+    # by a forked process beside the model fits, on a CPU that would often wait.
+    with Background(prepare_boundaries, inp, maps=maps) as ahead:
+        if inp.waves:  # several waves: one model, per-wave estimates, change (over_time.py)
+            from .over_time import estimate_waves
 
-        over = estimate_waves(cfg, inp, progress)
-        fitted = Fitted(over.labelling.model, over.latest.estimator)
-        return analyse_area(cfg, inp, fitted, progress, over=over)
-    return analyse_area(cfg, inp, fit_models(cfg, inp, progress), progress)
+            over = estimate_waves(cfg, inp, progress)
+            fitted = Fitted(over.labelling.model, over.latest.estimator)
+            return analyse_area(cfg, inp, fitted, progress, over=over, ahead=ahead)
+        return analyse_area(cfg, inp, fit_models(cfg, inp, progress), progress, ahead=ahead)
+
+
+@dataclass
+class Ahead:
+    """Work on the boundaries alone, made before it is needed (:func:`prepare_boundaries`).
+
+    Each part is None when it could not be made ahead; the stage that needs it then makes
+    it, with the same result and the same warnings or errors.
+    """
+
+    neighbours: QueenGraph | None = None
+    maps: dict[str, Any] | None = None
+
+
+def prepare_boundaries(inp: Inputs, *, maps: bool = True) -> Ahead:
+    """The LSOAs' queen contiguity and (with ``maps``) the maps' geometry of ``inp``.
+
+    Made from the boundaries as read; the comparison and the maps use them only for the
+    same shapes (checked by a digest). Anything that fails or warns here is left to its
+    stage, which makes it again and reports it where it always has.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            ahead = Ahead(neighbours=queen_graph(inp.lsoa))
+            if maps:
+                from .maps import prepare_map_geometry
+
+                ahead.maps = prepare_map_geometry(inp.oa, inp.lsoa, inp.ward)
+        except Exception:  # the stage that needs it makes it again and reports the error
+            return Ahead()
+    return Ahead() if caught else ahead
 
 
 @dataclass
@@ -234,6 +276,7 @@ def analyse_area(
     progress: Progress,
     *,
     over: Any = None,
+    ahead: Background | None = None,
 ) -> Result:
     """The stages after the fits, on the study area of ``inp``.
 
@@ -241,7 +284,8 @@ def analyse_area(
     (quintiles, flags and the local Moran's I of the gap) are all computed within the
     area's own OAs and LSOAs, as its council would compute them. With several survey
     waves (``over``, from :func:`resilience.over_time.estimate_waves`) the latest wave's
-    estimates are used and the change is joined on.
+    estimates are used and the change is joined on. ``ahead`` is the job of
+    :func:`prepare_boundaries` on ``inp``, when started.
     """
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     model, est = fitted.model, fitted.estimator
@@ -270,6 +314,7 @@ def analyse_area(
         hard = hard_index(inp.hard, method=cfg["hard"]["method"])
     c = cfg["compare"]
     with progress.stage("Comparing the prediction with the hard data", key="comparison"):
+        made = ahead.result() if ahead is not None else Ahead()
         lsoa = summaries.lsoa
         comparison = compare_lsoas(
             lsoa.frame["resilience_score"],
@@ -283,6 +328,7 @@ def analyse_area(
             fdr=c["fdr"],
             interval=cfg["estimates"]["interval"],
             random_state=int(cfg["seed"]),
+            neighbours=made.neighbours,
         )
         _log_counts("flags", comparison.table["flag"].value_counts())
         notices = [SYNTHETIC_NOTICE] if inp.synthetic else []
@@ -328,6 +374,7 @@ def analyse_area(
         change=over,
         local=local,
         mrp=mrp,
+        map_geometry=made.maps,
         evidence={
             "interval_method": interval_method(cfg, est, mrp),
             "gap_moran": comparison.moran,

@@ -46,7 +46,10 @@ def run_to_folder(
         try:
             if prepare is not None:
                 cfg = prepare(tmp, progress) or cfg
-            result = (analyse or run)(cfg, progress=progress)
+            if analyse is None:
+                result = run(cfg, progress=progress, maps=maps)
+            else:
+                result = analyse(cfg, progress=progress)
             if sensitivity or result.config["compare"]["sensitivity"]:
                 from .compare.sensitivity import VARIANTS
                 from .compare.sensitivity import sensitivity as refit

@@ -315,3 +315,32 @@ def test_an_old_map_mode_names_its_replacement(case, capsys):
     err = capsys.readouterr().err
     assert "--map-mode 'tiles' is no longer offered: use mode = 'shared'" in err
     assert "Traceback" not in err
+
+
+def test_the_installed_command_exits_with_the_status_and_every_line_and_file_written(case):
+    """``resilience`` (``cli.console``) ends the process without the interpreter's
+    teardown: the status, the messages and the run's files must all be there."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    command = [sys.executable, "-c", "from resilience.cli import console; console()"]
+    out = case.parent / "out"
+    args = ["run", str(case / "resilience.toml"), "--out", str(out), "--no-maps"]
+    done = subprocess.run([*command, *args], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Done in" in done.stderr.splitlines()[-1]  # the last line reached the terminal
+    log = (out / "run.log").read_text(encoding="utf-8")
+    assert log.rstrip().splitlines()[-1].endswith("start with " + (
+        f"{out / 'report.html'} and {out / 'tables' / 'flags.csv'}."
+    ))  # fmt: skip
+    assert pd.read_csv(out / "tables" / "lsoa.csv", dtype=str).shape[0] > 0
+    refused = subprocess.run([*command, *args], capture_output=True, text=True, env=env)
+    assert refused.returncode == 2 and "already exists" in refused.stderr
+    checked = subprocess.run(
+        [*command, "check", str(case / "resilience.toml")], capture_output=True, text=True, env=env
+    )
+    assert checked.returncode == 0 and "All inputs can be read and joined." in checked.stdout

@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import time
+import warnings
 
 import pytest
 
@@ -154,3 +155,87 @@ def test_the_survey_model_refits_the_same_in_two_processes_or_one(monkeypatch):
     assert two.stability_ == one.stability_ and two.stability_["n_boot"] == 5
     for a, b in zip(two.predict_proba_refits(s), one.predict_proba_refits(s), strict=True):
         np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+
+
+@needs_fork
+def test_the_boundary_work_made_ahead_gives_the_same_outputs(
+    small_borough_files, tmp_path, monkeypatch
+):
+    """The contiguity and map geometry a forked process makes beside the fits are used,
+    and the files are the same as when the comparison and the maps make their own."""
+    from resilience.compare import spatial
+    from resilience.maps import _write
+
+    ahead = pipeline.run(small_borough_files["config"])
+    assert set(ahead.map_geometry) == {"oa", "lsoa", "ward"}
+    builds = []
+    monkeypatch.setattr(pipeline, "prepare_boundaries", lambda inp, maps=True: pipeline.Ahead())
+    monkeypatch.setattr(spatial, "_build", lambda g, f=spatial._build: builds.append(1) or f(g))
+    own = pipeline.run(small_borough_files["config"])
+    assert own.map_geometry is None and builds == [1]  # made in its stage this time
+    own.run_id = ahead.run_id
+
+    def no_geometry(*args, **kwargs):
+        raise AssertionError("the map geometry was made again")
+
+    with monkeypatch.context() as m:
+        m.setattr(_write, "prepare_geometry", no_geometry)
+        save_result(ahead, tmp_path / "ahead")
+    save_result(own, tmp_path / "own")
+    a, b = _digests(tmp_path / "ahead"), _digests(tmp_path / "own")
+    stamped = {"resilience.gpkg", "tables/resilience.xlsx"}
+    assert "maps/index.html" in a and sorted(a) == sorted(b)
+    assert {k: v for k, v in a.items() if k not in stamped} == {
+        k: v for k, v in b.items() if k not in stamped
+    }
+
+
+def _warns(*args, **kwargs):
+    warnings.warn("odd shapes", UserWarning, stacklevel=1)
+    return None
+
+
+def test_boundary_work_that_warns_or_fails_is_left_to_its_stage(small_borough_files, monkeypatch):
+    from resilience.inputs.load import load_inputs
+
+    inp = load_inputs(small_borough_files["config"])
+    made = pipeline.prepare_boundaries(inp)
+    assert made.neighbours is not None and set(made.maps) == {"oa", "lsoa", "ward"}
+    assert pipeline.prepare_boundaries(inp, maps=False).maps is None
+    monkeypatch.setattr(pipeline, "queen_graph", _warns)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert pipeline.prepare_boundaries(inp) == pipeline.Ahead()
+    assert caught == []  # the stage that makes it again warns where it always has
+    monkeypatch.setattr(pipeline, "queen_graph", _refuse)
+    assert pipeline.prepare_boundaries(inp) == pipeline.Ahead()
+
+
+@needs_fork
+def test_this_process_refits_its_share_before_waiting_for_the_child(monkeypatch):
+    """While the child refits its share, this process refits the rest: it must not wait
+    for the child first (that left a CPU idle for seconds on London)."""
+    from resilience.models import survey_model
+    from resilience.synthetic import make_borough
+
+    order = []
+
+    class Logged(Background):
+        def result(self, timeout=None):
+            order.append("child's collected")
+            return super().result(timeout)
+
+    refit_each = survey_model.SurveyModel._refit_each
+
+    def logged_refits(self, *args):
+        order.append(f"{len(args[-1])} refitted here")
+        return refit_each(self, *args)
+
+    monkeypatch.setattr(survey_model, "Background", Logged)
+    monkeypatch.setattr(survey_model.SurveyModel, "_refit_each", logged_refits)
+    s = make_borough(seed=1, n_oa=60, n_lsoa=12, n_ward=3, n_respondents=2000).survey
+    s = s.rename(columns=lambda c: c.removeprefix("f_"))
+    model = survey_model.SurveyModel(n_boot=4, n_init=4, random_state=0)
+    model.fit(s, None, "indscui_xw")
+    assert order == ["2 refitted here", "child's collected"]  # (4 + 4 * 4) / 8 = 2 each
+    assert model.stability_["n_boot"] == 4

@@ -120,6 +120,40 @@ def test_rerun_writes_identical_files(frames, tmp_path):
     assert a["index"].read_bytes() == b["index"].read_bytes()
 
 
+def test_geometry_made_ahead_is_used_for_the_same_shapes_only(frames, tmp_path, monkeypatch):
+    import pickle
+
+    from resilience.maps import _write, prepare_map_geometry
+
+    oa, lsoa, ward = frames
+    ready = pickle.loads(pickle.dumps(prepare_map_geometry(oa, lsoa, ward)))
+    assert ready["oa"].geojson == prepare_geometry(oa, 5.0, labels=False).geojson
+    assert shapely.equals_exact(
+        ready["lsoa"].projected, prepare_geometry(lsoa, 10.0, labels=False).projected, 0
+    ).all()  # through a pickle, as from the process that made them
+    own = write_maps(tmp_path / "own", *frames, mode="offline", ward_pages=False)
+    made = []
+    original = _write.prepare_geometry
+    monkeypatch.setattr(
+        _write, "prepare_geometry", lambda *a, **k: made.append(1) or original(*a, **k)
+    )
+    page = {"mode": "offline", "ward_pages": False}
+    used = write_maps(tmp_path / "used", *frames, **page, prepared=ready)
+    assert made == [] and used["index"].read_bytes() == own["index"].read_bytes()
+    # moved shapes, or another tolerance: made again, and drawn as they are
+    moved = ward.copy()
+    moved.geometry = moved.geometry.translate(50.0, 0.0)
+    write_maps(tmp_path / "moved", oa, lsoa, moved, **page, prepared=ready)
+    write_maps(tmp_path / "coarse", *frames, **page, prepared=ready, simplify={"oa": 8.0})
+    assert made == [1, 1]
+    # frames in degrees are reprojected the same way by both
+    in_degrees = (oa.to_crs(4326), lsoa, ward)
+    ready = prepare_map_geometry(*in_degrees)
+    del made[:]
+    write_maps(tmp_path / "deg", *in_degrees, **page, prepared=ready)
+    assert made == []
+
+
 # ---- layers, features, classes ----------------------------------------------------------
 
 

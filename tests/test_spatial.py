@@ -148,3 +148,32 @@ def test_global_moran_of_the_gap_by_hand_and_for_noise():
     assert not gap_moran(chequer)["significant"]
     flat = gap_moran(grid(np.zeros((6, 6))))
     assert flat["moran_i"] is None and not flat["significant"]
+
+
+def test_contiguity_built_ahead_is_used_only_for_the_same_shapes(monkeypatch):
+    from resilience.compare import spatial
+
+    g = grid(two_patches(), island=1.0)
+    ahead = spatial.queen_graph(g)  # from the shapes alone, before any gap is known
+    builds = []
+    monkeypatch.setattr(spatial, "_build", lambda s, f=spatial._build: builds.append(1) or f(s))
+    nb = spatial.contiguity(g, ready=ahead)
+    assert nb.graph is ahead.graph and builds == []
+    fresh = spatial.contiguity(g)
+    assert builds == [1]
+    assert nb.island.tolist() == fresh.island.tolist() and nb.island.sum() == 1
+    pd.testing.assert_frame_equal(nb.graph.adjacency.to_frame(), fresh.graph.adjacency.to_frame())
+    # the same LISA labels and global Moran's I either way
+    pd.testing.assert_series_equal(
+        gap_clusters(g, permutations=99, neighbours=nb),
+        gap_clusters(g, permutations=99, neighbours=fresh),
+    )
+    assert gap_moran(g, permutations=99, neighbours=nb) == gap_moran(
+        g, permutations=99, neighbours=fresh
+    )
+    # other shapes (moved by a metre), or an LSOA without a gap: built for them instead
+    moved = g.copy()
+    moved.geometry = moved.geometry.translate(1.0, 0.0)
+    assert spatial.contiguity(moved, ready=ahead).graph is not ahead.graph and builds == [1, 1]
+    g.iloc[0, g.columns.get_loc("gap")] = np.nan
+    assert spatial.contiguity(g, ready=ahead).graph is not ahead.graph and builds == [1, 1, 1]

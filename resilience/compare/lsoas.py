@@ -13,7 +13,7 @@ import pandas as pd
 from .benchmark import bivariate
 from .chance import chance_check
 from .flags import compare
-from .spatial import contiguity, gap_clusters, gap_moran
+from .spatial import QueenGraph, contiguity, gap_clusters, gap_moran
 
 __all__ = ["Comparison", "compare_lsoas"]
 
@@ -56,6 +56,7 @@ def compare_lsoas(
     fdr: bool = True,
     interval: float = 0.9,
     random_state: int = 0,
+    neighbours: QueenGraph | None = None,
 ) -> Comparison:
     """Quintiles, gap, flag, confidence, strength and reason of every LSOA, its gap cluster
     and bivariate class, the global Moran's I of the gap and the chance check.
@@ -80,6 +81,9 @@ def compare_lsoas(
         :func:`~resilience.compare.spatial.gap_clusters`).
     interval : float, default=0.9
         Level of the interval of the rank correlation in the chance check.
+    neighbours : QueenGraph, optional
+        The LSOAs' contiguity built ahead (:func:`~resilience.compare.spatial.queen_graph`
+        of ``shapes``); used when it fits the LSOAs compared, built here otherwise.
 
     Returns
     -------
@@ -101,7 +105,7 @@ def compare_lsoas(
         "permutations": permutations,
         "alpha": alpha,
         "random_state": random_state,
-        "neighbours": contiguity(located, "gap"),
+        "neighbours": contiguity(located, "gap", ready=neighbours),
     }
     table["gap_cluster"] = gap_clusters(located, "gap", fdr=fdr, **moran_args)
     table["bivariate"] = bivariate(score, hard["hard_index"])

@@ -25,10 +25,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._digest import shapes_digest
 from ..errors import ConfigError, InputDataError, format_examples
 from ..schema import GAP_CLUSTERS, NO_DATA, NO_NEIGHBOURS, NOT_SIGNIFICANT
 
-__all__ = ["CLUSTER_LABELS", "Neighbours", "contiguity", "gap_clusters", "gap_moran"]
+__all__ = [
+    "CLUSTER_LABELS",
+    "Neighbours",
+    "QueenGraph",
+    "contiguity",
+    "gap_clusters",
+    "gap_moran",
+    "queen_graph",
+]
 
 #: Values of the ``gap_cluster`` column (the output schema's).
 CLUSTER_LABELS = GAP_CLUSTERS
@@ -158,10 +167,52 @@ class Neighbours(NamedTuple):
     island: np.ndarray
 
 
-def contiguity(lsoa: gpd.GeoDataFrame, column: str = "gap") -> Neighbours:
+class QueenGraph(NamedTuple):
+    """Queen contiguity of some shapes, built ahead, with the digest of those shapes."""
+
+    key: str
+    graph: Any  # libpysal.graph.Graph
+
+
+def _shapes_key(geometry: gpd.GeoSeries) -> str:
+    return shapes_digest(geometry.values, str(geometry.crs), "queen")
+
+
+def _build(geometry: gpd.GeoSeries) -> Any:
+    from libpysal.graph import Graph
+
+    geo = gpd.GeoDataFrame(geometry=geometry.to_numpy(), crs=geometry.crs)
+    return Graph.build_contiguity(geo, rook=False)
+
+
+def queen_graph(shapes: gpd.GeoDataFrame) -> QueenGraph:
+    """Queen contiguity of the LSOAs of ``shapes`` that have a geometry, in their order.
+
+    :func:`contiguity` uses it when its usable LSOAs are exactly these (every LSOA has a
+    gap), so it can be built from the boundaries alone, before the gap is known (a run
+    builds it beside the model fits).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoDataFrame({"gap": [1, 0]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
+    ...     crs="EPSG:27700")
+    >>> ahead = queen_graph(g)
+    >>> contiguity(g, ready=ahead).graph is ahead.graph
+    True
+    """
+    geometry = shapes.geometry
+    geometry = geometry[~(geometry.isna() | geometry.is_empty).to_numpy()]
+    return QueenGraph(_shapes_key(geometry), _build(geometry))
+
+
+def contiguity(
+    lsoa: gpd.GeoDataFrame, column: str = "gap", *, ready: QueenGraph | None = None
+) -> Neighbours:
     """Queen contiguity of the LSOAs with a ``column`` value and a geometry.
 
-    Built once, it serves :func:`gap_clusters` and :func:`gap_moran` alike.
+    Built once, it serves :func:`gap_clusters` and :func:`gap_moran` alike. ``ready``
+    (from :func:`queen_graph`) is used when it was built from exactly these LSOAs' shapes.
 
     Examples
     --------
@@ -172,16 +223,17 @@ def contiguity(lsoa: gpd.GeoDataFrame, column: str = "gap") -> Neighbours:
     >>> nb.pos.tolist(), nb.island.tolist()
     ([0, 1, 3], [False, False, True])
     """
-    from libpysal.graph import Graph
-
     y_all = pd.to_numeric(lsoa[column], errors="coerce").astype(float)
     usable = y_all.notna().to_numpy() & ~(lsoa.geometry.isna() | lsoa.geometry.is_empty).to_numpy()
     pos = np.flatnonzero(usable)
     if len(pos) == 0:
         return Neighbours(pos, np.empty(0), None, np.empty(0, dtype=bool))
-    geo = gpd.GeoDataFrame(geometry=lsoa.geometry.iloc[pos].to_numpy(), crs=lsoa.crs)
-    graph = Graph.build_contiguity(geo, rook=False)
-    card = graph.cardinalities.reindex(geo.index, fill_value=0).to_numpy()
+    geometry = lsoa.geometry.iloc[pos]
+    if ready is not None and ready.key == _shapes_key(geometry):
+        graph = ready.graph
+    else:
+        graph = _build(geometry)
+    card = graph.cardinalities.reindex(pd.RangeIndex(len(pos)), fill_value=0).to_numpy()
     return Neighbours(pos, y_all.to_numpy()[pos], graph, card == 0)
 
 

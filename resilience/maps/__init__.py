@@ -8,11 +8,12 @@ written once to ``assets/`` and linked from every page, which holds only its dat
 optional street map) and ``offline`` (everything in every page; no network use at all).
 When given, the council's own evidence is drawn as overlays with a legend box: community
 assets, LSOAs reviewed in the review log and the areas where the resident survey and the
-prediction disagree.
+prediction disagree. :func:`prepare_map_geometry` makes the pages' geometry ahead of
+them (a run does it beside the model fits).
 """
 
 from __future__ import annotations
 
-from ._write import ATTRIBUTION, DEFAULT_SIMPLIFY, MODES, write_maps
+from ._write import ATTRIBUTION, DEFAULT_SIMPLIFY, MODES, prepare_map_geometry, write_maps
 
-__all__ = ["ATTRIBUTION", "DEFAULT_SIMPLIFY", "MODES", "write_maps"]
+__all__ = ["ATTRIBUTION", "DEFAULT_SIMPLIFY", "MODES", "prepare_map_geometry", "write_maps"]

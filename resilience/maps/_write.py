@@ -19,7 +19,8 @@ from ..config import MAP_MODES, check_map_mode
 from ..errors import ConfigError, DataQualityWarning, ResilienceWarning, format_examples
 from ..schema import DISAGREE, REVIEW_COLUMNS
 from ._assets import ASSETS_FOLDER, asset_files
-from ._geometry import MapGeometry, coverage_warning, prepare_geometry
+from ._geometry import MapGeometry, coverage_warning, geometry_key, prepare_geometry
+from ._inputs import CRS as MAP_CRS
 from ._inputs import MapInputs, check_inputs
 from ._layers import build_layers, tooltip_fields
 from ._local import LocalInputs, LocalLayers, check_local, local_legend
@@ -28,7 +29,7 @@ from ._palettes import MISSING
 from ._panels import AreaFigures, borough_panel, legend_html, ward_panel
 from ._payload import PayloadBuilder, esc, row_groups
 
-__all__ = ["ATTRIBUTION", "DEFAULT_SIMPLIFY", "MODES", "write_maps"]
+__all__ = ["ATTRIBUTION", "DEFAULT_SIMPLIFY", "MODES", "prepare_map_geometry", "write_maps"]
 
 logger = logging.getLogger("resilience")
 
@@ -180,6 +181,7 @@ def write_maps(
     assets: gpd.GeoDataFrame | None = None,
     validation: pd.DataFrame | None = None,
     validation_area: str = "ward",
+    prepared: Mapping[str, MapGeometry] | None = None,
 ) -> dict:
     """Write the borough map ``index.html`` and one map per ward under ``wards/``.
 
@@ -252,6 +254,11 @@ def write_maps(
         ``z``); the areas that disagree are drawn.
     validation_area : {"ward", "lsoa"}, default="ward"
         The areas of ``validation``.
+    prepared : mapping, optional
+        Geography (``oa``, ``lsoa``, ``ward``) -> its map geometry made ahead by
+        :func:`prepare_map_geometry` (e.g. beside the model fits, in another process).
+        Each is used only when made from the same shapes with the same tolerance; the
+        others are made here. The pages are the same either way.
 
     Returns
     -------
@@ -302,6 +309,7 @@ def write_maps(
         inputs,
         local,
         tolerances,
+        prepared=prepared,
         shared=mode == "shared",
         tiles=tiles,
         tiles_attribution=tiles_attribution,
@@ -322,6 +330,35 @@ def write_maps(
         _record(index, run.write_borough(index, title, ward_pages=False), sizes)
         wards = {}
     return {"index": index, "wards": wards, "assets": assets, "bytes": sizes}
+
+
+def prepare_map_geometry(
+    oa: gpd.GeoDataFrame,
+    lsoa: gpd.GeoDataFrame,
+    ward: gpd.GeoDataFrame,
+    *,
+    simplify: float | Mapping[str, float] | None = None,
+) -> dict[str, MapGeometry]:
+    """The map geometry of the three geographies, for ``write_maps(prepared=...)``.
+
+    It depends on the boundaries alone, so a run makes it beside the model fits (in
+    another process, on a CPU that would otherwise wait) and the maps need not. Frames in
+    another CRS are reprojected to British National Grid first, as :func:`write_maps` does.
+
+    Examples
+    --------
+    >>> from resilience.synthetic import make_borough
+    >>> b = make_borough(seed=1, n_oa=60, n_lsoa=12, n_ward=3, n_respondents=800)
+    >>> ready = prepare_map_geometry(b.oa, b.lsoa, b.ward)
+    >>> sorted(ready), len(ready["oa"].geojson)
+    (['lsoa', 'oa', 'ward'], 60)
+    """
+    tolerances = _tolerances(simplify)
+    out = {}
+    for name, gdf in (("oa", oa), ("lsoa", lsoa), ("ward", ward)):
+        shapes = gdf if gdf.crs is None or gdf.crs == MAP_CRS else gdf.to_crs(MAP_CRS)
+        out[name] = prepare_geometry(shapes, tolerances[name], labels=name == "ward")
+    return out
 
 
 #: The run whose ward pages forked workers write (set only while they run).
@@ -348,14 +385,17 @@ class _Run:
     """What every page of one run shares: layers, geometry, data columns, page templates."""
 
     def __init__(self, inputs: MapInputs, local: LocalInputs, tolerances: dict[str, float], *,
-                 shared: bool, tiles: str | None, tiles_attribution: str | None):  # fmt: skip
+                 prepared: Mapping[str, MapGeometry] | None, shared: bool, tiles: str | None,
+                 tiles_attribution: str | None):  # fmt: skip
         self.inputs = inputs
         self.layers = build_layers(inputs)
         self.geometry: dict[str, MapGeometry] = {}
         for name in ("oa", "lsoa", "ward"):
-            self.geometry[name] = prepare_geometry(
-                getattr(inputs, name), tolerances[name], labels=name == "ward"
-            )
+            gdf, labels = getattr(inputs, name), name == "ward"
+            ready = (prepared or {}).get(name)
+            if ready is None or ready.key != geometry_key(gdf, tolerances[name], labels=labels):
+                ready = prepare_geometry(gdf, tolerances[name], labels=labels)
+            self.geometry[name] = ready
             if not self.geometry[name].coverage:
                 warnings.warn(
                     coverage_warning(name, tolerances[name]), DataQualityWarning, stacklevel=3

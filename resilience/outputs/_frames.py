@@ -15,6 +15,7 @@ __all__ = [
     "COUNT_COLUMNS",
     "code_columns",
     "formula_like",
+    "formula_mask",
     "integer_counts",
     "is_code_column",
     "neutralise_formula",
@@ -70,6 +71,35 @@ def formula_like(text: object) -> bool:
     )
 
 
+def formula_mask(values: pd.Series) -> np.ndarray:
+    """:func:`formula_like` of each value of ``values``, as a boolean array.
+
+    A column of text (pandas' string dtype) is screened by its first characters at once
+    and only those starting like a formula are checked one by one.
+
+    Examples
+    --------
+    >>> formula_mask(pd.Series(["=1+1", None, "-0.3", "E01000001"], dtype="string")).tolist()
+    [True, False, False, False]
+    >>> formula_mask(pd.Series(["@x", 3, None], dtype=object)).tolist()
+    [True, False, False]
+    """
+    if isinstance(values.dtype, pd.StringDtype):
+        start = values.str.startswith(_FORMULA_START).to_numpy(dtype=bool, na_value=False)
+        out = np.zeros(len(values), dtype=bool)
+        rows = np.flatnonzero(start)
+        out[rows] = [formula_like(v) for v in values.iloc[rows]]
+        return out
+    return np.fromiter((formula_like(v) for v in values), dtype=bool, count=len(values))
+
+
+def _has_return(values: pd.Series) -> bool:
+    """Whether any text of ``values`` holds a carriage return."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return bool(values.str.contains("\r", regex=False).to_numpy(bool, na_value=False).any())
+    return any(isinstance(v, str) and "\r" in v for v in values)
+
+
 def neutralise_formula(value: object) -> object:
     """``value`` with a leading apostrophe if it is :func:`formula_like`; else unchanged.
 
@@ -103,7 +133,7 @@ def neutralise_text(frame: pd.DataFrame) -> pd.DataFrame:
         column = df.iloc[:, i]
         if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
             continue
-        if any(formula_like(v) or (isinstance(v, str) and "\r" in v) for v in column):
+        if formula_mask(column).any() or _has_return(column):
             df.isetitem(i, column.map(_csv_text))
     df.columns = [_csv_text(str(c)) for c in df.columns]
     return df
@@ -203,6 +233,10 @@ def _is_geometry(series: pd.Series) -> bool:
 
 def _as_text(series: pd.Series) -> pd.Series:
     """Codes as strings; integral floats lose their '.0'; missing stays missing."""
+    if isinstance(series.dtype, pd.StringDtype):  # text already: None where missing
+        return pd.Series(
+            series.to_numpy(dtype=object, na_value=None), index=series.index, dtype=object
+        )
 
     def one(v: object) -> object:
         if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:

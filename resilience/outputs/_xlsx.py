@@ -329,6 +329,12 @@ def _kind(col: str, series: pd.Series) -> str:
 
 def _values(series: pd.Series, kind: str) -> list[object]:
     """The column's cells as Python values, ``None`` where missing or not finite."""
+    if kind == _TEXT and isinstance(series.dtype, pd.StringDtype):
+        clean = ~series.str.contains(_NEEDS_CLEANING.pattern).to_numpy(bool, na_value=False)
+        if clean.all():  # the texts as they are (most columns): no per-cell check
+            cells = series.to_numpy(dtype=object, na_value=None)
+            cells[cells == ""] = None  # an empty text is an empty cell
+            return cells.tolist()
     if kind == _TEXT:
         texts = (None if _missing(v) else _text(v) for v in series)
         return [t or None for t in texts]  # an empty text is an empty cell

@@ -299,6 +299,7 @@ def save_result(
                 tiles_attribution=result.config["maps"]["tiles_attribution"],
                 notice=SYNTHETIC_NOTICE if result.synthetic_survey else None,
                 clustering=clustering_sentence(result.evidence.get("gap_moran")),
+                prepared=result.map_geometry,
                 **map_evidence(result.local),
             )
             paths["map_index"] = folder / "maps" / "index.html"
