@@ -39,7 +39,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._fork import one_process_each
+from ._fork import frozen_for_fork, one_process_each
 from ._outdir import check_output_folder
 from ._progress import Progress, logger
 from .config import Config
@@ -474,7 +474,8 @@ def _run_all(todo, state, n_workers, outcomes, n_before, total) -> None:
     with ProcessPoolExecutor(
         n_workers, mp_context=ctx, initializer=_init_worker, initargs=(state,)
     ) as pool:
-        futures = {pool.submit(_run_authority, a): a for a in todo}
+        with frozen_for_fork():  # the workers are forked at the first submit
+            futures = {pool.submit(_run_authority, a): a for a in todo}
         for fut in as_completed(futures):
             auth = futures[fut]
             try:

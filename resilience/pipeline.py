@@ -8,6 +8,7 @@ index, compares the two and finds where disagreement clusters. It returns a
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 import warnings
 from collections.abc import Mapping
@@ -192,12 +193,23 @@ def run(
     """
     cfg = config if isinstance(config, Config) else load_config(config)
     progress = progress or Progress(STAGES)
-    with progress.stage("Reading and checking inputs", key="read_inputs"):
-        inp = inputs or load_inputs(cfg)
-        logger.info("      %s", inp.summary())
     # What needs the boundaries alone (the LSOAs' contiguity, the maps' geometry) is made
-    # by a forked process beside the model fits, on a CPU that would often wait.
-    with Background(prepare_boundaries, inp, maps=maps) as ahead:
+    # by a forked process, started as soon as they are read, beside the reading of the
+    # tables and the model fits, on a CPU that would often wait.
+    with contextlib.ExitStack() as stack:
+        started: list[Background] = []
+
+        def start(oa: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame, ward: gpd.GeoDataFrame) -> None:
+            started.append(
+                stack.enter_context(Background(prepare_boundaries, oa, lsoa, ward, maps=maps))
+            )
+
+        with progress.stage("Reading and checking inputs", key="read_inputs"):
+            inp = inputs or load_inputs(cfg, boundaries_read=start)
+            logger.info("      %s", inp.summary())
+        if not started:
+            start(inp.oa, inp.lsoa, inp.ward)
+        ahead = started[0]
         if inp.waves:  # several waves: one model, per-wave estimates, change (over_time.py)
             from .over_time import estimate_waves
 
@@ -219,8 +231,10 @@ class Ahead:
     maps: dict[str, Any] | None = None
 
 
-def prepare_boundaries(inp: Inputs, *, maps: bool = True) -> Ahead:
-    """The LSOAs' queen contiguity and (with ``maps``) the maps' geometry of ``inp``.
+def prepare_boundaries(
+    oa: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame, ward: gpd.GeoDataFrame, *, maps: bool = True
+) -> Ahead:
+    """The LSOAs' queen contiguity and (with ``maps``) the maps' geometry.
 
     Made from the boundaries as read; the comparison and the maps use them only for the
     same shapes (checked by a digest). Anything that fails or warns here is left to its
@@ -229,11 +243,11 @@ def prepare_boundaries(inp: Inputs, *, maps: bool = True) -> Ahead:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            ahead = Ahead(neighbours=queen_graph(inp.lsoa))
+            ahead = Ahead(neighbours=queen_graph(lsoa))
             if maps:
                 from .maps import prepare_map_geometry
 
-                ahead.maps = prepare_map_geometry(inp.oa, inp.lsoa, inp.ward)
+                ahead.maps = prepare_map_geometry(oa, lsoa, ward)
         except Exception:  # the stage that needs it makes it again and reports the error
             return Ahead()
     return Ahead() if caught else ahead

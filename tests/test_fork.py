@@ -169,7 +169,7 @@ def test_the_boundary_work_made_ahead_gives_the_same_outputs(
     ahead = pipeline.run(small_borough_files["config"])
     assert set(ahead.map_geometry) == {"oa", "lsoa", "ward"}
     builds = []
-    monkeypatch.setattr(pipeline, "prepare_boundaries", lambda inp, maps=True: pipeline.Ahead())
+    monkeypatch.setattr(pipeline, "prepare_boundaries", lambda *shapes, maps=True: pipeline.Ahead())
     monkeypatch.setattr(spatial, "_build", lambda g, f=spatial._build: builds.append(1) or f(g))
     own = pipeline.run(small_borough_files["config"])
     assert own.map_geometry is None and builds == [1]  # made in its stage this time
@@ -198,17 +198,20 @@ def _warns(*args, **kwargs):
 def test_boundary_work_that_warns_or_fails_is_left_to_its_stage(small_borough_files, monkeypatch):
     from resilience.inputs.load import load_inputs
 
-    inp = load_inputs(small_borough_files["config"])
-    made = pipeline.prepare_boundaries(inp)
+    seen = []
+    inp = load_inputs(small_borough_files["config"], boundaries_read=lambda *s: seen.append(s))
+    shapes = (inp.oa, inp.lsoa, inp.ward)
+    assert len(seen) == 1 and all(a is b for a, b in zip(seen[0], shapes, strict=True))
+    made = pipeline.prepare_boundaries(*shapes)
     assert made.neighbours is not None and set(made.maps) == {"oa", "lsoa", "ward"}
-    assert pipeline.prepare_boundaries(inp, maps=False).maps is None
+    assert pipeline.prepare_boundaries(*shapes, maps=False).maps is None
     monkeypatch.setattr(pipeline, "queen_graph", _warns)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert pipeline.prepare_boundaries(inp) == pipeline.Ahead()
+        assert pipeline.prepare_boundaries(*shapes) == pipeline.Ahead()
     assert caught == []  # the stage that makes it again warns where it always has
     monkeypatch.setattr(pipeline, "queen_graph", _refuse)
-    assert pipeline.prepare_boundaries(inp) == pipeline.Ahead()
+    assert pipeline.prepare_boundaries(*shapes) == pipeline.Ahead()
 
 
 @needs_fork
@@ -239,3 +242,13 @@ def test_this_process_refits_its_share_before_waiting_for_the_child(monkeypatch)
     model.fit(s, None, "indscui_xw")
     assert order == ["2 refitted here", "child's collected"]  # (4 + 4 * 4) / 8 = 2 each
     assert model.stability_["n_boot"] == 4
+
+
+@needs_fork
+def test_a_child_keeps_the_objects_it_inherits_out_of_its_garbage_collector():
+    import gc
+
+    with Background(gc.get_freeze_count) as job:
+        in_child = job.result()
+    assert in_child > 1000  # this process's objects, frozen as the child was forked
+    assert gc.get_freeze_count() == 0  # and collected here as before

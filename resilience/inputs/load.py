@@ -523,8 +523,17 @@ def read_config_hard(cfg: Config, lsoa: gpd.GeoDataFrame | None) -> HardData:
     )
 
 
-def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
+def load_inputs(
+    config: Config | str | Path | Mapping[str, Any],
+    *,
+    boundaries_read: Callable[[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame], None]
+    | None = None,
+) -> Inputs:
     """Read and check every input named in ``config`` without fitting anything.
+
+    ``boundaries_read``, when given, is called with the OA, LSOA and ward boundaries of
+    the study area as soon as they are final, before the tables are read (a run starts
+    the work that needs the boundaries alone there).
 
     Raises
     ------
@@ -560,6 +569,8 @@ def load_inputs(config: Config | str | Path | Mapping[str, Any]) -> Inputs:
                  n_ward_file)]  # fmt: skip
     fit = oa_ward_fit(oa, ward, lookup)
     report["ward_fit"] = fit
+    if boundaries_read is not None:
+        boundaries_read(oa, lsoa, ward)
 
     population = read_config_population(cfg, lookup)
     if population is not None:

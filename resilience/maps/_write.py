@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .._fork import can_fork, cpu_count
+from .._fork import can_fork, cpu_count, frozen_for_fork
 from ..config import MAP_MODES, check_map_mode
 from ..errors import ConfigError, DataQualityWarning, ResilienceWarning, format_examples
 from ..schema import DISAGREE, REVIEW_COLUMNS
@@ -530,7 +530,8 @@ class _Run:
         try:
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = [pool.submit(_write_ward_chunk, folder, title, c) for c in chunks]
+                with frozen_for_fork():  # the workers are forked at the first submit
+                    futures = [pool.submit(_write_ward_chunk, folder, title, c) for c in chunks]
                 borough = self.write_borough(index, title, ward_pages=True)
                 done = [f.result() for f in futures]
         finally:
