@@ -51,7 +51,8 @@ def frozen_for_fork() -> Any:
     """Fork children inside this block: the objects of this process are kept out of their
     garbage collector (``gc.freeze``), and back in this one's afterwards.
 
-    A child starts with the parent's objects (a London run's layers: millions of them).
+    Objects frozen before (by the application, or in a child that forks in turn) stay
+    frozen. A child starts with the parent's objects (a London run's layers: millions of them).
     Without this, the first full collection in each child walks them all and writes to
     each one's header, which copies nearly every page of the parent's memory into the
     child: CPU time and memory for nothing, since a child never frees them. The Python
@@ -65,6 +66,9 @@ def frozen_for_fork() -> Any:
     >>> frozen, gc.get_freeze_count()
     (True, 0)
     """
+    if gc.get_freeze_count():  # frozen already (by the application, or a child forking)
+        yield
+        return
     gc.freeze()
     try:
         yield
@@ -153,8 +157,8 @@ class Background:
             return fn(*args, **kwargs)
         try:
             out, caught = self._future.result(timeout)
-        except TimeoutError:
-            self.stop()  # a child that does not answer is not waited for
+        except (TimeoutError, KeyboardInterrupt):
+            self.stop()  # a child that does not answer, or is not wanted, is not waited for
             raise
         finally:
             self.close()

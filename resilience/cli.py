@@ -9,7 +9,6 @@ folder behind.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import sys
@@ -243,8 +242,10 @@ def console() -> None:
     status = main()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
+        try:
             stream.flush()
+        except Exception:  # e.g. a full disk behind a redirection: as Python exits then
+            status = status or 120
     os._exit(status)
 
 

@@ -197,12 +197,12 @@ def run(
     # by a forked process, started as soon as they are read, beside the reading of the
     # tables and the model fits, on a CPU that would often wait.
     with contextlib.ExitStack() as stack:
-        started: list[Background] = []
+        started: list[Background | None] = []
 
         def start(oa: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame, ward: gpd.GeoDataFrame) -> None:
-            started.append(
-                stack.enter_context(Background(prepare_boundaries, oa, lsoa, ward, maps=maps))
-            )
+            job = stack.enter_context(Background(prepare_boundaries, oa, lsoa, ward, maps=maps))
+            # made ahead only where it can be made beside the rest; else each in its stage
+            started.append(job if job.forked else None)
 
         with progress.stage("Reading and checking inputs", key="read_inputs"):
             inp = inputs or load_inputs(cfg, boundaries_read=start)
@@ -240,17 +240,24 @@ def prepare_boundaries(
     same shapes (checked by a digest). Anything that fails or warns here is left to its
     stage, which makes it again and reports it where it always has.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            ahead = Ahead(neighbours=queen_graph(lsoa))
-            if maps:
-                from .maps import prepare_map_geometry
+    # the comparison's LSOAs come in code order: the contiguity is built in that order
+    in_order = lsoa.sort_values("lsoa_code", ignore_index=True)
+    ahead = Ahead(neighbours=_quietly(queen_graph, in_order))
+    if maps:
+        from .maps import prepare_map_geometry
 
-                ahead.maps = prepare_map_geometry(oa, lsoa, ward)
+        ahead.maps = _quietly(prepare_map_geometry, oa, lsoa, ward)
+    return ahead
+
+
+def _quietly(make: Any, *args: Any) -> Any:
+    """``make(*args)``, or None if it raises or issues a warning that would be shown."""
+    with warnings.catch_warnings(record=True) as caught:  # the caller's filters apply
+        try:
+            out = make(*args)
         except Exception:  # the stage that needs it makes it again and reports the error
-            return Ahead()
-    return Ahead() if caught else ahead
+            return None
+    return None if caught else out
 
 
 @dataclass
@@ -328,7 +335,7 @@ def analyse_area(
         hard = hard_index(inp.hard, method=cfg["hard"]["method"])
     c = cfg["compare"]
     with progress.stage("Comparing the prediction with the hard data", key="comparison"):
-        made = ahead.result() if ahead is not None else Ahead()
+        made = _made_ahead(ahead)
         lsoa = summaries.lsoa
         comparison = compare_lsoas(
             lsoa.frame["resilience_score"],
@@ -396,6 +403,18 @@ def analyse_area(
             "benchmark": national,
         },
     )
+
+
+def _made_ahead(ahead: Background | None) -> Ahead:
+    """What :func:`prepare_boundaries` made, or nothing (each stage then makes its own) if
+    it was not started or its process failed (killed, out of memory)."""
+    if ahead is None:
+        return Ahead()
+    try:
+        return ahead.result()
+    except Exception as err:
+        logger.debug("      the boundaries' work made ahead was lost (%s); made here", err)
+        return Ahead()
 
 
 def national_shares(model: SurveyModel, est: AreaEstimator | None) -> dict[str, float]:

@@ -8,6 +8,7 @@ check`` must explain the same problems.
 import re
 import tomllib
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pyogrio
@@ -323,7 +324,6 @@ def test_the_installed_command_exits_with_the_status_and_every_line_and_file_wri
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root)}
@@ -344,3 +344,21 @@ def test_the_installed_command_exits_with_the_status_and_every_line_and_file_wri
         [*command, "check", str(case / "resilience.toml")], capture_output=True, text=True, env=env
     )
     assert checked.returncode == 0 and "All inputs can be read and joined." in checked.stdout
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_the_installed_command_fails_when_its_output_cannot_be_written(case):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    # buffered output (as at a terminal redirect): the text is written at the final flush
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env["PYTHONPATH"] = str(root)
+    command = [sys.executable, "-c", "from resilience.cli import console; console()"]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [*command, "check", str(case / "resilience.toml")], stdout=full, env=env, check=False
+        )
+    assert done.returncode == 120  # as Python itself exits when stdout cannot be flushed

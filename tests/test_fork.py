@@ -166,11 +166,11 @@ def test_the_boundary_work_made_ahead_gives_the_same_outputs(
     from resilience.compare import spatial
     from resilience.maps import _write
 
-    ahead = pipeline.run(small_borough_files["config"])
-    assert set(ahead.map_geometry) == {"oa", "lsoa", "ward"}
-    builds = []
-    monkeypatch.setattr(pipeline, "prepare_boundaries", lambda *shapes, maps=True: pipeline.Ahead())
+    builds = []  # contiguity built in this process (the child's builds are not seen here)
     monkeypatch.setattr(spatial, "_build", lambda g, f=spatial._build: builds.append(1) or f(g))
+    ahead = pipeline.run(small_borough_files["config"])
+    assert set(ahead.map_geometry) == {"oa", "lsoa", "ward"} and builds == []  # used
+    monkeypatch.setattr(pipeline, "prepare_boundaries", lambda *shapes, maps=True: pipeline.Ahead())
     own = pipeline.run(small_borough_files["config"])
     assert own.map_geometry is None and builds == [1]  # made in its stage this time
     own.run_id = ahead.run_id
@@ -208,10 +208,22 @@ def test_boundary_work_that_warns_or_fails_is_left_to_its_stage(small_borough_fi
     monkeypatch.setattr(pipeline, "queen_graph", _warns)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert pipeline.prepare_boundaries(*shapes) == pipeline.Ahead()
+        warned = pipeline.prepare_boundaries(*shapes)
     assert caught == []  # the stage that makes it again warns where it always has
+    assert warned.neighbours is None and set(warned.maps) == {"oa", "lsoa", "ward"}
     monkeypatch.setattr(pipeline, "queen_graph", _refuse)
-    assert pipeline.prepare_boundaries(*shapes) == pipeline.Ahead()
+    assert pipeline.prepare_boundaries(*shapes, maps=False) == pipeline.Ahead()
+
+
+@needs_fork
+def test_a_lost_boundaries_process_leaves_each_stage_to_make_its_own(small_borough_files):
+    def killed(*shapes, maps=True):
+        os.kill(os.getpid(), 9)
+
+    job = Background(killed, None, None, None)
+    assert pipeline._made_ahead(job) == pipeline.Ahead() and pipeline._made_ahead(None) == (
+        pipeline.Ahead()
+    )
 
 
 @needs_fork
@@ -252,3 +264,29 @@ def test_a_child_keeps_the_objects_it_inherits_out_of_its_garbage_collector():
         in_child = job.result()
     assert in_child > 1000  # this process's objects, frozen as the child was forked
     assert gc.get_freeze_count() == 0  # and collected here as before
+
+
+def test_the_contiguity_made_ahead_fits_lsoas_in_code_order_whatever_the_file_order(
+    small_borough_files,
+):
+    from resilience.compare.spatial import contiguity
+    from resilience.inputs.load import load_inputs
+
+    inp = load_inputs(small_borough_files["config"])
+    backwards = inp.lsoa.iloc[::-1]  # a council's file in no particular order
+    made = pipeline.prepare_boundaries(inp.oa, backwards, inp.ward, maps=False)
+    compared = backwards.sort_values("lsoa_code").assign(gap=1.0)  # as the comparison has them
+    assert contiguity(compared, ready=made.neighbours).graph is made.neighbours.graph
+
+
+def test_objects_frozen_before_stay_frozen():
+    import gc
+
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with _fork.frozen_for_fork():
+            pass
+        assert gc.get_freeze_count() == before > 0
+    finally:
+        gc.unfreeze()

@@ -138,7 +138,7 @@ def sensitivity(
             warnings.simplefilter("ignore")
             logger.setLevel(logging.WARNING)
             try:
-                other = run(cfg, inputs=_variant_inputs(inputs, cfg))
+                other = run(cfg, inputs=_variant_inputs(inputs, cfg), maps=False)
             finally:
                 logger.setLevel(level)
         row = {"variant": name, "change": VARIANTS[name], **compare_results(main, other)}
