@@ -13,6 +13,7 @@ import pytest
 from resilience import _fork, pipeline
 from resilience._fork import Background, can_fork
 from resilience.errors import InputDataError
+from resilience.outputs import tables
 from resilience.outputs.save import save_result
 
 needs_fork = pytest.mark.skipif(
@@ -91,7 +92,9 @@ def test_outputs_are_the_same_written_together_or_in_turn(
 ):
     result = pipeline.run(small_borough_files["config"])
     together = tmp_path / "together"
-    paths = save_result(result, together)
+    with monkeypatch.context() as m:
+        m.setattr(tables, "PARALLEL_CSV_CELLS", 0)  # the CSVs beside the workbook too
+        paths = save_result(result, together)
     monkeypatch.setattr(_fork, "_ALONE", True)
     in_turn = tmp_path / "in_turn"
     paths_in_turn = save_result(result, in_turn)
@@ -290,3 +293,74 @@ def test_objects_frozen_before_stay_frozen():
         assert gc.get_freeze_count() == before > 0
     finally:
         gc.unfreeze()
+
+
+@needs_fork
+def test_large_tables_have_their_csvs_written_by_another_process(tmp_path, monkeypatch):
+    import pandas as pd
+
+    lsoa = pd.DataFrame({"lsoa_code": ["E01000001", "E01000002"], "score": [0.1, -2.5]})
+    ward = pd.DataFrame({"ward_code": ["E05000001"], "ward_name": ["Ynys Môn"]})
+    log = tmp_path / "writers.txt"
+
+    def logged(frame, path, write=tables.write_csv):
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()}\n")
+        return write(frame, path)
+
+    monkeypatch.setattr(tables, "write_csv", logged)
+    written = {}
+    for name, cells in (("beside", 0), ("in_turn", 10**9)):
+        monkeypatch.setattr(tables, "PARALLEL_CSV_CELLS", cells)
+        log.unlink(missing_ok=True)
+        paths = tables.write_tables(tmp_path / name, lsoa=lsoa, ward=ward, flags=lsoa.iloc[:1])
+        assert list(paths) == ["lsoa", "ward", "flags", "xlsx"]
+        pids = set(log.read_text().split())
+        assert (str(os.getpid()) in pids) == (name == "in_turn") and len(pids) == 1
+        written[name] = {k: p.read_bytes() for k, p in paths.items() if k != "xlsx"}
+    assert written["beside"] == written["in_turn"]
+    assert written["beside"]["ward"].decode("utf-8-sig").splitlines()[1] == "E05000001,Ynys Môn"
+
+
+@needs_fork
+def test_the_area_estimator_makes_the_same_replicates_in_two_processes_or_one(
+    monkeypatch, tmp_path
+):
+    import numpy as np
+    import pandas as pd
+
+    from resilience.models import AreaEstimator, SurveyModel, area_estimator
+    from resilience.synthetic import make_borough
+
+    s = make_borough(seed=1, n_oa=60, n_lsoa=12, n_ward=3, n_respondents=3000).survey
+    s = s.rename(columns=lambda c: c.removeprefix("f_")).rename(columns={"indscui_xw": "weight"})
+    model = SurveyModel(n_boot=3, n_init=5, random_state=0).fit(s)
+    log = tmp_path / "makers.txt"
+
+    def logged(self, *args, make=area_estimator.AreaEstimator._replicates):
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()} {len(args[-1])}\n")  # which process, how many
+        return make(self, *args)
+
+    monkeypatch.setattr(area_estimator.AreaEstimator, "_replicates", logged)
+
+    def fit(rows):
+        monkeypatch.setattr(area_estimator, "PARALLEL_REPLICATE_ROWS", rows)
+        log.unlink(missing_ok=True)
+        est = AreaEstimator(["oac_supergroup", "oac_group"], n_boot=21, random_state=4).fit(
+            s,
+            model.labels_,
+            label_proba=model.predict_proba(s),
+            label_proba_replicates=model.predict_proba_refits(s),
+        )
+        return est, sorted(line.split() for line in log.read_text().splitlines())
+
+    two, made = fit(0)
+    here = str(os.getpid())
+    assert {pid == here for pid, _ in made} == {True, False}  # here and in a child
+    assert sorted(int(n) for _, n in made) == [10, 11]
+    one, made = fit(10**12)
+    assert {pid for pid, _ in made} == {here} and sorted(int(n) for _, n in made) == [0, 21]
+    np.testing.assert_array_equal(two.replicates_, one.replicates_)
+    assert two.replicates_.shape[0] == 21 and np.ptp(two.replicates_[:, 0, 0]) > 0
+    pd.testing.assert_frame_equal(two.estimates_, one.estimates_)

@@ -445,3 +445,39 @@ def test_strength_and_national_index_used_when_present(run, tmp_path):
     assert "No review log configured" in page
     template = pd.read_csv(paths["review_template"])
     assert template["flag_strength"].tolist() == flags["flag_strength"].tolist()
+
+
+def test_map_paths_are_those_of_a_ring_by_ring_loop():
+    import shapely
+    from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Polygon, box
+
+    from resilience.outputs.review._map import _paths
+
+    def one_by_one(geoms, x0, y1, s):  # the plain loop the vectorised writer replaces
+        out = []
+        for g in shapely.simplify([shapely.transform(g, lambda c: (c - [x0, y1]) * [s, -s])
+                                   for g in geoms], 0.4):  # fmt: skip
+            parts = []
+            for poly in getattr(g, "geoms", [g]):
+                if poly.is_empty or poly.geom_type != "Polygon":
+                    continue
+                for ring in (poly.exterior, *poly.interiors):
+                    xy = np.round(np.asarray(ring.coords), 1)
+                    parts.append("M" + "L".join(f"{x:g} {y:g}" for x, y in xy) + "Z")
+            out.append("".join(parts))
+        return out
+
+    holed = Polygon([(0, 0), (40, 0), (40, 40), (0, 40)], [[(5, 5), (9, 5), (9, 9), (5, 9)]])
+    geoms = [
+        box(0, 0, 10, 5),
+        Polygon(),  # empty: no path, but its place kept
+        MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3.33, 3.07)]),
+        GeometryCollection([LineString([(0, 0), (1, 1)]), box(-0.02, -0.01, 5, 5)]),
+        holed,
+    ]
+    for x0, y1, s in [(0.0, 5.0, 2.0), (0.013, 10.0, 7.3), (-3.0, 4.0, 0.5)]:
+        got = _paths(geoms, x0, y1, s)
+        assert got == one_by_one(geoms, x0, y1, s)
+    assert got[1] == "" and got[4].count("M") == 2  # the hole is a ring of its own
+    assert "-0" in _paths([box(0, 0, 10, 5)], 0.0, 5.0, 2.0)[0]  # -0 as the loop wrote it
+    assert _paths([], 0.0, 0.0, 1.0) == []

@@ -567,10 +567,9 @@ def load_inputs(
     if inside is not None:
         rows += [("LSOA boundaries", len(lsoa), n_lsoa_file), ("ward boundaries", len(ward),
                  n_ward_file)]  # fmt: skip
-    fit = oa_ward_fit(oa, ward, lookup)
-    report["ward_fit"] = fit
-    if boundaries_read is not None:
+    if boundaries_read is not None:  # final now: the checks below only report on them
         boundaries_read(oa, lsoa, ward)
+    report["ward_fit"] = oa_ward_fit(oa, ward, lookup)
 
     population = read_config_population(cfg, lookup)
     if population is not None:

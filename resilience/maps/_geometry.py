@@ -77,6 +77,9 @@ class MapGeometry:
 
 #: GEOS writes some doubles with 17 significant digits (-0.40377999999999997).
 _LONG_NUMBER = re.compile(r"-?\d+\.\d{6,}")
+#: What every such number holds; found fast (a literal first), so only the few texts with
+#: one are rewritten (London's OAs: 771 of 25,000; 0.04 s rather than 0.36 s for all).
+_LONG_FRACTION = re.compile(r"\.\d{6}")
 
 
 def _shorten(match: re.Match) -> str:
@@ -173,7 +176,10 @@ def prepare_geometry(
     wgs = shapely.remove_repeated_points(wgs)
     label_xy = _round(shapely.get_coordinates(centre_ll)) if labels else np.full((n, 2), np.nan)
     return MapGeometry(
-        geojson=[_LONG_NUMBER.sub(_shorten, g) for g in shapely.to_geojson(wgs)],
+        geojson=[
+            _LONG_NUMBER.sub(_shorten, g) if _LONG_FRACTION.search(g) else g
+            for g in shapely.to_geojson(wgs).tolist()
+        ],
         bounds=shapely.bounds(wgs),
         label_xy=label_xy,
         area_m2=area,

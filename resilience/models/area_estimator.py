@@ -81,6 +81,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import gammaln
 from sklearn.base import BaseEstimator
 
+from .._fork import Background
 from ..clusters import CLUSTER_KEYS, share_columns
 from ..errors import (
     ConfigError,
@@ -111,6 +112,10 @@ __all__ = [
 ]
 
 ALL = "all"
+
+#: From this many replicates × respondents, half the bootstrap replicates are made by a
+#: forked process (below it, starting the process costs more than it saves).
+PARALLEL_REPLICATE_ROWS = 2_000_000
 
 #: Fewest bootstrap replicates (``n_boot``) that give an interval; 0 means no intervals.
 #: With fewer, the 5th and 95th percentiles are one or two draws and a "90 %" interval
@@ -588,29 +593,24 @@ class AreaEstimator(BaseEstimator):
         self.design_ = design
         reps = np.empty((self.n_boot, n_cat, len(CLUSTER_KEYS)), dtype=np.float32)
         if self.n_boot:
-            rng = np.random.default_rng(int_seed(self.random_state))
-            refit = None if self.shrinkage == "empirical_bayes" else alpha
-            for b in range(self.n_boot):
-                if multiplicities is None:
-                    m = design_multipliers(design, rng)
-                else:  # drawn outside, e.g. jointly for several waves
-                    m = np.asarray(multiplicities[b], dtype=float)[use]
-                Yb = (
-                    Y
-                    if not probas
-                    else self._label_matrix(draw_labels(probas[b % len(probas)], rng), w)
-                )
-                # paired replicates (change between waves) carry the sampling error in the
-                # joint resampling itself; a posterior draw on top would count it twice
-                draw = rng if multiplicities is None else None
-                reps[b], _ = self._estimate(A, Yb, w, alpha=refit, multiplicity=m, rng=draw)
+            # Replicate b draws from a random stream of its own (spawned from the seed), so a
+            # forked process can make the second half while this one makes the first (London:
+            # 200 replicates, 1.8 s): the same replicates either way.
+            streams = np.random.SeedSequence(int_seed(self.random_state)).spawn(self.n_boot)
+            split = self.n_boot // 2 if self.n_boot * len(y) >= PARALLEL_REPLICATE_ROWS else 0
+            job = (A, Y, w, alpha, probas, multiplicities, use)
+            with Background(
+                self._replicates, *job, streams, range(split, self.n_boot), enabled=split > 0
+            ) as other:
+                reps[:split] = self._replicates(*job, streams, range(split))
+                reps[split:] = other.result()
+        self._reps_all = reps
         self.interval_method_ = self._describe_method(
             design,
             len(probas) if label_proba_replicates is not None else 0,
             bool(probas),
             paired=multiplicities is not None,
         )
-        self._reps_all = reps
 
         # effective estimates: suppressed categories resolve to their nearest own ancestor
         resolved = np.arange(n_cat)
@@ -630,6 +630,39 @@ class AreaEstimator(BaseEstimator):
         self.estimates_ = self._summarise(own)
         self.replicates_ = reps[:, own, :]
         return self
+
+    def _replicates(
+        self,
+        A: sparse.csr_matrix,
+        Y: sparse.csr_matrix,
+        w: np.ndarray,
+        alpha: dict[str, float],
+        probas: list[np.ndarray],
+        multiplicities: np.ndarray | None,
+        use: np.ndarray,
+        streams: list[np.random.SeedSequence],
+        which: range,
+    ) -> np.ndarray:
+        """Bootstrap replicates ``which`` of every category's shares (replicate b drawn
+        from ``streams[b]``)."""
+        refit = None if self.shrinkage == "empirical_bayes" else alpha
+        out = np.empty((len(which), *self._point.shape), dtype=np.float32)
+        for i, b in enumerate(which):
+            rng = np.random.default_rng(streams[b])
+            if multiplicities is None:
+                m = design_multipliers(self.design_, rng)
+            else:  # drawn outside, e.g. jointly for several waves
+                m = np.asarray(multiplicities[b], dtype=float)[use]
+            Yb = (
+                Y
+                if not probas
+                else self._label_matrix(draw_labels(probas[b % len(probas)], rng), w)
+            )
+            # paired replicates (change between waves) carry the sampling error in the
+            # joint resampling itself; a posterior draw on top would count it twice
+            draw = rng if multiplicities is None else None
+            out[i], _ = self._estimate(A, Yb, w, alpha=refit, multiplicity=m, rng=draw)
+        return out
 
     def _label_matrix(self, y: np.ndarray, w: np.ndarray) -> sparse.csr_matrix:
         return sparse.csr_matrix((w, (np.arange(len(y)), y)), shape=(len(y), len(CLUSTER_KEYS)))

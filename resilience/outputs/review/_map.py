@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 from html import escape
+from itertools import pairwise
 
 import geopandas as gpd
 import numpy as np
@@ -35,19 +36,38 @@ _FONT = "font-family:'DejaVu Sans',Arial,sans-serif"
 
 
 def _paths(geoms, x0: float, y1: float, s: float) -> list[str]:
-    """SVG path data of each geometry in page pixels (y down), simplified below 0.4 px."""
-    shifted = shapely.transform(np.asarray(geoms, dtype=object), lambda c: (c - [x0, y1]) * [s, -s])
-    out = []
-    for g in shapely.simplify(shifted, 0.4):
-        parts = []
-        for poly in getattr(g, "geoms", [g]):
-            if poly.is_empty or poly.geom_type != "Polygon":
-                continue
-            for ring in (poly.exterior, *poly.interiors):
-                xy = np.round(np.asarray(ring.coords), 1)
-                parts.append("M" + "L".join(f"{x:g} {y:g}" for x, y in xy) + "Z")
-        out.append("".join(parts))
-    return out
+    """SVG path data of each geometry in page pixels (y down), simplified below 0.4 px.
+
+    Each polygon ring is ``M x y L x y ... Z`` with coordinates to 0.1 px in their
+    shortest form (``12``, ``-3.5``); parts that are not polygons are left out.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> _paths([box(0, 0, 10, 5)], 0.0, 6.0, 2.0)
+    ['M20 12L20 2L0 2L0 12L20 12Z']
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    shifted = shapely.transform(geoms, lambda c: (c - [x0, y1]) * [s, -s])
+    parts, of_geom = shapely.get_parts(shapely.simplify(shifted, 0.4), return_index=True)
+    keep = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & ~shapely.is_empty(parts)
+    rings, of_part = shapely.get_rings(parts[keep], return_index=True)
+    coords, of_ring = shapely.get_coordinates(rings, return_index=True)
+    # every coordinate written once per distinct value (its bits: -0 stays "-0"), each ring
+    # joined in one call (London's 506 maps: 335,000 points; 0.6 s one by one)
+    xy = np.round(coords, 1)
+    bits, position = np.unique(xy.view(np.int64), return_inverse=True)
+    text = np.array([f"{v:g}" for v in bits.view(np.float64)], dtype=object)
+    pieces = np.empty(4 * len(xy), dtype=object)  # x, " ", y, "L" of every point
+    pieces[0::4], pieces[2::4] = text[position.reshape(xy.shape)].T
+    pieces[1::4], pieces[3::4] = " ", "L"
+    pieces = pieces.tolist()
+    ends = 4 * np.searchsorted(of_ring, np.arange(len(rings) + 1))
+    ring_text = ["M" + "".join(pieces[a : b - 1]) + "Z" for a, b in pairwise(ends.tolist())]
+    out = [[] for _ in range(len(geoms))]
+    for geom, ring in zip(of_geom[keep][of_part].tolist(), ring_text, strict=True):
+        out[geom].append(ring)
+    return ["".join(rings) for rings in out]
 
 
 def _marker(kind: str, x: float, y: float, colour: str, r: float = 3.2) -> str:
