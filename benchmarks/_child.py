@@ -128,6 +128,9 @@ def _floors(result, cfg, out: Path, meter: Meter, explore: bool, write_maps) -> 
 
 def pipeline(config: str, out: str, json_path: str, flags: list[str]) -> None:
     """Measure every stage of one run (stages as logged by the library)."""
+    from resilience.cli import tune_allocator
+
+    tune_allocator()  # as the installed command does before it runs
     t0 = time.perf_counter()
     meter = Meter()
     with meter.measure("import"):

@@ -362,3 +362,40 @@ def test_the_installed_command_fails_when_its_output_cannot_be_written(case):
             [*command, "check", str(case / "resilience.toml")], stdout=full, env=env, check=False
         )
     assert done.returncode == 120  # as Python itself exits when stdout cannot be flushed
+
+
+def test_the_installed_command_tunes_glibc_malloc_unless_the_environment_does(monkeypatch):
+    import ctypes
+    import sys
+
+    from resilience import cli
+
+    calls = []
+
+    def mallopt(param, value):  # glibc's: 1 on success
+        calls.append((param, value))
+        return 1
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: type("Libc", (), {"mallopt": mallopt}))
+    for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_THRESHOLD_"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert cli.tune_allocator() is True
+    # malloc.h: M_TRIM_THRESHOLD -1, M_TOP_PAD -2, M_MMAP_THRESHOLD -3
+    assert calls == [(-1, 1 << 30), (-2, 64 << 20), (-3, 32 << 20)]
+    calls.clear()
+    monkeypatch.setenv("MALLOC_TOP_PAD_", "0")  # set by the user: theirs holds
+    assert cli.tune_allocator() is False and calls == []
+    monkeypatch.delenv("MALLOC_TOP_PAD_")
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert cli.tune_allocator() is False and calls == []
+
+
+def test_the_allocator_settings_are_accepted_by_this_c_library():
+    import subprocess
+    import sys
+
+    code = "from resilience.cli import tune_allocator; print(tune_allocator())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    expected = "True" if sys.platform.startswith("linux") else "False"
+    assert out.stdout.strip() == expected  # glibc refuses a threshold above 32 MiB: 0
