@@ -236,21 +236,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 #: for each time it grows) and blocks below 32 MiB come from the heap, rather than being
 #: mapped afresh and given back each time. A run allocates and frees large arrays all the
 #: way through; each fresh mapping is zeroed and faulted in page by page (London: 550,000
-#: page faults, 4 s of system time). Set by the ``MALLOC_*_`` variables instead when any
-#: of these is set in the environment.
+#: page faults, 4 s of system time). Left to the environment when it sets any of glibc's
+#: ``MALLOC_*_`` variables or ``glibc.malloc`` tunables (``GLIBC_TUNABLES``).
 MALLOC_SETTINGS = {"M_TRIM_THRESHOLD": 1 << 30, "M_TOP_PAD": 64 << 20, "M_MMAP_THRESHOLD": 32 << 20}
 _MALLOPT = {"M_TRIM_THRESHOLD": -1, "M_TOP_PAD": -2, "M_MMAP_THRESHOLD": -3}  # malloc.h
 
 
 def tune_allocator() -> bool:
     """Apply :data:`MALLOC_SETTINGS` to this process (Linux with glibc; elsewhere, or when
-    the environment sets them, nothing is changed). Whether they were applied.
+    the environment sets the allocator's own settings, nothing is changed). Whether they
+    were applied.
 
     Only the installed command calls this: a program using the package as a library keeps
     its own allocator settings.
     """
-    if not sys.platform.startswith("linux") or any(
-        f"MALLOC_{name[2:]}_" in os.environ for name in MALLOC_SETTINGS
+    own = any(k.startswith("MALLOC_") and k.endswith("_") for k in os.environ)
+    if (
+        not sys.platform.startswith("linux")
+        or own
+        or "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", "")
     ):
         return False
     import ctypes

@@ -5,6 +5,7 @@ offending values, say how to fix it, and leave no output folder behind. ``resili
 check`` must explain the same problems.
 """
 
+import os
 import re
 import tomllib
 import warnings
@@ -377,16 +378,20 @@ def test_the_installed_command_tunes_glibc_malloc_unless_the_environment_does(mo
         return 1
 
     monkeypatch.setattr(ctypes, "CDLL", lambda name: type("Libc", (), {"mallopt": mallopt}))
-    for name in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_THRESHOLD_"):
+    for name in [k for k in os.environ if k.startswith("MALLOC_")] + ["GLIBC_TUNABLES"]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(sys, "platform", "linux")
     assert cli.tune_allocator() is True
     # malloc.h: M_TRIM_THRESHOLD -1, M_TOP_PAD -2, M_MMAP_THRESHOLD -3
     assert calls == [(-1, 1 << 30), (-2, 64 << 20), (-3, 32 << 20)]
     calls.clear()
-    monkeypatch.setenv("MALLOC_TOP_PAD_", "0")  # set by the user: theirs holds
-    assert cli.tune_allocator() is False and calls == []
-    monkeypatch.delenv("MALLOC_TOP_PAD_")
+    for name, value in (("MALLOC_ARENA_MAX_", "2"), ("GLIBC_TUNABLES", "glibc.malloc.top_pad=0")):
+        monkeypatch.setenv(name, value)  # set by the user: theirs hold
+        assert cli.tune_allocator() is False and calls == []
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.cpu.hwcaps=-AVX2")  # nothing about malloc
+    assert cli.tune_allocator() is True and len(calls) == 3
+    calls.clear()
     monkeypatch.setattr(sys, "platform", "darwin")
     assert cli.tune_allocator() is False and calls == []
 
