@@ -91,11 +91,16 @@ class Meter:
 
     @property
     def records(self) -> dict[str, dict[str, float | None]]:
-        """Every stage measured, in this process or in a forked child."""
+        """Every stage measured, in this process or in a forked child. A stage measured in
+        two children at once (the tables' CSVs and workbook) keeps its longer measure."""
         out = dict(self._records)
         with open(self._spool, encoding="utf-8") as f:
             for line in f:
-                out.update(json.loads(line))
+                for name, record in json.loads(line).items():
+                    if name not in out or (record.get("wall_s") or 0) > (
+                        out[name].get("wall_s") or 0
+                    ):
+                        out[name] = record
         return out
 
     @property

@@ -84,6 +84,10 @@ def _run_job() -> tuple[Any, list[tuple[Warning, type[Warning], str, int]]]:
     from threadpoolctl import threadpool_limits
 
     fn, args, kwargs = _JOB  # inherited from the parent by the fork
+    # This child forks nothing more (a Background inside runs here): a grandchild would hold
+    # the pool's pipes open, so a child killed or lost would leave the parent waiting for
+    # ever and the grandchild writing files no one wants.
+    one_process_each()
     # One thread for OpenMP and BLAS in the child: GNU OpenMP is not fork-safe, and a
     # child's k-means would wait for ever on the parent's thread pool (scikit-learn
     # issue 23823); single-threaded, it never touches that pool.

@@ -237,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 #: mapped afresh and given back each time. A run allocates and frees large arrays all the
 #: way through; each fresh mapping is zeroed and faulted in page by page (London: 550,000
 #: page faults, 4 s of system time). Left to the environment when it sets any of glibc's
-#: ``MALLOC_*_`` variables or ``glibc.malloc`` tunables (``GLIBC_TUNABLES``).
+#: ``MALLOC_*`` variables or ``glibc.malloc`` tunables (``GLIBC_TUNABLES``).
 MALLOC_SETTINGS = {"M_TRIM_THRESHOLD": 1 << 30, "M_TOP_PAD": 64 << 20, "M_MMAP_THRESHOLD": 32 << 20}
 _MALLOPT = {"M_TRIM_THRESHOLD": -1, "M_TOP_PAD": -2, "M_MMAP_THRESHOLD": -3}  # malloc.h
 
@@ -250,7 +250,7 @@ def tune_allocator() -> bool:
     Only the installed command calls this: a program using the package as a library keeps
     its own allocator settings.
     """
-    own = any(k.startswith("MALLOC_") and k.endswith("_") for k in os.environ)
+    own = any(k.startswith("MALLOC_") for k in os.environ)  # MALLOC_ARENA_MAX too
     if (
         not sys.platform.startswith("linux")
         or own
@@ -264,7 +264,8 @@ def tune_allocator() -> bool:
     except (OSError, AttributeError):  # not glibc
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return all(mallopt(_MALLOPT[k], v) == 1 for k, v in MALLOC_SETTINGS.items())
+    applied = [mallopt(_MALLOPT[k], v) == 1 for k, v in MALLOC_SETTINGS.items()]
+    return all(applied)
 
 
 def console() -> None:

@@ -364,3 +364,39 @@ def test_the_area_estimator_makes_the_same_replicates_in_two_processes_or_one(
     np.testing.assert_array_equal(two.replicates_, one.replicates_)
     assert two.replicates_.shape[0] == 21 and np.ptp(two.replicates_[:, 0, 0]) > 0
     pd.testing.assert_frame_equal(two.estimates_, one.estimates_)
+
+
+def _inner_pid():
+    with Background(os.getpid) as inner:
+        return os.getpid(), inner.forked, inner.result()
+
+
+@needs_fork
+def test_a_child_forks_no_further():
+    """A Background inside a child runs in the child: a grandchild would keep the pool's
+    pipes open, and a child killed or lost would leave this process waiting for ever."""
+    with Background(_inner_pid) as job:
+        child, forked, inner = job.result(timeout=60)
+    assert child != os.getpid() and not forked and inner == child
+    assert can_fork()  # this process may still fork
+
+
+@needs_fork
+@pytest.mark.parametrize("cells", [0, 10**9])  # CSVs beside the workbook, or before it
+def test_a_failed_workbook_leaves_the_csvs_complete(tmp_path, monkeypatch, cells):
+    import pandas as pd
+
+    lsoa = pd.DataFrame({"lsoa_code": [f"E0100{i:04d}" for i in range(3000)], "score": 0.5})
+    ward = pd.DataFrame({"ward_code": ["E05000001"], "ward_name": ["Ynys Môn"]})
+
+    def full_disk(path, *args):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(tables, "PARALLEL_CSV_CELLS", cells)
+    monkeypatch.setattr(tables, "write_workbook", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        tables.write_tables(tmp_path, lsoa=lsoa, ward=ward, flags=lsoa.iloc[:10])
+    back = pd.read_csv(tmp_path / "tables" / "lsoa.csv", encoding="utf-8-sig")
+    assert len(back) == 3000 and back["lsoa_code"].iloc[-1] == "E01002999"
+    assert (tmp_path / "tables" / "flags.csv").is_file()
+    assert not (tmp_path / "tables" / "resilience.xlsx").exists()

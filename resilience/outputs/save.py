@@ -14,6 +14,7 @@ from .._fork import Background
 from .._progress import Progress, logger
 from ..models.area_estimator import n_band
 from ..schema import default_aliases
+from . import tables as table_files
 from ._frames import integer_counts, neutralise_text
 from .change import change_outputs
 from .gpkg import write_geopackage
@@ -237,6 +238,28 @@ def _write_data(result: Result, folder: Path, about: dict[str, Any], change: Any
         **change.sheets,
     }
     extra = {k: v for k, v in extra.items() if v is not None}
+    paths.update(_write_tables(result, folder, about, extra, csv=False))
+    return paths
+
+
+def _large_csvs(result: Result) -> bool:
+    """Whether the CSV tables are worth a process of their own (``tables.PARALLEL_CSV_CELLS``)."""
+    frames = [result.lsoa, result.ward, result.flags]
+    if len(result.oa) > table_files.WORKBOOK_MAX_OAS:  # then in tables/oa.csv
+        frames.append(result.oa)
+    return sum(frame.size for frame in frames) >= table_files.PARALLEL_CSV_CELLS
+
+
+def _write_tables(
+    result: Result,
+    folder: Path,
+    about: dict[str, Any],
+    extra: dict[str, pd.DataFrame] | None = None,
+    *,
+    csv: bool = True,
+    workbook: bool = True,
+) -> dict[str, Path]:
+    """:func:`write_tables` of the run's layers: the CSVs, the workbook or both."""
     written = write_tables(
         folder,
         lsoa=result.lsoa,
@@ -245,9 +268,10 @@ def _write_data(result: Result, folder: Path, about: dict[str, Any], change: Any
         oa=result.oa,
         about=about,
         extra_sheets=extra,
+        csv=csv,
+        workbook=workbook,
     )
-    paths.update({f"table_{k}": v for k, v in written.items()})
-    return paths
+    return {f"table_{k}": v for k, v in written.items()}
 
 
 def save_result(
@@ -271,12 +295,15 @@ def save_result(
     paths: dict[str, Path] = {}
     change = change_outputs(result)  # empty unless [survey] waves
     about["columns"].update(change.meanings)
-    # Forked processes write the GeoPackage, model files and tables, and the review pack,
-    # while this one writes the maps and the report: the same files, in less time on two
-    # cores (London's workbook and review pack take seconds each).
+    # Forked processes write the GeoPackage, model files and workbook, the CSV tables, and
+    # the review pack, while this one writes the maps and the report: the same files, in
+    # less time on two cores (London's workbook, CSVs and review pack take seconds each).
     with (
         progress.stage(f"Writing outputs to {label or folder}", key="outputs"),
         Background(_write_data, result, folder, about, change) as data,
+        Background(
+            _write_tables, result, folder, about, workbook=False, enabled=_large_csvs(result)
+        ) as csvs,
         Background(_local_files, result, folder) as local,
     ):
         change_paths = change.write_csv(folder / "tables")
@@ -329,7 +356,9 @@ def save_result(
             extra_sections=[*change.sections, *report_sections],
         )
         # listed in the order of writing them one after another
-        paths = {**data.result(), **change_paths, **local_paths, **paths}
+        data_paths = data.result()
+        workbook = {"table_xlsx": data_paths.pop("table_xlsx")}
+        paths = {**data_paths, **csvs.result(), **workbook, **change_paths, **local_paths, **paths}
     manifest = build_manifest(
         config=result.config.raw,
         config_path=result.config.path,
