@@ -242,14 +242,6 @@ def _write_data(result: Result, folder: Path, about: dict[str, Any], change: Any
     return paths
 
 
-def _large_csvs(result: Result) -> bool:
-    """Whether the CSV tables are worth a process of their own (``tables.PARALLEL_CSV_CELLS``)."""
-    frames = [result.lsoa, result.ward, result.flags]
-    if len(result.oa) > table_files.WORKBOOK_MAX_OAS:  # then in tables/oa.csv
-        frames.append(result.oa)
-    return sum(frame.size for frame in frames) >= table_files.PARALLEL_CSV_CELLS
-
-
 def _write_tables(
     result: Result,
     folder: Path,
@@ -302,7 +294,12 @@ def save_result(
         progress.stage(f"Writing outputs to {label or folder}", key="outputs"),
         Background(_write_data, result, folder, about, change) as data,
         Background(
-            _write_tables, result, folder, about, workbook=False, enabled=_large_csvs(result)
+            _write_tables,
+            result,
+            folder,
+            about,
+            workbook=False,
+            enabled=table_files.large_csvs(result.lsoa, result.ward, result.flags, result.oa),
         ) as csvs,
         Background(_local_files, result, folder) as local,
     ):

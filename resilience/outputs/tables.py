@@ -42,7 +42,14 @@ from ._about import normalise_about
 from ._frames import neutralise_text, plain_table, require
 from ._xlsx import check_sheet_name, write_workbook
 
-__all__ = ["CSV_ENCODING", "WORKBOOK_MAX_OAS", "write_csv", "write_tables"]
+__all__ = [
+    "CSV_ENCODING",
+    "PARALLEL_CSV_CELLS",
+    "WORKBOOK_MAX_OAS",
+    "large_csvs",
+    "write_csv",
+    "write_tables",
+]
 
 #: Encoding of every CSV written: UTF-8 with a byte-order mark (see the module docstring).
 CSV_ENCODING = "utf-8-sig"
@@ -122,7 +129,8 @@ def write_tables(
     sheets = {"LSOAs": tables["lsoa"], "Wards": tables["ward"], "Flags": tables["flags"]}
     elsewhere: dict[str, str] = {}
     if oa is not None and len(oa) > WORKBOOK_MAX_OAS:
-        tables["oa"] = _checked(oa, "oa", "oa_code")
+        if csv:
+            tables["oa"] = _checked(oa, "oa", "oa_code")
         elsewhere["OAs"] = (
             f"Not in this workbook: {len(oa):,} OAs are more than the {WORKBOOK_MAX_OAS:,} "
             "it holds. They are in tables/oa.csv and the oa layer of resilience.gpkg."
@@ -145,9 +153,9 @@ def write_tables(
         return _write_csvs(tables, folder) if csv else {}
     # Large tables: a forked process writes the CSVs while this one writes the workbook
     # (London: 2.0 s and 2.3 s, one after the other before); the same files either way.
-    cells = sum(frame.size for frame in tables.values()) if csv else 0
-    csvs = Background(_write_csvs, tables, folder, enabled=cells >= PARALLEL_CSV_CELLS)
-    paths = csvs.result() if csv and not csvs.forked else {}  # in turn: the CSVs first
+    beside = csv and large_csvs(lsoa, ward, flags, oa)
+    csvs = Background(_write_csvs, tables if csv else {}, folder, enabled=beside)
+    paths = csvs.result() if not csvs.forked else {}  # in turn: the CSVs first
     try:
         xlsx = write_workbook(folder / "resilience.xlsx", sheets, info, elsewhere)
     except Exception:
@@ -160,6 +168,24 @@ def write_tables(
         paths = csvs.result()
     paths["xlsx"] = xlsx
     return paths
+
+
+def large_csvs(
+    lsoa: pd.DataFrame, ward: pd.DataFrame, flags: pd.DataFrame, oa: pd.DataFrame | None = None
+) -> bool:
+    """Whether the CSVs :func:`write_tables` writes for these frames hold at least
+    :data:`PARALLEL_CSV_CELLS` cells (``oa.csv`` is written above :data:`WORKBOOK_MAX_OAS`).
+
+    Examples
+    --------
+    >>> one = pd.DataFrame({"lsoa_code": ["E01000001"]})
+    >>> large_csvs(one, one, one)
+    False
+    """
+    frames = [lsoa, ward, flags]
+    if oa is not None and len(oa) > WORKBOOK_MAX_OAS:
+        frames.append(oa)
+    return sum(frame.size for frame in frames) >= PARALLEL_CSV_CELLS
 
 
 def _write_csvs(tables: Mapping[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
