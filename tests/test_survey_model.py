@@ -309,3 +309,46 @@ def test_refits_give_membership_probabilities_with_each_clusters_own_spread(mode
     assert spread.shape == (6, model.n_factors)
     assert spread.max() / spread.min() > 1.5
     assert SurveyModel(random_state=0, n_boot=0).fit(survey).predict_proba_refits(survey) == []
+
+
+def test_a_refit_of_the_distinct_rows_is_the_fit_of_the_resample(survey):
+    """Every step of a refit is weighted, so a resample's distinct rows, each weighted by
+    its weight times the times it was drawn, give the fit of the resample itself."""
+    from sklearn.cluster import KMeans
+
+    from resilience.models._factor import fit_factors
+    from resilience.models.survey_model import _drawn_once, _Mixture
+
+    w_all = survey["weight"].to_numpy(dtype=float)
+    screened = SurveyModel(random_state=0)._screen(survey, w_all)
+    z, w = screened.prep.z[screened.used], w_all[screened.used]
+    idx = np.random.default_rng(1).choice(len(z), size=len(z), replace=True)
+    rows, wr = _drawn_once(idx, w)
+    assert 0.6 < len(rows) / len(idx) < 0.66  # 1 - 1/e = 0.632 of the rows
+    assert wr.sum() == pytest.approx(w[idx].sum(), rel=1e-12)
+
+    kw = {"n_factors": 5, "rotation": "oblimin", "method": "minres"}
+    drawn = fit_factors(z[idx], w[idx], screened.items, **kw)
+    once = fit_factors(z[rows], wr, screened.items, **kw)
+    np.testing.assert_allclose(once.loadings, drawn.loadings, atol=1e-7)
+    np.testing.assert_allclose(once.scores(z), drawn.scores(z), atol=1e-6)
+
+    # k-means from the same starting centres: the same centres, inertia and labels
+    scores = drawn.scores(z)
+    start = scores[rows[:6]]
+    fits = [
+        KMeans(6, init=start, n_init=1, tol=0, max_iter=1000).fit(x, sample_weight=sw)
+        for x, sw in ((scores[idx], w[idx]), (scores[rows], wr))
+    ]
+    np.testing.assert_allclose(fits[1].cluster_centers_, fits[0].cluster_centers_, atol=1e-9)
+    assert fits[1].inertia_ == pytest.approx(fits[0].inertia_, rel=1e-9)
+    np.testing.assert_array_equal(fits[1].predict(scores), fits[0].predict(scores))
+
+    # and the same mixture (each cluster's spread and weighted size)
+    keys = np.array(CLUSTER_KEYS)
+    mixtures = [
+        _Mixture.of(drawn, fits[0], keys, z[idx], w[idx]),
+        _Mixture.of(drawn, fits[1], keys, z[rows], wr),
+    ]
+    np.testing.assert_allclose(mixtures[1].spread, mixtures[0].spread, rtol=1e-9)
+    np.testing.assert_allclose(mixtures[1].prior, mixtures[0].prior, rtol=1e-12)

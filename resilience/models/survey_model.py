@@ -68,6 +68,27 @@ def _rounded(values: Any, *, named: bool = False) -> Any:
     return [round(float(v), 4) for v in values]
 
 
+#: Expected share of distinct rows in a resample of n rows drawn with replacement, 1 - 1/e.
+_DISTINCT_SHARE = 1 - np.exp(-1)
+
+
+def _drawn_once(idx: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A resample's distinct rows and their weights times the times each was drawn.
+
+    Every step of a refit is weighted (correlations, k-means, profiles, spreads), so a
+    row drawn ``c`` times counts as one row of weight ``c w``: the same fit on about
+    63 % of the rows (k-means++ then draws its starting centres among distinct rows).
+
+    Examples
+    --------
+    >>> rows, wr = _drawn_once(np.array([3, 0, 3, 3, 1]), np.array([1.0, 2.0, 0.5, 4.0]))
+    >>> rows.tolist(), wr.tolist()
+    ([0, 1, 3], [1.0, 2.0, 12.0])
+    """
+    rows, times = np.unique(idx, return_counts=True)
+    return rows, w[rows] * times
+
+
 class _Prepared:
     """Items recoded, standardised and imputed, ready for the factor model."""
 
@@ -167,7 +188,9 @@ class SurveyModel(BaseEstimator):
        maximising total cosine similarity) of its centroid profile — the mean standardised
        score on each construct — to the six profiles of :data:`resilience.clusters.CLUSTERS`;
        a matched similarity below 0.5 warns (:class:`~resilience.errors.PoorLabelMatchWarning`);
-    5. ``n_boot`` bootstrap refits of steps 2–4; each refitted model labels every respondent
+    5. ``n_boot`` bootstrap refits of steps 2–4 (each resample fitted as its distinct
+       respondents, each weighted by its survey weight times the times it was drawn: the
+       same weighted fit in less time); each refitted model labels every respondent
        and is compared with the full fit by the adjusted Rand index (and by the share of
        respondents keeping their label, which needs the label matching). The refits are
        kept: :meth:`predict_proba_refits` gives every respondent's membership
@@ -629,19 +652,20 @@ class SurveyModel(BaseEstimator):
         ]
 
     def _child_share(self, n_refits: int) -> int:
-        """Refits for the forked process: half of the k-means restarts, counting the full
-        fit's ``n_init`` on this side against each refit's ``min(n_init, 10)``.
+        """Refits for the forked process: half of the k-means work, counting the full
+        fit's ``n_init`` restarts on this side against each refit's ``min(n_init, 10)``
+        on its distinct rows (:data:`_DISTINCT_SHARE` of the rows, so of the work).
 
         Examples
         --------
         >>> SurveyModel(n_init=50, n_boot=20)._child_share(20)
-        12
+        14
         >>> SurveyModel(n_init=5, n_boot=3)._child_share(3), SurveyModel(n_boot=0)._child_share(0)
         (2, 0)
         """
         if n_refits < 2:
             return 0
-        per_refit = max(1, min(self.n_init, 10))
+        per_refit = max(1, min(self.n_init, 10)) * _DISTINCT_SHARE
         share = round((self.n_init + n_refits * per_refit) / (2 * per_refit))
         return int(min(max(share, 1), n_refits - 1))
 
@@ -695,11 +719,12 @@ class SurveyModel(BaseEstimator):
         n_init = max(1, min(self.n_init, 10))
         out: list[tuple[_Mixture, np.ndarray, int] | None] = []
         for idx, boot_state in draws:
+            rows, wr = _drawn_once(idx, w)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", PoorLabelMatchWarning)
                 try:
                     fac, km, keys, _, match = self._fit_core(
-                        z[idx], w[idx], items, cs[idx], boot_state, n_init
+                        z[rows], wr, items, cs[rows], boot_state, n_init
                     )
                 except ModelFitError:
                     out.append(None)
@@ -707,7 +732,7 @@ class SurveyModel(BaseEstimator):
             boot = np.array([code[k] for k in keys])[km.predict(fac.scores(z))]
             out.append(
                 (
-                    _Mixture.of(fac, km, keys, z[idx], w[idx]),
+                    _Mixture.of(fac, km, keys, z[rows], wr),
                     boot.astype(np.int8),
                     int((match["similarity"] < POOR_MATCH).any()),
                 )
