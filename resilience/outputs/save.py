@@ -165,10 +165,10 @@ def _local_layers(result: Result) -> dict[str, Any]:
     return layers
 
 
-def _write_local(result: Result, folder: Path, paths: dict[str, Path]) -> list[str]:
-    """The review pack, the asset problems and the resident-survey check; report sections."""
+def _write_local(result: Result, folder: Path) -> dict[str, Path]:
+    """The review pack, the asset problems and the resident-survey check's tables."""
     from .review import PackInputs, write_review_pack
-    from .validation import validation_section, write_validation_tables
+    from .validation import write_validation_tables
 
     local = result.local
     pack = PackInputs(
@@ -188,25 +188,35 @@ def _write_local(result: Result, folder: Path, paths: dict[str, Path]) -> list[s
         notices=list(result.notices),
         waves=(result.change.waves[0], result.change.waves[-1]) if result.change else None,
     )
-    paths.update(write_review_pack(folder / "review", pack))
+    paths = dict(write_review_pack(folder / "review", pack))
     if local.assets is not None and len(local.assets.problems):
         paths["table_asset_problems"] = write_csv(
             local.assets.problems, folder / "tables" / "asset_problems.csv"
         )
+    if local.validation is not None:
+        written = write_validation_tables(
+            folder / "tables", local.validation, _validation_names(result)
+        )
+        paths.update({f"table_{k}": v for k, v in written.items()})
+    return paths
+
+
+def _local_sections(result: Result) -> list[str]:
+    """The report's section on the resident-survey check (none without one)."""
+    from .validation import validation_section
+
+    local = result.local
     if local.validation is None:
         return []
-    layer = result.lsoa if local.validation_area == "lsoa" else result.ward
-    code = f"{local.validation_area}_code"
-    names = layer.set_index(code)[f"{local.validation_area}_name"]
-    written = write_validation_tables(folder / "tables", local.validation, names)
-    paths.update({f"table_{k}": v for k, v in written.items()})
+    names = _validation_names(result)
     return [validation_section(local.validation, local.validation_area, names)]
 
 
-def _local_files(result: Result, folder: Path) -> tuple[dict[str, Path], list[str]]:
-    """The files of :func:`_write_local` and its report sections."""
-    paths: dict[str, Path] = {}
-    return paths, _write_local(result, folder, paths)
+def _validation_names(result: Result) -> pd.Series:
+    """Name of each area of the resident-survey check's level, by code."""
+    area = result.local.validation_area
+    layer = result.lsoa if area == "lsoa" else result.ward
+    return layer.set_index(f"{area}_code")[f"{area}_name"]
 
 
 def _write_data(result: Result, folder: Path, about: dict[str, Any], change: Any) -> dict:
@@ -290,6 +300,7 @@ def save_result(
     # Forked processes write the GeoPackage, model files and workbook, the CSV tables, and
     # the review pack, while this one writes the maps and the report: the same files, in
     # less time on two cores (London's workbook, CSVs and review pack take seconds each).
+    # The report's sections are made here, so it is written without waiting for them.
     with (
         progress.stage(f"Writing outputs to {label or folder}", key="outputs"),
         Background(_write_data, result, folder, about, change) as data,
@@ -301,7 +312,7 @@ def save_result(
             workbook=False,
             enabled=table_files.large_csvs(result.lsoa, result.ward, result.flags, result.oa),
         ) as csvs,
-        Background(_local_files, result, folder) as local,
+        Background(_write_local, result, folder) as local,
     ):
         change_paths = change.write_csv(folder / "tables")
 
@@ -331,7 +342,6 @@ def save_result(
                 {f"map_{k}": Path(v) for k, v in written_maps.items() if isinstance(v, (str, Path))}
             )
 
-        local_paths, report_sections = local.result()
         d = result.model.diagnostics_
         diagnostics = {
             "n_respondents": d["n_used"],
@@ -350,10 +360,11 @@ def save_result(
             diagnostics=diagnostics,
             about=about,
             evidence=result.evidence,
-            extra_sections=[*change.sections, *report_sections],
+            extra_sections=[*change.sections, *_local_sections(result)],
         )
         # listed in the order of writing them one after another
         data_paths = data.result()
+        local_paths = local.result()
         workbook = {"table_xlsx": data_paths.pop("table_xlsx")}
         paths = {**data_paths, **csvs.result(), **workbook, **change_paths, **local_paths, **paths}
     manifest = build_manifest(

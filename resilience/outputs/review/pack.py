@@ -24,6 +24,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -143,13 +144,21 @@ def write_review_pack(folder: str | Path, pack: PackInputs) -> dict[str, Path]:
     sections = []
     geo = _slim(pack)
     maps = LsoaMaps(geo.lsoa, geo.oa, geo.assets, categories)
+    paged = [code for codes in order.values() for code in codes]
+    rows = _Rows(
+        lsoa=_records(lsoa, paged),
+        flags=_records(flags, paged),
+        stats={col: _records(table, paged) for col, table in stats.items()},
+        ward=_records(geo.ward.set_index("ward_code", drop=False), None),
+    )
     for section, codes in order.items():
         for code in codes:
-            body = _page(code, section, lsoa, flags, strength, stats, geo, maps)
+            body = _page(code, section, rows, strength, geo, maps)
             sections.append(body)
             p = folder / "lsoa" / f"{code}.html"
             p.write_text(
-                _document(f"{lsoa.at[code, 'lsoa_name']} — review", body, "../"), encoding="utf-8"
+                _document(f"{rows.lsoa[code]['lsoa_name']} — review", body, "../"),
+                encoding="utf-8",
             )
             paths[f"review_{code}"] = p
     paths["review_all"] = folder / "all.html"
@@ -157,10 +166,27 @@ def write_review_pack(folder: str | Path, pack: PackInputs) -> dict[str, Path]:
         _document(f"{pack.title}: review pack", "\n".join(sections), ""), encoding="utf-8"
     )
     paths["review_index"] = folder / "index.html"
-    paths["review_index"].write_text(_index(pack, order, flags, lsoa), encoding="utf-8")
+    paths["review_index"].write_text(_index(pack, order, rows), encoding="utf-8")
     template = review_template(pack.flags)
     paths["review_template"] = write_csv(template, folder / "reviews_template.csv")
     return paths
+
+
+@dataclass
+class _Rows:
+    """The rows a page reads, as plain dicts by code (a page reads a few dozen values of
+    each, which a dict gives at once and a row of a wide frame slowly: London's 506
+    pages spent a third of their time selecting rows)."""
+
+    lsoa: dict[str, dict[str, Any]]
+    flags: dict[str, dict[str, Any]]
+    stats: dict[str, dict[str, dict[str, Any]]]  # hard indicator -> LSOA -> its figures
+    ward: dict[str, dict[str, Any]]
+
+
+def _records(frame: pd.DataFrame, codes: list[str] | None) -> dict[str, dict[str, Any]]:
+    """Rows ``codes`` (all with None) of ``frame``, indexed by code, as dicts."""
+    return (frame if codes is None else frame.loc[codes]).to_dict("index")
 
 
 def _slim(pack: PackInputs) -> PackInputs:
@@ -188,7 +214,7 @@ def _slim(pack: PackInputs) -> PackInputs:
 
 
 # ------------------------------------------------------------------------ the pages
-def _index(pack: PackInputs, order, flags: pd.DataFrame, lsoa: pd.DataFrame) -> str:
+def _index(pack: PackInputs, order, rows: _Rows) -> str:
     heads = {
         "strong": "Strong flags (visit first)",
         "possible": "Possible flags",
@@ -212,12 +238,12 @@ def _index(pack: PackInputs, order, flags: pd.DataFrame, lsoa: pd.DataFrame) -> 
                 )
             parts.append(f"<p class='sub'>{none}</p>")
             continue
-        rows = []
+        lines = []
         for code in codes:
-            f = flags.loc[code]
-            rows.append(
+            f = rows.flags[code]
+            lines.append(
                 "<tr>"
-                f"<td><a href='lsoa/{_e(code)}.html'>{_e(lsoa.at[code, 'lsoa_name'])}</a> "
+                f"<td><a href='lsoa/{_e(code)}.html'>{_e(rows.lsoa[code]['lsoa_name'])}</a> "
                 f"<span class='code'>{_e(code)}</span></td>"
                 f"<td>{_e(f.get('ward_name', ''))}</td>"
                 f"<td>{_e(FLAG_STYLE.get(str(f['flag']), {}).get('text', f['flag']))}</td>"
@@ -226,13 +252,13 @@ def _index(pack: PackInputs, order, flags: pd.DataFrame, lsoa: pd.DataFrame) -> 
             )
         parts.append(
             "<table><thead><tr><th>LSOA</th><th>Ward</th><th>Flag</th><th>Confidence</th>"
-            f"<th>Last review</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f"<th>Last review</th></tr></thead><tbody>{''.join(lines)}</tbody></table>"
         )
     return _document(f"{pack.title}: review pack", "\n".join(parts), "", page_class="index")
 
 
-def _page(code, section, lsoa, flags, strength, stats, pack: PackInputs, maps: LsoaMaps) -> str:
-    row, f = lsoa.loc[code], flags.loc[code]
+def _page(code, section, rows: _Rows, strength, pack: PackInputs, maps: LsoaMaps) -> str:
+    row, f = rows.lsoa[code], rows.flags[code]
     head = (
         _notices(pack)
         + f"<header><h1>{_e(row['lsoa_name'])} <span class='code'>{_e(code)}</span></h1>"
@@ -246,13 +272,13 @@ def _page(code, section, lsoa, flags, strength, stats, pack: PackInputs, maps: L
         + _neighbours(code, pack.lsoa, maps)
         + _assets_near(code, pack)
     )
-    right = _why(f, row, strength.get(code, "possible"), pack) + _indicators(code, stats)
+    right = _why(f, row, strength.get(code, "possible"), pack) + _indicators(code, rows.stats)
     right += _clusters(row, pack)
     change = _change(row, pack)
     bottom = (
         change
         + "<div class='cols'>"
-        + _ward(row, pack.ward)
+        + _ward(row, rows.ward)
         + _history(code, pack.reviews)
         + "</div>"
         # the change section takes a note line, to keep the page on one A4 sheet
@@ -276,7 +302,7 @@ def _section_words(section: str) -> str:
     }[section]
 
 
-def _why(f: pd.Series, row: pd.Series, strength: str, pack: PackInputs) -> str:
+def _why(f: Mapping[str, Any], row: Mapping[str, Any], strength: str, pack: PackInputs) -> str:
     flag = str(f["flag"])
     text = FLAG_STYLE.get(flag, {}).get("text", flag)
     conf = f.get("flag_confidence")
@@ -339,10 +365,10 @@ def _need_words(need: float) -> str:
     return "much less need than the study-area average"
 
 
-def _indicators(code: str, stats: Mapping[str, pd.DataFrame]) -> str:
+def _indicators(code: str, stats: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
     rows = []
     for table in stats.values():
-        r = table.loc[code]
+        r = table[code]
         rows.append(
             f"<tr><td>{_e(r['label'])}</td><td class='num'>{_num(r['value'], 3)}</td>"
             f"<td class='num'>{_num(r['mean'], 3)}</td><td class='num'>{_num(r['z'])}</td>"
@@ -356,7 +382,7 @@ def _indicators(code: str, stats: Mapping[str, pd.DataFrame]) -> str:
     )
 
 
-def _clusters(row: pd.Series, pack: PackInputs) -> str:
+def _clusters(row: Mapping[str, Any], pack: PackInputs) -> str:
     has_index = any(f"index_{c.key}" in row for c in CLUSTERS)
     rows = []
     for c in CLUSTERS:
@@ -415,7 +441,7 @@ def change_words(
     return f"{head} ({level}{signed(lo)} to {signed(hi)}): {verdict}"
 
 
-def _change(row: pd.Series, pack: PackInputs) -> str:
+def _change(row: Mapping[str, Any], pack: PackInputs) -> str:
     """How the LSOA's score and shares changed: the score in a sentence, the shares in
     two columns (the page has room for little more than seven short lines)."""
     if pack.waves is None or _missing(row.get("change_resilience_score")):
@@ -488,11 +514,10 @@ def _assets_near(code: str, pack: PackInputs) -> str:
     )
 
 
-def _ward(row: pd.Series, ward: pd.DataFrame) -> str:
-    at = np.flatnonzero(ward["ward_code"].to_numpy() == row.get("ward_code"))
-    if not len(at):
+def _ward(row: Mapping[str, Any], wards: Mapping[str, Mapping[str, Any]]) -> str:
+    w = wards.get(row.get("ward_code"))  # type: ignore[arg-type]
+    if w is None:
         return "<div><h2>Its ward</h2><p class='sub'>Not known.</p></div>"
-    w = ward.iloc[at[0]]
     rank = w["_need_rank"]
     items = [
         ("Ward", f"{_e(w.get('ward_name', ''))} <span class='code'>{_e(w['ward_code'])}</span>"),
@@ -502,7 +527,7 @@ def _ward(row: pd.Series, ward: pd.DataFrame) -> str:
             f"{_num(w.get('resilience_score'))} ({_num(w.get('resilience_score_lo'))}"
             f" to {_num(w.get('resilience_score_hi'))})",
         ),
-        ("Rank by predicted need", f"{_int(rank)} of {len(ward)} (1 = least resilient)"),
+        ("Rank by predicted need", f"{_int(rank)} of {len(wards)} (1 = least resilient)"),
         ("Hard-data index", _num(w.get("hard_index"))),
         ("Flagged LSOAs", f"{_int(w.get('n_flagged'))} of {_int(w.get('n_lsoa'))}"),
     ]
@@ -538,7 +563,7 @@ def _visit_notes(n_lines: int = 5) -> str:
     )
 
 
-def _review_words(f: pd.Series) -> str:
+def _review_words(f: Mapping[str, Any]) -> str:
     outcome = f.get("review_outcome")
     if _missing(outcome) or not outcome:
         return "not reviewed"
