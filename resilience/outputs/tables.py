@@ -39,6 +39,7 @@ import pandas as pd
 from .._fork import Background
 from ..errors import InputDataError
 from ._about import normalise_about
+from ._csv import frame_to_csv
 from ._frames import neutralise_text, plain_table, require
 from ._xlsx import check_sheet_name, write_workbook
 
@@ -208,7 +209,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
         if pd.api.types.is_datetime64_any_dtype(df[col]):
             df[col] = _iso(df[col])
     path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False, encoding=CSV_ENCODING, lineterminator="\n")
+    frame_to_csv(df, path, CSV_ENCODING)
     return path
 
 
