@@ -3,7 +3,8 @@
 ``python benchmarks/_child.py build SCALE SEED DIR VERTICES JSON``
     build and write the synthetic inputs (not timed).
 ``python benchmarks/_child.py pipeline CONFIG OUT [--analysis-only] [--floors] [--explore] JSON``
-    the stages of ``resilience run`` through the library, as the CLI runs them, each stage
+    the stages of ``resilience run`` through the library, as the CLI runs them (and the
+    process ends as the command ends it, without freeing the run's objects), each stage
     measured; with ``--floors`` also the pyogrio-alone write of the same output layers and
     a bare xlsxwriter write of the workbook's cells, and with ``--explore`` the borough map
     alone and ``GeoDataFrame.explore()`` of its layers.
@@ -14,6 +15,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 import time
 from importlib.util import find_spec
@@ -225,6 +228,12 @@ def main(argv: list[str]) -> None:
     elif cmd == "pipeline":
         config, out, *flags, json_path = rest
         pipeline(config, out, json_path, flags)
+        # the process then ends as the installed command ends (resilience.cli.console):
+        # streams flushed, the run's objects not freed one by one
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     elif cmd == "read-floor":
         read_floor(*rest)
     else:
