@@ -219,10 +219,10 @@ def _validation_names(result: Result) -> pd.Series:
     return layer.set_index(f"{area}_code")[f"{area}_name"]
 
 
-def _write_data(result: Result, folder: Path, about: dict[str, Any], change: Any) -> dict:
-    """The GeoPackage (with its QGIS styles), the model files and the tables."""
-    paths: dict[str, Path] = {}
-    model_tables = _model_tables(result)
+def _write_geopackage(
+    result: Result, folder: Path, about: dict[str, Any], change: Any
+) -> dict[str, Path]:
+    """The GeoPackage with its QGIS styles (and their sidecar files)."""
     aliases = default_aliases(
         list(dict.fromkeys([*result.oa.columns, *result.lsoa.columns, *result.ward.columns])),
         indicator_labels={**result.indicator_labels, **change.aliases},
@@ -230,17 +230,22 @@ def _write_data(result: Result, folder: Path, about: dict[str, Any], change: Any
     gpkg_about = {k: v for k, v in about.items() if k != "columns"}
     gpkg_layers = {"oa": result.oa, "lsoa": result.lsoa, "ward": result.ward}
     gpkg_layers.update(_local_layers(result))
-    paths["geopackage"] = write_geopackage(
+    path = write_geopackage(
         folder / "resilience.gpkg",
         gpkg_layers,
-        {**model_tables, **change.tables},
+        {**_model_tables(result), **change.tables},
         about=gpkg_about,
         aliases=aliases,
         sidecar_dir=folder / "styles",
     )
-    logger.info("      resilience.gpkg: %.1f MB", paths["geopackage"].stat().st_size / 1e6)
-    paths.update(_write_model(folder / "model", result, model_tables))
+    logger.info("      resilience.gpkg: %.1f MB", path.stat().st_size / 1e6)
+    return {"geopackage": path}
 
+
+def _write_data(result: Result, folder: Path, about: dict[str, Any], change: Any) -> dict:
+    """The model files and the workbook."""
+    model_tables = _model_tables(result)
+    paths = _write_model(folder / "model", result, model_tables)
     extra = {
         "Cluster profiles": model_tables["cluster_profiles"],
         "Factor loadings": model_tables["factor_loadings"],
@@ -297,12 +302,13 @@ def save_result(
     paths: dict[str, Path] = {}
     change = change_outputs(result)  # empty unless [survey] waves
     about["columns"].update(change.meanings)
-    # Forked processes write the GeoPackage, model files and workbook, the CSV tables, and
-    # the review pack, while this one writes the maps and the report: the same files, in
+    # Forked processes write the GeoPackage, the model files and workbook, the CSV tables,
+    # and the review pack, while this one writes the maps and the report: the same files, in
     # less time on two cores (London's workbook, CSVs and review pack take seconds each).
     # The report's sections are made here, so it is written without waiting for them.
     with (
         progress.stage(f"Writing outputs to {label or folder}", key="outputs"),
+        Background(_write_geopackage, result, folder, about, change) as gpkg,
         Background(_write_data, result, folder, about, change) as data,
         Background(
             _write_tables,
@@ -363,7 +369,7 @@ def save_result(
             extra_sections=[*change.sections, *_local_sections(result)],
         )
         # listed in the order of writing them one after another
-        data_paths = data.result()
+        data_paths = {**gpkg.result(), **data.result()}
         local_paths = local.result()
         workbook = {"table_xlsx": data_paths.pop("table_xlsx")}
         paths = {**data_paths, **csvs.result(), **workbook, **change_paths, **local_paths, **paths}
