@@ -101,3 +101,13 @@ def test_write_csv_of_a_run_table_as_before(tmp_path, borough):
     path = write_csv(frame, tmp_path / "survey.csv")
     df = neutralise_text(plain_table(frame, table="survey"))
     assert path.read_bytes() == _pandas_bytes(df, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [["a", None], ["a", np.nan], [0, 1], list(pd.to_datetime(["2025-01-01", "2025-02-01"]))],
+    ids=["None", "NaN", "integers", "dates"],
+)
+def test_column_labels_other_than_text_leave_the_frame_to_pandas(tmp_path, labels):
+    df = pd.DataFrame([[1.5, 2]], columns=labels)
+    assert _ours(df, tmp_path) == _pandas_bytes(df, tmp_path)

@@ -5,8 +5,8 @@ rows to the same :mod:`csv` writer; Python's own float ``repr`` gives the same s
 round-trip digits (the same switch to exponent notation below 1e-4 and from 1e16) in
 less time. London's ``oa.csv`` (25,000 rows, 39 float columns) took 1.27 s through
 ``to_csv`` and takes 0.79 s here. Columns of a kind this module does not know (dates,
-categories, 32-bit floats, objects that are not all text) leave the frame to
-``to_csv`` itself, so the bytes are always pandas's.
+categories, 32-bit floats, objects that are not all text), and column labels that are
+not all text, leave the frame to ``to_csv`` itself, so the bytes are always pandas's.
 """
 
 from __future__ import annotations
@@ -37,13 +37,13 @@ def frame_to_csv(df: pd.DataFrame, path: Path, encoding: str) -> None:
     'code,x,n\\nE1,0.30000000000000004,1\\n,,2\\n'
     """
     columns = [_cells(df.iloc[:, i]) for i in range(df.shape[1])]
-    plain = df.shape[1] > 0 and not isinstance(df.columns, pd.MultiIndex)
+    plain = df.shape[1] > 0 and all(type(c) is str for c in df.columns)
     if not plain or any(c is None for c in columns):
         df.to_csv(path, index=False, encoding=encoding, lineterminator="\n")
         return
     with open(path, "w", encoding=encoding, newline="") as f:
         out = csv.writer(f, lineterminator="\n")
-        out.writerow([str(c) for c in df.columns])
+        out.writerow(df.columns)
         out.writerows(zip(*columns, strict=True))
 
 

@@ -144,12 +144,14 @@ def write_review_pack(folder: str | Path, pack: PackInputs) -> dict[str, Path]:
     sections = []
     geo = _slim(pack)
     maps = LsoaMaps(geo.lsoa, geo.oa, geo.assets, categories)
-    paged = [code for codes in order.values() for code in codes]
+    paged = list(dict.fromkeys(code for codes in order.values() for code in codes))
+    # a ward without a code matches no LSOA; a repeated one, its first row (as before)
+    wards = geo.ward.dropna(subset=["ward_code"]).drop_duplicates("ward_code")
     rows = _Rows(
         lsoa=_records(lsoa, paged),
         flags=_records(flags, paged),
         stats={col: _records(table, paged) for col, table in stats.items()},
-        ward=_records(geo.ward.set_index("ward_code", drop=False), None),
+        ward=_records(wards.set_index("ward_code", drop=False), None),
     )
     for section, codes in order.items():
         for code in codes:
