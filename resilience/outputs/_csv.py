@@ -36,15 +36,33 @@ def frame_to_csv(df: pd.DataFrame, path: Path, encoding: str) -> None:
     >>> (d / "a.csv").read_text()
     'code,x,n\\nE1,0.30000000000000004,1\\n,,2\\n'
     """
-    columns = [_cells(df.iloc[:, i]) for i in range(df.shape[1])]
-    plain = df.shape[1] > 0 and all(type(c) is str for c in df.columns)
-    if not plain or any(c is None for c in columns):
+    text_labels = df.shape[1] > 0 and all(type(c) is str for c in df.columns)
+    columns = _columns(df) if text_labels else None
+    if columns is None:
         df.to_csv(path, index=False, encoding=encoding, lineterminator="\n")
         return
     with open(path, "w", encoding=encoding, newline="") as f:
         out = csv.writer(f, lineterminator="\n")
         out.writerow(df.columns)
         out.writerows(zip(*columns, strict=True))
+
+
+def _columns(df: pd.DataFrame) -> list[list[Any]] | None:
+    """The cells of every column, or None as soon as one is of a kind left to pandas."""
+    columns = []
+    for i in range(df.shape[1]):
+        cells = _cells(df.iloc[:, i])
+        if cells is None:
+            return None
+        columns.append(cells)
+    return columns
+
+
+def _blank(cells: list[Any], missing: np.ndarray) -> list[Any]:
+    """``cells`` with an empty text where ``missing`` (``to_csv``'s ``na_rep``)."""
+    for i in np.flatnonzero(missing).tolist():
+        cells[i] = ""
+    return cells
 
 
 def _cells(s: pd.Series) -> list[Any] | None:
@@ -54,20 +72,14 @@ def _cells(s: pd.Series) -> list[Any] | None:
     if isinstance(dtype, np.dtype):
         if dtype == np.float64:
             a = s.to_numpy()
-            cells = a.tolist()
-            for i in np.flatnonzero(np.isnan(a)).tolist():
-                cells[i] = ""
-            return cells
+            return _blank(a.tolist(), np.isnan(a))
         if dtype.kind in "iub":
             return s.to_numpy().tolist()
         if dtype.kind != "O":
             return None
     elif not isinstance(dtype, (pd.StringDtype, pd.Int64Dtype, pd.BooleanDtype)):
         return None
-    missing = s.isna().to_numpy()
-    cells = s.to_numpy(dtype=object).tolist()
-    for i in np.flatnonzero(missing).tolist():
-        cells[i] = ""
+    cells = _blank(s.to_numpy(dtype=object).tolist(), s.isna().to_numpy())
     if dtype == np.dtype(object) and not all(type(v) is str for v in cells):
         return None
     return cells

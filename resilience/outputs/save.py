@@ -220,7 +220,7 @@ def _validation_names(result: Result) -> pd.Series:
 
 
 def _write_geopackage(
-    result: Result, folder: Path, about: dict[str, Any], change: Any
+    result: Result, folder: Path, about: dict[str, Any], change: Any, model_tables: dict
 ) -> dict[str, Path]:
     """The GeoPackage with its QGIS styles (and their sidecar files)."""
     aliases = default_aliases(
@@ -233,7 +233,7 @@ def _write_geopackage(
     path = write_geopackage(
         folder / "resilience.gpkg",
         gpkg_layers,
-        {**_model_tables(result), **change.tables},
+        {**model_tables, **change.tables},
         about=gpkg_about,
         aliases=aliases,
         sidecar_dir=folder / "styles",
@@ -242,9 +242,10 @@ def _write_geopackage(
     return {"geopackage": path}
 
 
-def _write_data(result: Result, folder: Path, about: dict[str, Any], change: Any) -> dict:
+def _write_data(
+    result: Result, folder: Path, about: dict[str, Any], change: Any, model_tables: dict
+) -> dict:
     """The model files and the workbook."""
-    model_tables = _model_tables(result)
     paths = _write_model(folder / "model", result, model_tables)
     extra = {
         "Cluster profiles": model_tables["cluster_profiles"],
@@ -302,14 +303,15 @@ def save_result(
     paths: dict[str, Path] = {}
     change = change_outputs(result)  # empty unless [survey] waves
     about["columns"].update(change.meanings)
+    model_tables = _model_tables(result)  # in the GeoPackage, the model files and workbook
     # Forked processes write the GeoPackage, the model files and workbook, the CSV tables,
     # and the review pack, while this one writes the maps and the report: the same files, in
     # less time on two cores (London's workbook, CSVs and review pack take seconds each).
     # The report's sections are made here, so it is written without waiting for them.
     with (
         progress.stage(f"Writing outputs to {label or folder}", key="outputs"),
-        Background(_write_geopackage, result, folder, about, change) as gpkg,
-        Background(_write_data, result, folder, about, change) as data,
+        Background(_write_geopackage, result, folder, about, change, model_tables) as gpkg,
+        Background(_write_data, result, folder, about, change, model_tables) as data,
         Background(
             _write_tables,
             result,

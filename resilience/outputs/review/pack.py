@@ -151,7 +151,7 @@ def write_review_pack(folder: str | Path, pack: PackInputs) -> dict[str, Path]:
         lsoa=_records(lsoa, paged),
         flags=_records(flags, paged),
         stats={col: _records(table, paged) for col, table in stats.items()},
-        ward=_records(wards.set_index("ward_code", drop=False), None),
+        ward=wards.set_index("ward_code", drop=False).to_dict("index"),
     )
     for section, codes in order.items():
         for code in codes:
@@ -186,9 +186,9 @@ class _Rows:
     ward: dict[str, dict[str, Any]]
 
 
-def _records(frame: pd.DataFrame, codes: list[str] | None) -> dict[str, dict[str, Any]]:
-    """Rows ``codes`` (all with None) of ``frame``, indexed by code, as dicts."""
-    return (frame if codes is None else frame.loc[codes]).to_dict("index")
+def _records(frame: pd.DataFrame, codes: list[str]) -> dict[str, dict[str, Any]]:
+    """Rows ``codes`` of ``frame`` (indexed by code) as dicts."""
+    return frame.loc[codes].to_dict("index")
 
 
 def _slim(pack: PackInputs) -> PackInputs:
